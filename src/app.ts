@@ -1,0 +1,106 @@
+import { Hono } from 'hono';
+import { serveStatic } from 'hono/bun';
+import { jsxRenderer } from 'hono/jsx-renderer';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Kysely } from 'kysely';
+import { resolve } from 'node:path';
+import { Layout, type LayoutProps } from '../views/layout.tsx';
+import { ErrorPage } from '../views/error.tsx';
+import type { Config } from './config.ts';
+import type { DatabaseKind } from './db/client.ts';
+import type { Database } from './db/database.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { integrationPages } from './integrations/integrations.routes.tsx';
+import type { Logger } from './lib/log.ts';
+import { ProblemError, problemResponse } from './lib/problem.ts';
+
+/** Everything the HTTP app needs, passed in explicitly (no globals). */
+export interface AppDeps {
+  db: Kysely<Database>;
+  databaseKind: DatabaseKind;
+  config: Config;
+  log: Logger;
+  version: string;
+}
+
+declare module 'hono' {
+  interface ContextRenderer {
+    (content: string | Promise<string>, props: Omit<LayoutProps, 'children'>): Response | Promise<Response>;
+  }
+}
+
+const PUBLIC_DIR = resolve(import.meta.dir, '../public');
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+
+  app.use(requestId());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.log.debug('request', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+      request_id: c.get('requestId'),
+    });
+  });
+
+  app.use(
+    '/static/*',
+    serveStatic({
+      root: PUBLIC_DIR,
+      rewriteRequestPath: (path) => path.replace(/^\/static/, ''),
+      // Vendored files carry their version in the name, so they never change.
+      onFound: (path, c) => {
+        c.header('cache-control', path.includes('/vendor/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    }),
+  );
+
+  app.route('/', healthRoutes(deps));
+
+  app.use('*', jsxRenderer(({ children, title, section }) => Layout({ title, section, children }), { docType: true }));
+  app.get('/', (c) => c.redirect('/tools/event-stream'));
+  app.route('/tools/event-stream', integrationPages());
+
+  app.notFound((c) => {
+    if (isApiPath(c.req.path)) {
+      return problemResponse(c, { status: 404, title: 'Not found', detail: `No resource at ${c.req.path}` });
+    }
+    c.status(404);
+    return c.render(ErrorPage({ status: 404, title: 'Page not found', detail: 'There is nothing at this address.' }), {
+      title: 'Page not found',
+    });
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    deps.log.error('unhandled error', { method: c.req.method, path: c.req.path, request_id: c.get('requestId'), error });
+    const detail = `Something went wrong on our side. Reference: ${c.get('requestId')}`;
+    if (isApiPath(c.req.path)) return problemResponse(c, { status: 500, title: 'Internal server error', detail });
+    c.status(500);
+    return c.render(ErrorPage({ status: 500, title: 'Something went wrong', detail }), { title: 'Error' });
+  });
+
+  return app;
+}
+
+function isApiPath(path: string) {
+  return path.startsWith('/api/');
+}

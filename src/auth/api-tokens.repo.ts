@@ -1,0 +1,37 @@
+import type { ApiTokenRow, Db, Permission } from '../db/database.ts';
+import { randomToken, sha256Hex } from '../lib/crypto.ts';
+
+const TOKEN_PREFIX = 'tw_';
+
+/**
+ * Creates an API token and returns it with its row. The token itself exists
+ * only in the return value: the database keeps its SHA-256.
+ */
+export async function createApiToken(
+  db: Db,
+  input: { name: string; permissions: Permission[]; createdBy?: string | null },
+): Promise<{ token: string; row: ApiTokenRow }> {
+  const token = randomToken(32, TOKEN_PREFIX);
+  const row = await db
+    .insertInto('api_tokens')
+    .values({
+      name: input.name,
+      token_hash: sha256Hex(token),
+      token_prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+      permissions: input.permissions,
+      created_by: input.createdBy ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { token, row };
+}
+
+/** The live (not revoked) token row for a presented bearer token. */
+export async function findActiveApiToken(db: Db, token: string): Promise<ApiTokenRow | undefined> {
+  return db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('token_hash', '=', sha256Hex(token))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}

@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createApiToken } from './auth/api-tokens.repo.ts';
+import { emailSchema, passwordSchema, permissionListSchema, tokenNameSchema } from './auth/auth.schema.ts';
+import { hashPassword, insertUserIfAbsent } from './auth/users.repo.ts';
+import { openDeployment, type Deployment } from './boot.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { createLogger } from './lib/log.ts';
+import { SecretKeyMismatchError } from './lib/secret-key.ts';
+
+/*
+ * The admin CLI, `bun run tideway <command>`. It works on the deployment that
+ * the environment names (DATABASE_URL, else DATA_DIR). Results go to stdout
+ * (for `token create`, the token alone, so scripts can capture it); logs and
+ * errors go to stderr. Exit codes: 0 done, 1 failed, 2 bad usage or input.
+ */
+
+const USAGE = `Usage: bun run tideway <command> [options]
+
+Commands:
+  migrate                                   apply pending database migrations
+  user create --email E --password P --permission view_tools,publish_events,manage_users
+  token create --name N --permission publish_events    prints the new token (only) on stdout
+`;
+
+class UsageError extends Error {}
+
+type Command = (deployment: Deployment, args: string[]) => Promise<string | undefined>;
+
+const commands: Record<string, Command> = {
+  // Opening the deployment has already applied whatever was pending.
+  migrate: async () => 'The database schema is up to date.',
+  'user create': async ({ database }, args) => {
+    const input = parseOptions(args, { email: emailSchema, password: passwordSchema, permission: permissionListSchema });
+    const created = await insertUserIfAbsent(database.db, {
+      email: input.email,
+      passwordHash: await hashPassword(input.password),
+      permissions: input.permission,
+    });
+    if (!created) throw new UsageError(`--email: a user with the email ${input.email} already exists`);
+    return `Created user ${created.email} (${created.permissions.join(', ')})`;
+  },
+  'token create': async ({ database }, args) => {
+    const input = parseOptions(args, { name: tokenNameSchema, permission: permissionListSchema });
+    const { token } = await createApiToken(database.db, { name: input.name, permissions: input.permission });
+    return token;
+  },
+};
+
+/** Parses `--name value` options with zod; every bad or missing option is reported at once. */
+function parseOptions<S extends Record<string, z.ZodType<unknown, string>>>(
+  args: string[],
+  schemas: S,
+): { [K in keyof S]: z.output<S[K]> } {
+  const options = Object.fromEntries(Object.keys(schemas).map((name) => [name, { type: 'string' as const }]));
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const result = z.object(schemas).safeParse(values);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const option = `--${String(issue.path[0])}`;
+      return issue.code === 'invalid_type' ? `${option}: is required` : `${option}: ${issue.message}`;
+    });
+    throw new UsageError(lines.join('\n'));
+  }
+  return result.data as { [K in keyof S]: z.output<S[K]> };
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const name = [argv[0], argv[1]].filter(Boolean).join(' ');
+  const commandName = name in commands ? name : argv[0] && argv[0] in commands ? argv[0] : undefined;
+  if (!commandName) {
+    process.stderr.write(argv.length === 0 || argv[0] === 'help' ? USAGE : `Unknown command "${name}".\n\n${USAGE}`);
+    return argv.length === 0 || argv[0] === 'help' ? 0 : 2;
+  }
+  const rest = argv.slice(commandName.split(' ').length);
+  let deployment: Deployment | undefined;
+  try {
+    const config = loadConfig(process.env);
+    const log = createLogger(config.logLevel, (line) => process.stderr.write(line + '\n'));
+    deployment = await openDeployment(config, log);
+    const output = await commands[commandName]!(deployment, rest);
+    if (output !== undefined) process.stdout.write(output + '\n');
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof DataDirLockedError || error instanceof SecretKeyMismatchError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await deployment?.close();
+  }
+}
+
+if (import.meta.main) process.exit(await runCli(process.argv.slice(2)));

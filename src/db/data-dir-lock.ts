@@ -1,0 +1,82 @@
+import { dlopen, FFIType } from 'bun:ffi';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/*
+ * PGlite does not lock its directory, and a second process opening it
+ * silently loses writes. So Tideway takes an exclusive flock(2) on
+ * DATA_DIR/tideway.lock for as long as it runs. A kernel lock, unlike a pid
+ * file, is released when the process dies however it dies, so a crash never
+ * leaves a stale lock behind. The file's content only says who holds it.
+ */
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+const libc =
+  process.platform === 'win32'
+    ? undefined
+    : dlopen(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6', {
+        flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      });
+
+export class DataDirLockedError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly holder: string,
+  ) {
+    super(
+      `Data directory ${directory} is in use by another Tideway process (${holder}). ` +
+        'Stop that process first, or point DATA_DIR at another directory.',
+    );
+    this.name = 'DataDirLockedError';
+  }
+}
+
+export interface DataDirLock {
+  readonly directory: string;
+  release(): void;
+}
+
+/**
+ * Takes the exclusive lock on `directory` (created if missing) or throws a
+ * DataDirLockedError naming the process that holds it.
+ *
+ * @example const lock = lockDataDir('./data'); …; lock.release();
+ */
+export function lockDataDir(directory: string): DataDirLock {
+  const absolute = resolve(directory);
+  mkdirSync(absolute, { recursive: true });
+  const path = join(absolute, 'tideway.lock');
+  closeSync(openSync(path, 'a'));
+  const fd = openSync(path, 'r+');
+  if (libc && libc.symbols.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const holder = readFileSync(path, 'utf8').trim();
+    closeSync(fd);
+    throw new DataDirLockedError(absolute, describeHolder(holder));
+  }
+  ftruncateSync(fd, 0);
+  const owner = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
+  writeSync(fd, JSON.stringify(owner) + '\n', 0);
+  let released = false;
+  return {
+    directory: absolute,
+    release() {
+      if (released) return;
+      released = true;
+      libc?.symbols.flock(fd, LOCK_UN);
+      closeSync(fd);
+    },
+  };
+}
+
+function describeHolder(content: string): string {
+  try {
+    const owner = JSON.parse(content) as { pid: number; host: string; started_at: string };
+    return `pid ${owner.pid} on ${owner.host}, started ${owner.started_at}`;
+  } catch {
+    return 'a process that has not yet written its pid';
+  }
+}

@@ -1,0 +1,220 @@
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+
+/*
+ * The shape of every table, as migrations/ create it. Column comments live in
+ * the migration; here are the types. Timestamps read back as Date.
+ */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** bigint identity columns: pg returns int8 as a string, so we keep strings. */
+type Identity = ColumnType<string, never, never>;
+
+export type Permission = 'view_tools' | 'publish_events' | 'manage_users';
+export const PERMISSIONS: readonly Permission[] = ['view_tools', 'publish_events', 'manage_users'];
+
+export type IntegrationType = 'permanent' | 'temporary';
+export type TargetKind = 'webhook' | 's3';
+export type IntegrationStatus = 'running' | 'stopped';
+export type DeliveryStatus = 'pending' | 'success' | 'failure' | 'rejected';
+export type AttemptOutcome = 'success' | 'retry' | 'rejected' | 'interrupt' | 'failure';
+export type AttemptTrigger = 'scheduled' | 'manual' | 'test';
+export type BatchStatus = 'sealed' | 'uploaded' | 'failed';
+
+export interface DeploymentSettingsTable {
+  name: string;
+  value: string;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  password_hash: string;
+  permissions: ColumnType<Permission[], Permission[] | undefined, Permission[]>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  disabled_at: Timestamp | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: DefaultedTimestamp;
+  last_seen_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+  address: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  name: string;
+  token_hash: string;
+  token_prefix: string;
+  permissions: ColumnType<Permission[], Permission[] | undefined, Permission[]>;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  id: Identity;
+  email: string;
+  address: string;
+  succeeded: boolean;
+  attempted_at: DefaultedTimestamp;
+}
+
+export interface EventTypesTable {
+  name: string;
+  entity: string;
+  description: Generated<string>;
+  deprecated: Generated<boolean>;
+  replaced_by: string | null;
+  domain_entity_type: string;
+  domain_entity_id_field: string;
+  created_at: DefaultedTimestamp;
+}
+
+export interface EventsTable {
+  id: string;
+  tenant: string;
+  name: string;
+  entity: string;
+  entity_id: string | null;
+  domain_entity_type: string | null;
+  domain_entity_id: string | null;
+  published_at: Timestamp;
+  received_at: DefaultedTimestamp;
+  /** json column: written as a JSON string, read back parsed. */
+  payload: ColumnType<unknown, string, string>;
+  size_bytes: number;
+}
+
+export interface IntegrationsTable {
+  id: string;
+  integration_type: IntegrationType;
+  target_kind: TargetKind;
+  status: ColumnType<IntegrationStatus, IntegrationStatus | undefined, IntegrationStatus>;
+  starts_at: DefaultedTimestamp;
+  ends_at: Timestamp | null;
+  filter_entities: ColumnType<string[], string[] | undefined, string[]>;
+  filter_events: ColumnType<string[], string[] | undefined, string[]>;
+  callback_url: string | null;
+  api_key_enc: string | null;
+  s3_access_key_id: string | null;
+  s3_secret_access_key_enc: string | null;
+  s3_region: string | null;
+  s3_bucket: string | null;
+  s3_key_prefix: Generated<string>;
+  s3_endpoint: string | null;
+  s3_gzip: Generated<boolean>;
+  signing_secret_enc: string;
+  previous_signing_secret_enc: string | null;
+  previous_signing_secret_expires_at: Timestamp | null;
+  failing_since: Timestamp | null;
+  last_batch_sent_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface IntegrationLogsTable {
+  id: Identity;
+  integration_id: string;
+  action: 'started' | 'stopped';
+  reason: string;
+  actor: string;
+  created_at: DefaultedTimestamp;
+}
+
+export interface S3BatchesTable {
+  id: string;
+  integration_id: string;
+  object_key: string;
+  status: ColumnType<BatchStatus, BatchStatus | undefined, BatchStatus>;
+  event_count: number;
+  byte_count: ColumnType<string, number | string, number | string>;
+  sealed_at: DefaultedTimestamp;
+  attempts: Generated<number>;
+  next_attempt_at: DefaultedTimestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  uploaded_at: Timestamp | null;
+  last_error: string | null;
+}
+
+export interface S3BatchAttemptsTable {
+  id: Identity;
+  batch_id: string;
+  attempted_at: Timestamp;
+  duration_ms: number;
+  outcome: 'success' | 'retry' | 'permanent';
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface DeliveriesTable {
+  integration_id: string;
+  event_id: string;
+  event_name: string;
+  domain_entity_type: string | null;
+  domain_entity_id: string | null;
+  published_at: Timestamp;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: DefaultedTimestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  last_attempted_at: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  response_time_ms: number | null;
+  batch_id: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface DeliveryAttemptsTable {
+  id: Identity;
+  integration_id: string;
+  event_id: string;
+  attempted_at: Timestamp;
+  duration_ms: number;
+  outcome: AttemptOutcome;
+  trigger: ColumnType<AttemptTrigger, AttemptTrigger | undefined, AttemptTrigger>;
+  status_code: number | null;
+  error_class: string | null;
+  error_message: string | null;
+  response_body: string | null;
+}
+
+export interface Database {
+  deployment_settings: DeploymentSettingsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_attempts: LoginAttemptsTable;
+  event_types: EventTypesTable;
+  events: EventsTable;
+  integrations: IntegrationsTable;
+  integration_logs: IntegrationLogsTable;
+  s3_batches: S3BatchesTable;
+  s3_batch_attempts: S3BatchAttemptsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
+}
+
+/** What repositories take: the database or a transaction on it. */
+export type Db = Kysely<Database> | Transaction<Database>;
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type EventTypeRow = Selectable<EventTypesTable>;
+export type EventRow = Selectable<EventsTable>;
+export type IntegrationRow = Selectable<IntegrationsTable>;
+export type IntegrationUpdate = Updateable<IntegrationsTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;

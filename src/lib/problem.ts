@@ -1,0 +1,48 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** One thing wrong with a request: which field (and batch index or NDJSON line) and why. */
+export interface FieldError {
+  field?: string;
+  index?: number;
+  line?: number;
+  message: string;
+}
+
+export interface Problem {
+  status: ContentfulStatusCode;
+  title: string;
+  detail?: string;
+  /** A short slug, e.g. 'validation': becomes the problem type URI. */
+  type?: string;
+  errors?: FieldError[];
+}
+
+/**
+ * An intended 4xx (or 503) for the JSON API: thrown from a handler, rendered
+ * by the app's onError as application/problem+json (RFC 9457).
+ *
+ * @example throw new ProblemError({ status: 404, title: 'Integration not found', detail: 'No integration "erp"' })
+ */
+export class ProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.name = 'ProblemError';
+  }
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The problem+json response for `problem`, carrying the request's id and path. */
+export function problemResponse(c: Context, problem: Problem): Response {
+  const body = {
+    type: problem.type ? `https://tideway.dev/problems/${problem.type}` : 'about:blank',
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail ?? problem.title,
+    instance: c.req.path,
+    request_id: c.get('requestId') as string | undefined,
+    ...(problem.errors ? { errors: problem.errors } : {}),
+  };
+  return c.body(JSON.stringify(body), problem.status, { 'content-type': PROBLEM_CONTENT_TYPE });
+}

@@ -1,0 +1,51 @@
+import type { Logger } from '../lib/log.ts';
+
+/**
+ * A background loop of the worker role (delivery, batching, retention…).
+ * `stop` must stop taking new work and resolve once in-flight work is
+ * finished or handed back; it is given the time left before exit.
+ */
+export interface BackgroundLoop {
+  readonly name: string;
+  start(): void;
+  stop(deadlineMs: number): Promise<void>;
+}
+
+/** Starts and stops the process's background loops together. */
+export class LoopRegistry {
+  readonly #loops: BackgroundLoop[] = [];
+  #running = false;
+
+  constructor(private readonly log: Logger) {}
+
+  register(loop: BackgroundLoop): void {
+    this.#loops.push(loop);
+    if (this.#running) loop.start();
+  }
+
+  get names(): string[] {
+    return this.#loops.map((loop) => loop.name);
+  }
+
+  startAll(): void {
+    this.#running = true;
+    for (const loop of this.#loops) {
+      loop.start();
+      this.log.info('loop started', { loop: loop.name });
+    }
+  }
+
+  /** Stops every loop at once; a loop that overruns the deadline is logged and left behind. */
+  async stopAll(deadlineMs: number): Promise<void> {
+    this.#running = false;
+    await Promise.all(
+      this.#loops.map(async (loop) => {
+        const stopped = await Promise.race([
+          loop.stop(deadlineMs).then(() => true),
+          Bun.sleep(deadlineMs).then(() => false),
+        ]);
+        if (!stopped) this.log.warn('loop did not stop before the deadline', { loop: loop.name });
+      }),
+    );
+  }
+}

@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import packageJson from '../package.json' with { type: 'json' };
+import { createApp } from './app.ts';
+import { ensureFirstAdmin } from './auth/bootstrap.ts';
+import { openDeployment } from './boot.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { createLogger, type Logger } from './lib/log.ts';
+import { SecretKeyMismatchError } from './lib/secret-key.ts';
+import { LoopRegistry } from './loops/registry.ts';
+
+/**
+ * Tideway's process: config → database → migrations → first admin → HTTP
+ * server (web role) → background loops (worker role) → graceful shutdown on
+ * SIGTERM/SIGINT.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { role: { type: 'string' } }, strict: true });
+  const config = loadConfigOrExit(values.role);
+  const log = createLogger(config.logLevel).child({ pid: process.pid, role: config.role });
+
+  const deployment = await openDeployment(config, log);
+  const { db, kind } = deployment.database;
+  await ensureFirstAdmin(db, { email: config.adminEmail, password: config.adminPassword }, (message) =>
+    process.stderr.write(`\n${message}\n\n`),
+  );
+
+  const server =
+    config.role === 'worker'
+      ? undefined
+      : Bun.serve({
+          hostname: config.host,
+          port: config.port,
+          idleTimeout: 60,
+          fetch: createApp({ db, databaseKind: kind, config, log, version: packageJson.version }).fetch,
+        });
+  const loops = new LoopRegistry(log);
+  if (config.role !== 'web') loops.startAll();
+  log.info('tideway started', {
+    version: packageJson.version,
+    database: kind,
+    url: server ? `http://${config.host}:${server.port}` : undefined,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    const forceExit = setTimeout(() => {
+      log.error('shutdown overran its deadline; exiting', { timeout_ms: config.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    // Stop accepting first, let in-flight requests and work finish, then close the database.
+    await Promise.all([server?.stop(false), loops.stopAll(Math.max(0, deadline - Date.now() - 500))]);
+    await deployment.close();
+    clearTimeout(forceExit);
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function loadConfigOrExit(role: string | undefined): Config {
+  try {
+    return loadConfig(process.env, { role });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** Known start failures get their message alone; anything else its stack. */
+function exitOnStartFailure(error: unknown, log: Logger): never {
+  if (error instanceof DataDirLockedError || error instanceof SecretKeyMismatchError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    log.error('start failed', { error });
+  }
+  process.exit(1);
+}
+
+main().catch((error) => exitOnStartFailure(error, createLogger('error')));

@@ -1,0 +1,190 @@
+import { describe, expect, test } from 'bun:test';
+import { sql } from 'kysely';
+import { migrateToLatest, pendingMigrations } from '../../src/db/migrate.ts';
+import { tableNames, useTestDatabase, usingPostgres } from '../helpers/database.ts';
+
+const testDatabase = useTestDatabase();
+
+/** The catalog of SPEC §1. */
+const SPEC_CATALOG = {
+  order: ['created', 'opened', 'completed', 'cancelled', 'items_cancelled', 'items_swapped', 'shipped'],
+  fulfillment_request: ['assigned', 'items_completed', 'items_failed', 'items_ready_for_handover'],
+  return: ['processed'],
+  invoice: ['created'],
+  payment_account: ['amount_authorized', 'amount_refunded'],
+  refund_request: ['issued'],
+  inventory_transaction: ['items_received', 'transfer_order_created', 'items_ready_for_handover', 'asn_created', 'adjustment_created'],
+  inventory_count: ['items_counted'],
+};
+
+describe(`migrations on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
+  test('create the whole data model', async () => {
+    expect(await tableNames(testDatabase())).toEqual(
+      [
+        'api_tokens',
+        'deliveries',
+        'delivery_attempts',
+        'deployment_settings',
+        'event_types',
+        'events',
+        'integration_logs',
+        'integrations',
+        'kysely_migration',
+        'kysely_migration_lock',
+        'login_attempts',
+        's3_batch_attempts',
+        's3_batches',
+        'sessions',
+        'users',
+      ],
+    );
+  });
+
+  test('re-running them is a no-op', async () => {
+    expect(await pendingMigrations(testDatabase().db)).toEqual([]);
+    expect(await migrateToLatest(testDatabase().db)).toEqual([]);
+    expect(await migrateToLatest(testDatabase().db)).toEqual([]);
+  });
+
+  test('seed the full catalog of SPEC §1 with domain-entity rules', async () => {
+    const rows = await testDatabase().db.selectFrom('event_types').selectAll().orderBy('name').execute();
+    const expected = Object.entries(SPEC_CATALOG)
+      .flatMap(([entity, moments]) => moments.map((moment) => `${entity}.${moment}`))
+      .sort();
+    expect(rows.map((row) => row.name)).toEqual(expected);
+
+    const byName = new Map(rows.map((row) => [row.name, row]));
+    expect(byName.get('order.created')).toMatchObject({ domain_entity_type: 'order', domain_entity_id_field: 'id' });
+    for (const name of ['fulfillment_request.assigned', 'return.processed', 'invoice.created', 'refund_request.issued']) {
+      expect(byName.get(name)).toMatchObject({ domain_entity_type: 'order', domain_entity_id_field: 'order_id' });
+    }
+    expect(byName.get('order.shipped')).toMatchObject({ deprecated: true, replaced_by: 'order.completed' });
+    expect(rows.filter((row) => row.deprecated).map((row) => row.name)).toEqual(['order.shipped']);
+  });
+
+  test('index the two hot paths', async () => {
+    const { rows } = await sql<{ indexname: string; indexdef: string }>`
+      select indexname, indexdef from pg_indexes where tablename = 'deliveries' order by indexname`.execute(testDatabase().db);
+    const definitions = Object.fromEntries(rows.map((row) => [row.indexname, row.indexdef]));
+    expect(definitions.deliveries_due).toContain('(integration_id, next_attempt_at) WHERE (status = \'pending\'::text)');
+    expect(definitions.deliveries_by_domain_entity).toContain('(integration_id, domain_entity_id, published_at DESC, event_id DESC)');
+    expect(definitions.deliveries_by_time).toContain('(integration_id, published_at DESC, event_id DESC)');
+  });
+});
+
+describe('constraints refuse bad rows at the database', () => {
+  const integration = {
+    id: 'erp-netsuite',
+    integration_type: 'permanent' as const,
+    target_kind: 'webhook' as const,
+    callback_url: 'https://erp.example.com/hook',
+    signing_secret_enc: 'v1:x',
+  };
+
+  async function refused(run: () => Promise<unknown>): Promise<string> {
+    try {
+      await run();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected the database to refuse the row');
+  }
+
+  test('integration ids: shape and reserved words', async () => {
+    for (const id of ['ab', 'Upper-Case', '-leading', 'new', 'overview', 'x'.repeat(65)]) {
+      expect(await refused(() => testDatabase().db.insertInto('integrations').values({ ...integration, id }).execute())).toContain(
+        'integrations_id_shape',
+      );
+    }
+  });
+
+  test('a temporary integration needs an end after its start', async () => {
+    const values = { ...integration, id: 'temp-one', integration_type: 'temporary' as const };
+    expect(await refused(() => testDatabase().db.insertInto('integrations').values(values).execute())).toContain(
+      'integrations_temporary_has_end',
+    );
+    expect(
+      await refused(() =>
+        testDatabase().db
+          .insertInto('integrations')
+          .values({ ...values, starts_at: '2026-11-30T10:00:00Z', ends_at: '2026-11-30T09:00:00Z' })
+          .execute(),
+      ),
+    ).toContain('integrations_window_order');
+  });
+
+  test('exactly one target with its required fields', async () => {
+    expect(
+      await refused(() =>
+        testDatabase().db.insertInto('integrations').values({ ...integration, id: 'no-url', callback_url: null }).execute(),
+      ),
+    ).toContain('integrations_webhook_target');
+    expect(
+      await refused(() =>
+        testDatabase().db
+          .insertInto('integrations')
+          .values({ ...integration, id: 'both-targets', s3_bucket: 'b', s3_region: 'eu-west-1' })
+          .execute(),
+      ),
+    ).toContain('integrations_webhook_target');
+    expect(
+      await refused(() =>
+        testDatabase().db
+          .insertInto('integrations')
+          .values({ ...integration, id: 's3-no-keys', target_kind: 's3', callback_url: null, s3_bucket: 'b', s3_region: 'r' })
+          .execute(),
+      ),
+    ).toContain('integrations_s3_target');
+  });
+
+  test('an event must name a catalog type; a delivery cannot be queued twice', async () => {
+    const event = {
+      id: '0b9f5a4e-8a43-4c55-9a55-3c8a3f7d1e01',
+      tenant: 'default',
+      name: 'order.teleported',
+      entity: 'order',
+      published_at: '2026-11-30T10:00:00Z',
+      payload: '{"id":"o-1"}',
+      size_bytes: 100,
+    };
+    expect(await refused(() => testDatabase().db.insertInto('events').values(event).execute())).toContain('foreign key');
+
+    await testDatabase().db.insertInto('integrations').values(integration).execute();
+    const delivery = {
+      integration_id: integration.id,
+      event_id: event.id,
+      event_name: 'order.created',
+      published_at: event.published_at,
+    };
+    await testDatabase().db.insertInto('deliveries').values(delivery).execute();
+    expect(await refused(() => testDatabase().db.insertInto('deliveries').values(delivery).execute())).toContain('deliveries_pkey');
+    const queued = await testDatabase().db
+      .insertInto('deliveries')
+      .values(delivery)
+      .onConflict((oc) => oc.columns(['integration_id', 'event_id']).doNothing())
+      .returning('event_id')
+      .execute();
+    expect(queued).toEqual([]);
+  });
+
+  test('deleting an integration removes its deliveries, attempts and logs', async () => {
+    const id = 'to-delete';
+    await testDatabase().db.insertInto('integrations').values({ ...integration, id }).execute();
+    const eventId = '0b9f5a4e-8a43-4c55-9a55-3c8a3f7d1e02';
+    await testDatabase().db
+      .insertInto('deliveries')
+      .values({ integration_id: id, event_id: eventId, event_name: 'order.created', published_at: new Date() })
+      .execute();
+    await testDatabase().db
+      .insertInto('delivery_attempts')
+      .values({ integration_id: id, event_id: eventId, attempted_at: new Date(), duration_ms: 5, outcome: 'rejected', status_code: 422 })
+      .execute();
+    await testDatabase().db.insertInto('integration_logs').values({ integration_id: id, action: 'started', reason: 'created', actor: 'system' }).execute();
+
+    await testDatabase().db.deleteFrom('integrations').where('id', '=', id).execute();
+    for (const table of ['deliveries', 'delivery_attempts', 'integration_logs'] as const) {
+      const left = await testDatabase().db.selectFrom(table).select('integration_id').where('integration_id', '=', id).execute();
+      expect(left, table).toEqual([]);
+    }
+  });
+});
