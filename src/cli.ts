@@ -5,6 +5,7 @@ import { emailSchema, passwordSchema, permissionListSchema, tokenNameSchema } fr
 import { hashPassword, insertUserIfAbsent } from './auth/users.repo.ts';
 import { openDeployment, type Deployment } from './boot.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import type { Permission } from './db/database.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createLogger } from './lib/log.ts';
 import { SecretKeyMismatchError } from './lib/secret-key.ts';
@@ -26,13 +27,21 @@ Commands:
 
 class UsageError extends Error {}
 
-type Command = (deployment: Deployment, args: string[]) => Promise<string | undefined>;
+/** A command checks its options before anything is opened, then runs on the deployment. */
+interface Command<Input> {
+  parse(args: string[]): Input;
+  run(deployment: Deployment, input: Input): Promise<string>;
+}
 
-const commands: Record<string, Command> = {
+const migrate: Command<void> = {
+  parse: (args) => void parseOptions(args, {}),
   // Opening the deployment has already applied whatever was pending.
-  migrate: async () => 'The database schema is up to date.',
-  'user create': async ({ database }, args) => {
-    const input = parseOptions(args, { email: emailSchema, password: passwordSchema, permission: permissionListSchema });
+  run: async () => 'The database schema is up to date.',
+};
+
+const userCreate: Command<{ email: string; password: string; permission: Permission[] }> = {
+  parse: (args) => parseOptions(args, { email: emailSchema, password: passwordSchema, permission: permissionListSchema }),
+  async run({ database }, input) {
     const created = await insertUserIfAbsent(database.db, {
       email: input.email,
       passwordHash: await hashPassword(input.password),
@@ -41,11 +50,20 @@ const commands: Record<string, Command> = {
     if (!created) throw new UsageError(`--email: a user with the email ${input.email} already exists`);
     return `Created user ${created.email} (${created.permissions.join(', ')})`;
   },
-  'token create': async ({ database }, args) => {
-    const input = parseOptions(args, { name: tokenNameSchema, permission: permissionListSchema });
+};
+
+const tokenCreate: Command<{ name: string; permission: Permission[] }> = {
+  parse: (args) => parseOptions(args, { name: tokenNameSchema, permission: permissionListSchema }),
+  async run({ database }, input) {
     const { token } = await createApiToken(database.db, { name: input.name, permissions: input.permission });
     return token;
   },
+};
+
+const commands: Record<string, Command<unknown>> = {
+  migrate,
+  'user create': userCreate,
+  'token create': tokenCreate,
 };
 
 /** Parses `--name value` options with zod; every bad or missing option is reported at once. */
@@ -78,14 +96,14 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(argv.length === 0 || argv[0] === 'help' ? USAGE : `Unknown command "${name}".\n\n${USAGE}`);
     return argv.length === 0 || argv[0] === 'help' ? 0 : 2;
   }
-  const rest = argv.slice(commandName.split(' ').length);
+  const command = commands[commandName]!;
   let deployment: Deployment | undefined;
   try {
+    const input: unknown = command.parse(argv.slice(commandName.split(' ').length));
     const config = loadConfig(process.env);
     const log = createLogger(config.logLevel, (line) => process.stderr.write(line + '\n'));
     deployment = await openDeployment(config, log);
-    const output = await commands[commandName]!(deployment, rest);
-    if (output !== undefined) process.stdout.write(output + '\n');
+    process.stdout.write((await command.run(deployment, input)) + '\n');
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {

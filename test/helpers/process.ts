@@ -6,8 +6,10 @@ export const ROOT = resolve(import.meta.dir, '../..');
 /** A child process's output, collected as it arrives. */
 export class Output {
   text = '';
+  /** Settles when the stream has ended (the process closed it or exited). */
+  readonly closed: Promise<void>;
   constructor(stream: ReadableStream<Uint8Array>) {
-    void (async () => {
+    this.closed = (async () => {
       const decoder = new TextDecoder();
       for await (const chunk of stream) this.text += decoder.decode(chunk, { stream: true });
     })();
@@ -25,7 +27,7 @@ export interface RunningTideway {
   proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   stdout: Output;
   stderr: Output;
-  /** Base URL once it listens (web roles). */
+  /** Base URL once it listens (web roles; empty for a worker). */
   url: string;
 }
 
@@ -39,8 +41,12 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
 }
 
 /** Spawns `bun src/main.ts` and waits until it says it has started (or exits). */
-export async function startTideway(env: Record<string, string>, timeoutMs = 45_000): Promise<RunningTideway> {
-  const proc = Bun.spawn(['bun', 'src/main.ts'], {
+export async function startTideway(
+  env: Record<string, string>,
+  timeoutMs = 45_000,
+  args: string[] = [],
+): Promise<RunningTideway> {
+  const proc = Bun.spawn(['bun', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: childEnv({ PORT: '0', ...env }),
     stdin: 'ignore',
@@ -52,7 +58,7 @@ export async function startTideway(env: Record<string, string>, timeoutMs = 45_0
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const started = stdout.logLines().find((line) => line.msg === 'tideway started');
-    if (started) return { proc, stdout, stderr, url: String(started.url) };
+    if (started) return { proc, stdout, stderr, url: String(started.url ?? '') };
     if (proc.exitCode !== null) break;
     await Bun.sleep(50);
   }

@@ -1,0 +1,15 @@
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { silentLogger, type Logger } from '../../src/lib/log.ts';
+import type { TestDatabase } from './database.ts';
+
+/** The real app on a test database, for `app.request()` tests. */
+export function createTestApp(database: TestDatabase, options: { env?: Record<string, string>; log?: Logger } = {}) {
+  return createApp({
+    db: database.db,
+    databaseKind: database.kind,
+    config: loadConfig(options.env ?? {}),
+    log: options.log ?? silentLogger,
+    version: '0.0.0-test',
+  });
+}

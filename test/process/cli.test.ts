@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPglite, openPostgres, type DatabaseHandle } from '../../src/db/client.ts';
+import { sha256Hex } from '../../src/lib/crypto.ts';
+import { verifyPassword } from '../../src/auth/users.repo.ts';
+import { createTestDatabase, prepareDataDir, usingPostgres, type TestDatabase } from '../helpers/database.ts';
+import { childEnv, Output, ROOT } from '../helpers/process.ts';
+
+/*
+ * `bun run tideway …` as a user runs it: a child process on a real
+ * deployment (a prepared DATA_DIR, or a Postgres database of this file's own).
+ */
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tideway-cli-'));
+let postgres: TestDatabase | undefined;
+
+beforeAll(async () => {
+  if (usingPostgres) postgres = await createTestDatabase();
+  else await prepareDataDir(dataDir);
+}, 120_000);
+afterAll(async () => {
+  await postgres?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function cli(...args: string[]) {
+  const env: Record<string, string> = postgres ? { DATABASE_URL: postgres.url!, DATA_DIR: dataDir } : { DATA_DIR: dataDir };
+  const proc = Bun.spawn(['bun', 'src/cli.ts', ...args], { cwd: ROOT, env: childEnv(env), stdout: 'pipe', stderr: 'pipe' });
+  const stdout = new Output(proc.stdout);
+  const stderr = new Output(proc.stderr);
+  const code = await proc.exited;
+  await Promise.all([stdout.closed, stderr.closed]);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Opens the deployment's database after the CLI has exited (the embedded one admits one process). */
+async function withDatabase<T>(read: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+  const handle = postgres ? openPostgres(postgres.url!) : await openPglite({ dataDir });
+  try {
+    return await read(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+test('token create prints only the token on stdout and stores only its hash', async () => {
+  const result = await cli('token', 'create', '--name', 'platform', '--permission', 'publish_events');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/^tw_[A-Za-z0-9_-]{43}\n$/);
+  const token = result.stdout.trim();
+  const rows = await withDatabase((handle) => handle.db.selectFrom('api_tokens').selectAll().execute());
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({ name: 'platform', permissions: ['publish_events'], token_hash: sha256Hex(token), revoked_at: null });
+  expect(JSON.stringify(rows)).not.toContain(token);
+}, 30_000);
+
+test('user create stores the user with an argon2id hash and the given permissions', async () => {
+  const result = await cli('user', 'create', '--email', 'ops@example.com', '--password', 'correct horse', '--permission', 'view_tools,manage_users');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toBe('Created user ops@example.com (view_tools, manage_users)\n');
+  const user = await withDatabase((handle) =>
+    handle.db.selectFrom('users').selectAll().where('email', '=', 'ops@example.com').executeTakeFirstOrThrow(),
+  );
+  expect(user.permissions).toEqual(['view_tools', 'manage_users']);
+  expect(await verifyPassword('correct horse', user.password_hash)).toBe(true);
+
+  const again = await cli('user', 'create', '--email', 'OPS@example.com', '--password', 'another one', '--permission', 'view_tools');
+  expect(again.code).toBe(2);
+  expect(again.stderr).toContain('--email: a user with the email OPS@example.com already exists');
+}, 30_000);
+
+test('bad input names every bad option, exits 2 and writes nothing', async () => {
+  const result = await cli('token', 'create', '--permission', 'publish,view_tools');
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toContain('--name: is required');
+  expect(result.stderr).toContain('--permission: "publish" is not a permission; use view_tools, publish_events, manage_users');
+
+  const unknown = await cli('token', 'create', '--name', 'x', '--permission', 'publish_events', '--admin');
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain("Unknown option '--admin'");
+
+  const count = await withDatabase(async (handle) => (await handle.db.selectFrom('api_tokens').select('id').execute()).length);
+  expect(count).toBe(1); // only the token of the first test
+}, 30_000);
+
+test('migrate reports the schema current; unknown commands show the usage', async () => {
+  const migrate = await cli('migrate');
+  expect(migrate.code).toBe(0);
+  expect(migrate.stdout).toBe('The database schema is up to date.\n');
+
+  const unknown = await cli('frobnicate');
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('Unknown command "frobnicate"');
+  expect(unknown.stderr).toContain('token create --name N --permission publish_events');
+}, 30_000);
