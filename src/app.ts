@@ -10,6 +10,8 @@ import { ErrorPage } from '../views/error.tsx';
 import type { Config } from './config.ts';
 import type { DatabaseKind } from './db/client.ts';
 import type { Database } from './db/database.ts';
+import { createTokenVerifier } from './auth/bearer.ts';
+import { eventApiRoutes } from './events/events.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { integrationPages } from './integrations/integrations.routes.tsx';
 import type { Logger } from './lib/log.ts';
@@ -74,6 +76,7 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route('/', healthRoutes(deps));
+  app.route('/api/v1', eventApiRoutes({ ...deps, tokens: createTokenVerifier(deps.db) }));
 
   app.use('*', jsxRenderer(({ children, title, section }) => Layout({ title, section, children }), { docType: true }));
   app.get('/', (c) => c.redirect('/tools/event-stream'));

@@ -7,7 +7,11 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import { SecretKeyMismatchError } from './lib/secret-key.ts';
+import { createRetention } from './events/retention.ts';
+import { createIntervalLoop } from './loops/interval-loop.ts';
 import { LoopRegistry } from './loops/registry.ts';
+
+const RETENTION_INTERVAL_MS = 10 * 60_000;
 
 /**
  * Tideway's process: config → database → migrations → first admin → HTTP
@@ -35,6 +39,8 @@ async function main(): Promise<void> {
           fetch: createApp({ db, databaseKind: kind, config, log, version: packageJson.version }).fetch,
         });
   const loops = new LoopRegistry(log);
+  const retention = createRetention({ db, retentionDays: config.retentionDays, log: log.child({ loop: 'retention' }) });
+  loops.register(createIntervalLoop('retention', RETENTION_INTERVAL_MS, retention.runOnce, log));
   if (config.role !== 'web') loops.startAll();
   log.info('tideway started', {
     version: packageJson.version,

@@ -1,0 +1,20 @@
+/**
+ * The envelope Tideway delivers: `{"id","tenant","name","published_at","payload"}`
+ * as compact JSON. The webhook body, the signed bytes and each S3 NDJSON line
+ * are exactly this string. `payloadJson` is the payload as stored (already
+ * compact JSON), spliced in rather than re-serialised.
+ *
+ * @example envelopeJson({ id: 'e1', tenant: 'acme', name: 'order.created', publishedAt: new Date(0), payloadJson: '{"id":"o1"}' })
+ */
+export function envelopeJson(event: {
+  id: string;
+  tenant: string;
+  name: string;
+  publishedAt: Date;
+  payloadJson: string;
+}): string {
+  return (
+    `{"id":${JSON.stringify(event.id)},"tenant":${JSON.stringify(event.tenant)},"name":${JSON.stringify(event.name)},` +
+    `"published_at":${JSON.stringify(event.publishedAt.toISOString())},"payload":${event.payloadJson}}`
+  );
+}

@@ -1,0 +1,27 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createApiToken } from '../../src/auth/api-tokens.repo.ts';
+import type { Db, Permission } from '../../src/db/database.ts';
+import { createSecretBox } from '../../src/lib/crypto.ts';
+import { createIntegration, type NewIntegration } from '../../src/integrations/integrations.service.ts';
+import type { TestDatabase } from './database.ts';
+
+export const testSecrets = createSecretBox(randomBytes(32).toString('hex'));
+
+export async function tokenWith(db: Db, ...permissions: Permission[]): Promise<string> {
+  return (await createApiToken(db, { name: `test-${permissions.join('-') || 'none'}`, permissions })).token;
+}
+
+/** A webhook integration on loopback with the given options. */
+export async function webhookIntegration(database: TestDatabase, input: Partial<NewIntegration> & { id: string }) {
+  return createIntegration(
+    database.db,
+    testSecrets,
+    { integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' }, ...input },
+    'test@example.com',
+  );
+}
+
+/** An envelope as producers send it, ~`size` bytes of payload. */
+export function envelope(name: string, payload: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return { id: randomUUID(), name, payload: { id: `id-${randomUUID().slice(0, 8)}`, ...payload }, ...extra };
+}
