@@ -29,7 +29,7 @@ async function eventCount() {
 }
 
 /** Posts, expects a refusal with `status`, and checks that nothing was stored. */
-async function expectRefused(response: Promise<Response>, status: number) {
+async function expectRefused(response: Response | Promise<Response>, status: number) {
   const before = await eventCount();
   const answer = await response;
   expect(answer.status).toBe(status);

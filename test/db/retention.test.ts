@@ -1,0 +1,75 @@
+import { expect, test } from 'bun:test';
+import { randomUUID } from 'node:crypto';
+import { createRetention } from '../../src/events/retention.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { useTestDatabase } from '../helpers/database.ts';
+import { webhookIntegration } from '../helpers/fixtures.ts';
+
+const database = useTestDatabase();
+const DAY = 86_400_000;
+
+async function seed(count: number, ageDays: number, integrations: string[]) {
+  const publishedAt = new Date(Date.now() - ageDays * DAY);
+  const ids = Array.from({ length: count }, () => randomUUID());
+  await database()
+    .db.insertInto('events')
+    .values(ids.map((id) => ({ id, tenant: 'default', name: 'order.created', entity: 'order', published_at: publishedAt, payload: '{}', size_bytes: 2 })))
+    .execute();
+  for (const integrationId of integrations) {
+    await database()
+      .db.insertInto('deliveries')
+      .values(ids.map((id, i) => ({ integration_id: integrationId, event_id: id, event_name: 'order.created', published_at: publishedAt, status: i % 2 ? 'success' : 'pending' })))
+      .execute();
+    await database()
+      .db.insertInto('delivery_attempts')
+      .values(ids.map((id) => ({ integration_id: integrationId, event_id: id, attempted_at: publishedAt, duration_ms: 3, outcome: 'retry', status_code: 503 })))
+      .execute();
+  }
+  return ids;
+}
+
+async function count(table: 'events' | 'deliveries' | 'delivery_attempts') {
+  const row = await database().db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+test('deletes events, deliveries and attempts older than RETENTION_DAYS in bounded rounds, keeping the rest', async () => {
+  await webhookIntegration(database(), { id: 'keeper-a', startsAt: new Date(Date.now() - 30 * DAY) });
+  await webhookIntegration(database(), { id: 'keeper-b', startsAt: new Date(Date.now() - 30 * DAY) });
+  const old = await seed(57, 15, ['keeper-a', 'keeper-b']);
+  const recent = await seed(13, 13, ['keeper-a', 'keeper-b']);
+
+  const logged: Record<string, unknown>[] = [];
+  const retention = createRetention({
+    db: database().db,
+    retentionDays: 14,
+    batchSize: 10,
+    log: createLogger('info', (line) => logged.push(JSON.parse(line))),
+  });
+  const outcome = await retention.runOnce();
+
+  expect(outcome).toEqual({ deliveries: 114, pendingDeliveries: 58, events: 57, batches: 0 });
+  expect(await count('events')).toBe(13);
+  expect(await count('deliveries')).toBe(26);
+  expect(await count('delivery_attempts')).toBe(26);
+  const left = await database().db.selectFrom('events').select('id').execute();
+  expect(left.map((row) => row.id).sort()).toEqual(recent.sort());
+  expect(old.some((id) => left.some((row) => row.id === id))).toBe(false);
+  expect(logged.find((line) => line.msg === 'retention pruned deliveries that were never delivered')).toMatchObject({ pending: 58 });
+
+  // Nothing left to do: a second run deletes nothing.
+  expect(await retention.runOnce()).toEqual({ deliveries: 0, pendingDeliveries: 0, events: 0, batches: 0 });
+});
+
+test('honours an injected clock', async () => {
+  const retention = createRetention({
+    db: database().db,
+    retentionDays: 14,
+    log: createLogger('error', () => {}),
+    now: () => new Date(Date.now() + 2 * DAY),
+  });
+  const outcome = await retention.runOnce();
+  expect(outcome.events).toBe(13);
+  expect(await count('events')).toBe(0);
+  expect(await count('delivery_attempts')).toBe(0);
+});
