@@ -89,8 +89,8 @@ export interface EventsTable {
   domain_entity_id: string | null;
   published_at: Timestamp;
   received_at: DefaultedTimestamp;
-  /** json column: written as a JSON string, read back parsed. */
-  payload: ColumnType<unknown, string, string>;
+  /** The payload's compact JSON text. */
+  payload: string;
   size_bytes: number;
 }
 

@@ -18,3 +18,16 @@ export function envelopeJson(event: {
     `"published_at":${JSON.stringify(event.publishedAt.toISOString())},"payload":${event.payloadJson}}`
   );
 }
+
+/** The bytes of envelopeJson's text without its fields. */
+const ENVELOPE_FRAME_BYTES = Buffer.byteLength('{"id":"","tenant":"","name":"","published_at":"","payload":}');
+const ISO_TIME_BYTES = 24;
+
+/**
+ * `Buffer.byteLength(envelopeJson(event))`, without building the string: id
+ * (a UUID), tenant and name (checked against ASCII patterns) need no JSON
+ * escaping, so only the payload's size varies.
+ */
+export function envelopeSizeBytes(event: { id: string; tenant: string; name: string; payloadJson: string }): number {
+  return ENVELOPE_FRAME_BYTES + event.id.length + event.tenant.length + event.name.length + ISO_TIME_BYTES + Buffer.byteLength(event.payloadJson);
+}

@@ -29,7 +29,7 @@ export async function insertEventsAndQueueDeliveries(trx: Db, tenant: string, ev
         ${events.map((event) => event.domainEntityType)}::text[],
         ${events.map((event) => event.domainEntityId)}::text[],
         ${events.map((event) => event.publishedAt.toISOString())}::timestamptz[],
-        ${events.map((event) => event.payloadJson)}::json[],
+        ${events.map((event) => event.payloadJson)}::text[],
         ${events.map((event) => event.sizeBytes)}::integer[]
       ) as t(id, name, entity, entity_id, domain_entity_type, domain_entity_id, published_at, payload, size_bytes)
     ),

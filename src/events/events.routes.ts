@@ -2,15 +2,18 @@ import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { requireToken, type TokenVerifier } from '../auth/bearer.ts';
 import type { Config } from '../config.ts';
+import type { DatabaseKind } from '../db/client.ts';
 import type { Database } from '../db/database.ts';
 import { createCatalogCache, listEventTypes, toEventTypeResource } from './event-types.repo.ts';
 import { readEnvelopes } from './ingest-body.ts';
 import { createIngestService } from './ingest.service.ts';
 
 /** `/api/v1/event-types` and `/api/v1/events`. */
-export function eventApiRoutes(deps: { db: Kysely<Database>; config: Config; tokens: TokenVerifier }) {
+export function eventApiRoutes(deps: { db: Kysely<Database>; databaseKind: DatabaseKind; config: Config; tokens: TokenVerifier }) {
   const ingest = createIngestService({
     db: deps.db,
+    // PGlite has one connection: a second writer would only queue behind the first.
+    writers: deps.databaseKind === 'pglite' ? 1 : 4,
     tenant: deps.config.tenant,
     maxEventBytes: deps.config.ingest.maxEventBytes,
     catalog: createCatalogCache(deps.db),

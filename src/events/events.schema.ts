@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { nearest } from '../lib/nearest.ts';
 import type { FieldError } from '../lib/problem.ts';
 import type { Catalog } from './event-types.repo.ts';
-import { envelopeJson } from './envelope.ts';
+import { envelopeSizeBytes } from './envelope.ts';
 import type { RawEnvelope } from './ingest-body.ts';
 
 const ENVELOPE_FIELDS = ['id', 'tenant', 'name', 'published_at', 'payload', 'domain_entity_type', 'domain_entity_id'];
@@ -24,7 +24,9 @@ export const envelopeSchema = z.strictObject(
     published_at: z.iso
       .datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T10:00:00.123Z' })
       .optional(),
-    payload: z.record(z.string(), z.unknown(), {
+    // A plain-object check rather than z.record, which walks every key of
+    // every payload: half of validation's time for nothing (bench/ingest.ts).
+    payload: z.custom<Record<string, unknown>>(isRecord, {
       error: (issue) => (issue.input === undefined ? 'is required: the event data as a JSON object' : 'must be a JSON object'),
     }),
     domain_entity_type: optionalId,
@@ -111,7 +113,7 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
     for (const [field, value] of [['payload.id', entityId], [`payload.${type.domain_entity_id_field}`, ruleId]] as const) {
       if (value && value.length > MAX_ID_LENGTH) errors.push({ ...where, field, message: `must be at most ${MAX_ID_LENGTH} characters` });
     }
-    event.sizeBytes = Buffer.byteLength(envelopeJson({ ...event, tenant: context.tenant }));
+    event.sizeBytes = envelopeSizeBytes({ ...event, tenant: context.tenant });
     if (event.sizeBytes > context.maxEventBytes) {
       tooLarge = true;
       errors.push({ ...where, message: `The event is ${event.sizeBytes} bytes; the limit is ${context.maxEventBytes} (MAX_EVENT_BYTES).` });

@@ -33,7 +33,10 @@ export async function readEnvelopes(request: Request, maxBytes: number): Promise
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  return ndjson ? readNdjson(request.body, maxBytes) : readJson(request.body, maxBytes);
+  if (ndjson) return readNdjson(request.body, maxBytes);
+  // With a Content-Length within the limit the body cannot be longer, and the
+  // runtime's own reader is several times faster than decoding chunk by chunk.
+  return parseJson(Number.isFinite(declared) ? await request.text() : await readLimitedText(request.body, maxBytes));
 }
 
 function tooLarge(maxBytes: number) {
@@ -63,11 +66,13 @@ async function* limitedChunks(body: ReadableStream<Uint8Array> | null, maxBytes:
   }
 }
 
-async function readJson(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<RawEnvelope[]> {
-  const decoder = new TextDecoder();
-  let text = '';
-  for await (const chunk of limitedChunks(body, maxBytes)) text += decoder.decode(chunk, { stream: true });
-  text += decoder.decode();
+async function readLimitedText(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of limitedChunks(body, maxBytes)) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): RawEnvelope[] {
   if (text.trim() === '') throw malformed([{ message: 'The body is empty: send an event envelope or an array of them.' }]);
   let parsed: unknown;
   try {

@@ -1,10 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { takeIngestLock } from '../deliveries/fan-out.ts';
-import { wakeDeliveryLoops } from '../deliveries/wake.ts';
 import { ProblemError } from '../lib/problem.ts';
 import type { createCatalogCache } from './event-types.repo.ts';
-import { insertEventsAndQueueDeliveries } from './events.repo.ts';
+import { createIngestWriter } from './ingest-writer.ts';
 import { validateEnvelopes } from './events.schema.ts';
 import type { RawEnvelope } from './ingest-body.ts';
 
@@ -26,7 +24,11 @@ export function createIngestService(deps: {
   maxEventBytes: number;
   catalog: ReturnType<typeof createCatalogCache>;
   now?: () => Date;
+  /** Transactions writing at once. */
+  writers?: number;
 }) {
+  const writer = createIngestWriter(deps.db, deps.tenant, { concurrency: deps.writers ?? 4 });
+
   return async function ingest(raw: RawEnvelope[]): Promise<IngestResult> {
     const names = raw.flatMap((item) => {
       const name = (item.value as { name?: unknown } | null)?.name;
@@ -55,12 +57,7 @@ export function createIngestService(deps: {
     const firstById = new Map<string, (typeof events)[number]>();
     for (const event of events) if (!firstById.has(event.id)) firstById.set(event.id, event);
     const unique = [...firstById.values()];
-    const stored = await deps.db.transaction().execute(async (trx) => {
-      await takeIngestLock(trx);
-      const batch = await insertEventsAndQueueDeliveries(trx, deps.tenant, unique);
-      if (batch.queuedDeliveries > 0) await wakeDeliveryLoops(trx, batch.integrationIds);
-      return batch.storedIds;
-    });
+    const stored = await writer.write(unique);
 
     const seen = new Set<string>();
     const duplicates: string[] = [];
