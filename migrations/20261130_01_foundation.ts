@@ -124,6 +124,10 @@ const statements = [
 
   // ── Integrations ────────────────────────────────────────────────────────
   // Secret fields end in _enc: AES-256-GCM ciphertext, never plain text.
+  // delivered_count and last_delivery_at are kept by the delivery engines as
+  // they settle: counting millions of successful deliveries on every read of
+  // the integration list would be a scan; the rarer statuses are counted
+  // through their indexes instead.
   // Targets are columns rather than a JSON blob so the database enforces
   // "exactly one target" and the required fields of each kind.
   sql`create table integrations (
@@ -149,6 +153,8 @@ const statements = [
     previous_signing_secret_expires_at timestamptz,
     failing_since timestamptz,
     last_batch_sent_at timestamptz,
+    delivered_count bigint not null default 0,
+    last_delivery_at timestamptz,
     deleted_at timestamptz,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),

@@ -14,7 +14,9 @@ import { createTokenVerifier } from './auth/bearer.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { integrationPages } from './integrations/integrations.routes.tsx';
+import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
+import { integrationApiRoutes } from './integrations/integrations.api.ts';
 import { ProblemError, problemResponse } from './lib/problem.ts';
 
 /** Everything the HTTP app needs, passed in explicitly (no globals). */
@@ -22,6 +24,7 @@ export interface AppDeps {
   db: Kysely<Database>;
   databaseKind: DatabaseKind;
   config: Config;
+  secrets: SecretBox;
   log: Logger;
   version: string;
 }
@@ -76,7 +79,9 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route('/', healthRoutes(deps));
-  app.route('/api/v1', eventApiRoutes({ ...deps, tokens: createTokenVerifier(deps.db) }));
+  const tokens = createTokenVerifier(deps.db);
+  app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
+  app.route('/api/v1/org/integrations', integrationApiRoutes({ ...deps, tokens }));
 
   app.use('*', jsxRenderer(({ children, title, section }) => Layout({ title, section, children }), { docType: true }));
   app.get('/', (c) => c.redirect('/tools/event-stream'));

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
           hostname: config.host,
           port: config.port,
           idleTimeout: 60,
-          fetch: createApp({ db, databaseKind: kind, config, log, version: packageJson.version }).fetch,
+          fetch: createApp({ db, databaseKind: kind, config, secrets: deployment.secrets, log, version: packageJson.version }).fetch,
         });
   const loops = new LoopRegistry(log);
   const retention = createRetention({ db, retentionDays: config.retentionDays, log: log.child({ loop: 'retention' }) });

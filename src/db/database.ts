@@ -117,6 +117,8 @@ export interface IntegrationsTable {
   previous_signing_secret_expires_at: Timestamp | null;
   failing_since: Timestamp | null;
   last_batch_sent_at: Timestamp | null;
+  delivered_count: ColumnType<string, never, string | number>;
+  last_delivery_at: Timestamp | null;
   deleted_at: Timestamp | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;

@@ -1,5 +1,5 @@
-import type { Db, IntegrationRow, IntegrationsTable } from '../db/database.ts';
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
+import type { Db, IntegrationRow, IntegrationStatus, IntegrationsTable, IntegrationUpdate } from '../db/database.ts';
 
 export async function insertIntegration(db: Db, values: Insertable<IntegrationsTable>): Promise<IntegrationRow> {
   return db.insertInto('integrations').values(values).returningAll().executeTakeFirstOrThrow();
@@ -7,6 +7,38 @@ export async function insertIntegration(db: Db, values: Insertable<IntegrationsT
 
 export async function findIntegration(db: Db, id: string): Promise<IntegrationRow | undefined> {
   return db.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+export async function listIntegrations(db: Db, status?: IntegrationStatus): Promise<IntegrationRow[]> {
+  let query = db.selectFrom('integrations').selectAll().where('deleted_at', 'is', null);
+  if (status) query = query.where('status', '=', status);
+  return query.orderBy('id').execute();
+}
+
+export async function countIntegrationsByStatus(db: Db): Promise<{ all: number; running: number; stopped: number }> {
+  const rows = await db
+    .selectFrom('integrations')
+    .select(['status', (eb) => eb.fn.countAll<string>().as('count')])
+    .where('deleted_at', 'is', null)
+    .groupBy('status')
+    .execute();
+  const of = (status: IntegrationStatus) => Number(rows.find((row) => row.status === status)?.count ?? 0);
+  return { all: of('running') + of('stopped'), running: of('running'), stopped: of('stopped') };
+}
+
+export async function updateIntegrationRow(db: Db, id: string, values: IntegrationUpdate): Promise<IntegrationRow | undefined> {
+  return db
+    .updateTable('integrations')
+    .set({ ...values, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteIntegrationRow(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('integrations').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }
 
 export async function insertIntegrationLog(
@@ -17,4 +49,44 @@ export async function insertIntegrationLog(
     .insertInto('integration_logs')
     .values({ integration_id: entry.integrationId, action: entry.action, reason: entry.reason, actor: entry.actor })
     .execute();
+}
+
+export interface IntegrationStats {
+  pending: number;
+  delivered: number;
+  failed: number;
+  rejected: number;
+  last_delivery_at: Date | null;
+  oldest_pending_at: Date | null;
+}
+
+/**
+ * Delivery statistics per integration. Each figure comes from an index
+ * (pending: deliveries_due; failed, rejected: deliveries_by_status) or from
+ * the counters the delivery engines keep, so this stays quick on millions of
+ * deliveries.
+ */
+export async function integrationStats(db: Db, integrations: IntegrationRow[]): Promise<Map<string, IntegrationStats>> {
+  const stats = new Map<string, IntegrationStats>();
+  if (integrations.length === 0) return stats;
+  const { rows } = await sql<{ id: string; pending: string; oldest_pending_at: Date | null; failed: string; rejected: string }>`
+    select i.id,
+      (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'pending') as pending,
+      (select min(d.published_at) from deliveries d where d.integration_id = i.id and d.status = 'pending') as oldest_pending_at,
+      (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'failure') as failed,
+      (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'rejected') as rejected
+    from integrations i
+    where i.id in (${sql.join(integrations.map((integration) => integration.id))})`.execute(db);
+  for (const integration of integrations) {
+    const row = rows.find((candidate) => candidate.id === integration.id);
+    stats.set(integration.id, {
+      pending: Number(row?.pending ?? 0),
+      delivered: Number(integration.delivered_count),
+      failed: Number(row?.failed ?? 0),
+      rejected: Number(row?.rejected ?? 0),
+      last_delivery_at: integration.last_delivery_at,
+      oldest_pending_at: row?.oldest_pending_at ?? null,
+    });
+  }
+  return stats;
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, IntegrationRow, IntegrationType } from '../db/database.ts';
+import type { Database, IntegrationRow, IntegrationType, IntegrationUpdate } from '../db/database.ts';
 import { replayIntoIntegration, takeIntegrationChangeLock } from '../deliveries/fan-out.ts';
 import { wakeDeliveryLoops } from '../deliveries/wake.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import { insertIntegration, insertIntegrationLog } from './integrations.repo.ts';
+import type { CreateIntegrationBody, UpdateIntegrationBody } from './integrations.schema.ts';
+import { deleteIntegrationRow, findIntegration, insertIntegration, insertIntegrationLog, updateIntegrationRow } from './integrations.repo.ts';
 
 export type IntegrationTarget =
   | { kind: 'webhook'; callbackUrl: string; apiKey?: string }
@@ -31,9 +32,42 @@ export interface NewIntegration {
   signingSecret?: string;
 }
 
+export class DuplicateIntegrationError extends Error {
+  constructor(readonly id: string) {
+    super(`An integration with the ID "${id}" already exists. Choose another ID.`);
+    this.name = 'DuplicateIntegrationError';
+  }
+}
+
 /** A Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
 export function generateSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/** The API's (and form's) validated body as the service's input. */
+export function fromCreateBody(body: CreateIntegrationBody): NewIntegration {
+  const callback = body.callback_parameters;
+  const s3 = body.s3_parameters;
+  return {
+    id: body.id,
+    integrationType: body.integration_type,
+    startsAt: body.starts_at ? new Date(body.starts_at) : undefined,
+    endsAt: body.ends_at ? new Date(body.ends_at) : undefined,
+    filter: { entities: body.filter_conditions?.entities ?? [], events: body.filter_conditions?.events ?? [] },
+    signingSecret: body.signing_secret ?? undefined,
+    target: callback
+      ? { kind: 'webhook', callbackUrl: callback.callback_url, apiKey: callback.api_key || undefined }
+      : {
+          kind: 's3',
+          accessKeyId: s3!.aws_access_key_id,
+          secretAccessKey: s3!.aws_secret_access_key,
+          region: s3!.aws_region,
+          bucket: s3!.bucket,
+          keyPrefix: s3!.key_prefix ?? '',
+          endpoint: s3!.endpoint ?? undefined,
+          gzip: s3!.gzip ?? false,
+        },
+  };
 }
 
 /**
@@ -51,6 +85,9 @@ export async function createIntegration(
   const target = input.target;
   return db.transaction().execute(async (trx) => {
     await takeIntegrationChangeLock(trx);
+    // Any row with this id, deleted or not: the id is the primary key.
+    const taken = await trx.selectFrom('integrations').select('id').where('id', '=', input.id).executeTakeFirst();
+    if (taken) throw new DuplicateIntegrationError(input.id);
     const integration = await insertIntegration(trx, {
       id: input.id,
       integration_type: input.integrationType,
@@ -78,4 +115,102 @@ export async function createIntegration(
     if (replayed > 0) await wakeDeliveryLoops(trx, [integration.id]);
     return { integration, replayed };
   });
+}
+
+export class TargetKindChangeError extends Error {
+  constructor(readonly field: string) {
+    super('The target kind cannot change: create a new integration for another kind of target');
+  }
+}
+
+/**
+ * Applies an edit: events and the target's details only. Secrets left empty
+ * keep their stored value. New filters apply to events ingested from now on.
+ */
+export async function updateIntegration(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  id: string,
+  body: UpdateIntegrationBody,
+): Promise<IntegrationRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    // Filters decide fan-out: change them at a clean point between ingests.
+    await takeIntegrationChangeLock(trx);
+    const current = await findIntegration(trx, id);
+    if (!current) return undefined;
+    const changes: IntegrationUpdate = {};
+    if (body.filter_conditions !== undefined) {
+      changes.filter_entities = body.filter_conditions?.entities ?? [];
+      changes.filter_events = body.filter_conditions?.events ?? [];
+    }
+    if (body.callback_parameters) {
+      if (current.target_kind !== 'webhook') throw new TargetKindChangeError('callback_parameters');
+      const callback = body.callback_parameters;
+      if (callback.callback_url) changes.callback_url = callback.callback_url;
+      if (callback.api_key) changes.api_key_enc = secrets.encrypt(callback.api_key);
+    }
+    if (body.s3_parameters) {
+      if (current.target_kind !== 's3') throw new TargetKindChangeError('s3_parameters');
+      const s3 = body.s3_parameters;
+      if (s3.aws_access_key_id) changes.s3_access_key_id = s3.aws_access_key_id;
+      if (s3.aws_secret_access_key) changes.s3_secret_access_key_enc = secrets.encrypt(s3.aws_secret_access_key);
+      if (s3.aws_region) changes.s3_region = s3.aws_region;
+      if (s3.bucket) changes.s3_bucket = s3.bucket;
+      if (s3.key_prefix !== undefined) changes.s3_key_prefix = s3.key_prefix ?? '';
+      if (s3.endpoint !== undefined) changes.s3_endpoint = s3.endpoint ?? null;
+      if (s3.gzip !== undefined && s3.gzip !== null) changes.s3_gzip = s3.gzip;
+    }
+    return updateIntegrationRow(trx, id, changes);
+  });
+}
+
+/**
+ * Starts or stops an integration and logs who did it and why; a no-op (and
+ * no log row) when it is already in that state.
+ */
+export async function setIntegrationStatus(
+  db: Kysely<Database>,
+  id: string,
+  status: 'running' | 'stopped',
+  reason: string,
+  actor: string,
+): Promise<IntegrationRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
+    if (!current || current.status === status) return current;
+    const updated = await updateIntegrationRow(trx, id, { status, ...(status === 'running' ? { failing_since: null } : {}) });
+    await insertIntegrationLog(trx, { integrationId: id, action: status === 'running' ? 'started' : 'stopped', reason, actor });
+    if (status === 'running') await wakeDeliveryLoops(trx, [id]);
+    return updated;
+  });
+}
+
+/** Deletes an integration with its deliveries, attempts, batches and logs. */
+export async function deleteIntegration(db: Kysely<Database>, id: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    // An ingest that already read this integration must finish its fan-out first.
+    await takeIntegrationChangeLock(trx);
+    return deleteIntegrationRow(trx, id);
+  });
+}
+
+/** Reveals the current signing secret. */
+export function signingSecretOf(integration: IntegrationRow, secrets: SecretBox): string {
+  return secrets.decrypt(integration.signing_secret_enc);
+}
+
+/** Hours during which deliveries are signed with both the old and the new secret. */
+export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
+
+/** Replaces the signing secret; the old one keeps signing alongside for 24 hours. */
+export async function rotateSigningSecret(db: Kysely<Database>, secrets: SecretBox, id: string): Promise<string | undefined> {
+  const current = await findIntegration(db, id);
+  if (!current) return undefined;
+  const secret = generateSigningSecret();
+  await updateIntegrationRow(db, id, {
+    signing_secret_enc: secrets.encrypt(secret),
+    previous_signing_secret_enc: current.signing_secret_enc,
+    previous_signing_secret_expires_at: new Date(Date.now() + ROTATION_OVERLAP_MS),
+  });
+  return secret;
 }

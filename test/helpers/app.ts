@@ -2,6 +2,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import type { TestDatabase } from './database.ts';
+import { testSecrets } from './fixtures.ts';
 
 /** The real app on a test database, for `app.request()` tests. */
 export function createTestApp(database: TestDatabase, options: { env?: Record<string, string>; log?: Logger } = {}) {
@@ -9,6 +10,7 @@ export function createTestApp(database: TestDatabase, options: { env?: Record<st
     db: database.db,
     databaseKind: database.kind,
     config: loadConfig(options.env ?? {}),
+    secrets: testSecrets,
     log: options.log ?? silentLogger,
     version: '0.0.0-test',
   });

@@ -1,0 +1,77 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { LoginPage, LogoutPage } from '../../views/auth/login.tsx';
+import type { Database } from '../db/database.ts';
+import { findUserByEmail, verifyPassword } from './users.repo.ts';
+import { createSession, deleteSession, recentLoginFailures, recordLoginAttempt } from './sessions.repo.ts';
+import { getCookie } from 'hono/cookie';
+import {
+  clearSessionCookie,
+  clientAddress,
+  requireCsrfToken,
+  SESSION_COOKIE,
+  setSessionCookie,
+  type SessionVariables,
+} from './session.ts';
+
+/** Throttling: failed sign-ins counted over this window… */
+const THROTTLE_WINDOW_MS = 15 * 60_000;
+/** …refused beyond these counts, per account and per address. */
+const MAX_FAILURES_PER_EMAIL = 5;
+const MAX_FAILURES_PER_ADDRESS = 20;
+// Verifying against a real hash when the email is unknown keeps the answer's
+// timing from telling which emails have accounts.
+const DUMMY_HASH = await Bun.password.hash('tideway-timing-equaliser', { algorithm: 'argon2id' });
+
+/** Only same-site paths: `next` must never send a user to another site. */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/tools/event-stream';
+}
+
+export function authRoutes(deps: { db: Kysely<Database>; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+  return new Hono<{ Variables: SessionVariables }>()
+    .get('/login', (c) => {
+      const next = safeNext(c.req.query('next'));
+      if (c.get('session')) return c.redirect(next);
+      return c.render(<LoginPage next={next} />, { title: 'Sign in' });
+    })
+    .post('/login', async (c) => {
+      const origin = c.req.header('origin');
+      if (origin && origin !== new URL(c.req.url).origin) return c.text('Cross-site sign-in refused', 403);
+      const form = await c.req.parseBody();
+      const email = typeof form.email === 'string' ? form.email.trim() : '';
+      const password = typeof form.password === 'string' ? form.password : '';
+      const next = safeNext(form.next);
+      const address = clientAddress(c);
+      const refuse = (status: 401 | 429, error: string) => {
+        c.status(status);
+        return c.render(<LoginPage next={next} email={email} error={error} />, { title: 'Sign in' });
+      };
+
+      const failures = await recentLoginFailures(deps.db, { email, address, since: new Date(now().getTime() - THROTTLE_WINDOW_MS) });
+      if (failures.forEmail >= MAX_FAILURES_PER_EMAIL || failures.fromAddress >= MAX_FAILURES_PER_ADDRESS) {
+        return refuse(429, 'Too many failed sign-ins. Wait 15 minutes, then try again.');
+      }
+      const user = email ? await findUserByEmail(deps.db, email) : undefined;
+      const valid = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+      const succeeded = Boolean(user && valid && !user.disabled_at);
+      await recordLoginAttempt(deps.db, { email, address, succeeded, now: now() });
+      if (!user || !succeeded) return refuse(401, 'The email or password is incorrect.');
+
+      const { token } = await createSession(deps.db, { userId: user.id, address, userAgent: c.req.header('user-agent') ?? null, now: now() });
+      setSessionCookie(c, token);
+      return c.redirect(next, 303);
+    })
+    .get('/logout', (c) => {
+      const session = c.get('session');
+      if (!session) return c.redirect('/login');
+      return c.render(<LogoutPage email={session.user.email} csrfToken={session.csrfToken} />, { title: 'Sign out' });
+    })
+    .post('/logout', requireCsrfToken(), async (c) => {
+      const token = getCookie(c, SESSION_COOKIE);
+      if (token) await deleteSession(deps.db, token);
+      clearSessionCookie(c);
+      return c.redirect('/login', 303);
+    });
+}

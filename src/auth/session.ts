@@ -1,0 +1,121 @@
+import type { Context } from 'hono';
+import { getConnInfo } from 'hono/bun';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { Kysely } from 'kysely';
+import { ErrorPage } from '../../views/error.tsx';
+import type { Database, Permission } from '../db/database.ts';
+import { safeEqual } from '../lib/crypto.ts';
+import { findActiveSession, SESSION_MAX_MS, type ActiveSession } from './sessions.repo.ts';
+
+export const SESSION_COOKIE = 'tideway_session';
+export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export type SessionVariables = { session: ActiveSession | undefined };
+
+/** Reads the session cookie into `c.var.session` (undefined when signed out). */
+export function loadSession(db: Kysely<Database>, now: () => Date = () => new Date()) {
+  return createMiddleware<{ Variables: SessionVariables }>(async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    c.set('session', token ? await findActiveSession(db, token, now()) : undefined);
+    await next();
+  });
+}
+
+/** HttpOnly, SameSite=Lax, Secure when the request came over https. */
+export function setSessionCookie(c: Context, token: string) {
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: isHttps(c),
+    path: '/',
+    maxAge: Math.floor(SESSION_MAX_MS / 1000),
+  });
+}
+
+export function clearSessionCookie(c: Context) {
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
+}
+
+function isHttps(c: Context) {
+  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+}
+
+/** The caller's address, for login throttling. */
+export function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Pages that need a signed-in user with `permission`: signed out → the login
+ * page (for htmx requests, through HX-Redirect); without the permission → a
+ * 403 page that says which permission is missing.
+ */
+export function requirePermission(permission: Permission) {
+  return createMiddleware<{ Variables: SessionVariables }>(async (c, next) => {
+    const session = c.get('session');
+    if (!session) {
+      const login = `/login?next=${encodeURIComponent(c.req.path + new URL(c.req.url).search)}`;
+      if (c.req.header('hx-request')) {
+        c.header('hx-redirect', login);
+        return c.body(null, 401);
+      }
+      return c.redirect(login);
+    }
+    if (!session.user.permissions.includes(permission)) {
+      c.status(403);
+      return c.render(
+        ErrorPage({
+          status: 403,
+          title: 'You do not have access to this page',
+          detail: `This page needs the ${PERMISSION_LABELS[permission]} permission. Ask an administrator to grant it to ${session.user.email}.`,
+        }),
+        { title: 'Forbidden' },
+      );
+    }
+    await next();
+  });
+}
+
+export const PERMISSION_LABELS: Record<Permission, string> = {
+  view_tools: 'View tools',
+  publish_events: 'Publish events',
+  manage_users: 'Manage users',
+};
+
+/**
+ * Every state-changing request of a signed-in user must carry the session's
+ * CSRF token: htmx sends it as the X-CSRF-Token header (set on <body> by the
+ * layout), plain forms as the `_csrf` field.
+ */
+export function requireCsrfToken() {
+  return createMiddleware<{ Variables: SessionVariables }>(async (c, next) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) return next();
+    const session = c.get('session');
+    let presented = c.req.header(CSRF_HEADER);
+    if (!presented && session) {
+      const type = c.req.header('content-type') ?? '';
+      if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+        const field = (await c.req.parseBody())[CSRF_FIELD];
+        presented = typeof field === 'string' ? field : undefined;
+      }
+    }
+    if (!session || !presented || !safeEqual(presented, session.csrfToken)) {
+      c.status(403);
+      return c.render(
+        ErrorPage({
+          status: 403,
+          title: 'This form has expired',
+          detail: 'The request did not carry a valid security token. Reload the page and try again.',
+        }),
+        { title: 'Forbidden' },
+      );
+    }
+    await next();
+  });
+}

@@ -1,0 +1,152 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { requireToken, type TokenVariables, type TokenVerifier } from '../auth/bearer.ts';
+import type { Database, IntegrationRow } from '../db/database.ts';
+import { listEventTypes } from '../events/event-types.repo.ts';
+import type { SecretBox } from '../lib/crypto.ts';
+import { ProblemError } from '../lib/problem.ts';
+import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
+import { toIntegrationResource } from './integrations.resource.ts';
+import {
+  createIntegrationSchema,
+  toFieldErrors,
+  updateIntegrationSchema,
+  type CatalogNames,
+} from './integrations.schema.ts';
+import {
+  createIntegration,
+  deleteIntegration,
+  DuplicateIntegrationError,
+  fromCreateBody,
+  rotateSigningSecret,
+  setIntegrationStatus,
+  signingSecretOf,
+  TargetKindChangeError,
+  updateIntegration,
+} from './integrations.service.ts';
+
+/*
+ * The event stream configuration API, NewStore-compatible:
+ * /api/v1/org/integrations/eventstream…, bearer token with view_tools.
+ */
+
+export async function catalogNames(db: Kysely<Database>): Promise<CatalogNames> {
+  const types = await listEventTypes(db);
+  return { entities: new Set(types.map((type) => type.entity)), events: new Set(types.map((type) => type.name)) };
+}
+
+/** The JSON body, `{}` when empty; 400 when it is not JSON. */
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProblemError({ status: 400, type: 'malformed-body', title: 'Malformed request body', detail: `The body is not valid JSON: ${(error as Error).message}` });
+  }
+}
+
+function invalid(error: z.ZodError): ProblemError {
+  return new ProblemError({
+    status: 422,
+    type: 'validation',
+    title: 'Invalid integration',
+    detail: 'The request names fields that are missing or wrong; nothing was changed.',
+    errors: toFieldErrors(error),
+  });
+}
+
+function notFound(id: string): ProblemError {
+  return new ProblemError({ status: 404, type: 'not-found', title: 'Integration not found', detail: `There is no integration "${id}".` });
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+  cursor: z.string().optional(),
+});
+
+const reasonBody = z.looseObject({ reason: z.string().trim().max(500, 'is too long').optional() });
+
+export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: SecretBox; tokens: TokenVerifier }) {
+  const { db, secrets } = deps;
+  const actorOf = (c: Context<{ Variables: TokenVariables }>) => `API token "${c.get('token').name}"`;
+
+  async function resources(rows: IntegrationRow[]) {
+    const stats = await integrationStats(db, rows);
+    return rows.map((row) => toIntegrationResource(row, secrets, stats.get(row.id)!));
+  }
+  async function existing(id: string): Promise<IntegrationRow> {
+    const row = await findIntegration(db, id);
+    if (!row) throw notFound(id);
+    return row;
+  }
+  async function setStatus(c: Context<{ Variables: TokenVariables }>, status: 'running' | 'stopped') {
+    const id = c.req.param('id')!;
+    const body = reasonBody.safeParse(await jsonBody(c));
+    if (!body.success) throw invalid(body.error);
+    await existing(id);
+    const reason = body.data.reason || (status === 'running' ? 'Started through the API' : 'Stopped through the API');
+    const row = await setIntegrationStatus(db, id, status, reason, actorOf(c));
+    return c.json((await resources([row!]))[0]);
+  }
+
+  return new Hono<{ Variables: TokenVariables }>()
+    .use(requireToken(deps.tokens, ['view_tools']))
+    .get('/eventstream', async (c) => {
+      const query = listQuery.safeParse(c.req.query());
+      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
+      const after = query.data.cursor ? Buffer.from(query.data.cursor, 'base64url').toString() : undefined;
+      const rows = (await listIntegrations(db)).filter((row) => !after || row.id > after);
+      const page = rows.slice(0, query.data.limit);
+      const next = rows.length > page.length ? Buffer.from(page.at(-1)!.id).toString('base64url') : null;
+      return c.json({ integrations: await resources(page), next_cursor: next });
+    })
+    .post('/eventstream', async (c) => {
+      const body = createIntegrationSchema(await catalogNames(db)).safeParse(await jsonBody(c));
+      if (!body.success) throw invalid(body.error);
+      try {
+        let { integration } = await createIntegration(db, secrets, fromCreateBody(body.data), actorOf(c));
+        if (body.data.status === 'stopped') {
+          integration = (await setIntegrationStatus(db, integration.id, 'stopped', 'Created stopped', actorOf(c)))!;
+        }
+        return c.json((await resources([integration]))[0], 201);
+      } catch (error) {
+        if (error instanceof DuplicateIntegrationError) {
+          throw new ProblemError({ status: 409, type: 'conflict', title: 'Integration exists', detail: error.message, errors: [{ field: 'id', message: error.message }] });
+        }
+        throw error;
+      }
+    })
+    .get('/eventstream/:id', async (c) => c.json((await resources([await existing(c.req.param('id'))]))[0]))
+    .patch('/eventstream/:id', async (c) => {
+      const id = c.req.param('id');
+      await existing(id);
+      const body = updateIntegrationSchema(await catalogNames(db)).safeParse(await jsonBody(c));
+      if (!body.success) throw invalid(body.error);
+      try {
+        const row = await updateIntegration(db, secrets, id, body.data);
+        if (!row) throw notFound(id);
+        return c.json((await resources([row]))[0]);
+      } catch (error) {
+        if (error instanceof TargetKindChangeError) {
+          throw new ProblemError({ status: 422, type: 'validation', title: 'Invalid integration', detail: error.message, errors: [{ field: error.field, message: error.message }] });
+        }
+        throw error;
+      }
+    })
+    .delete('/eventstream/:id', async (c) => {
+      const id = c.req.param('id');
+      if (!(await deleteIntegration(db, id))) throw notFound(id);
+      return c.body(null, 204);
+    })
+    .post('/eventstream/:id/_start', (c) => setStatus(c, 'running'))
+    .post('/eventstream/:id/_stop', (c) => setStatus(c, 'stopped'))
+    .get('/eventstream/:id/signing-secret', async (c) => c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }))
+    .post('/eventstream/:id/signing-secret/_rotate', async (c) => {
+      const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));
+      if (!secret) throw notFound(c.req.param('id'));
+      return c.json({ signing_secret: secret });
+    });
+}

@@ -1,0 +1,58 @@
+import type { IntegrationRow } from '../db/database.ts';
+import { maskSecret, type SecretBox } from '../lib/crypto.ts';
+import type { IntegrationStats } from './integrations.repo.ts';
+
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+/** Shows a stored secret as its mask, e.g. ••••3f9a; never the secret itself. */
+function masked(sealed: string | null, secrets: SecretBox): string | null {
+  return sealed ? maskSecret(secrets.decrypt(sealed)) : null;
+}
+
+/**
+ * An integration as the JSON API returns it, with NewStore's field names.
+ * Secrets appear only masked.
+ */
+export function toIntegrationResource(row: IntegrationRow, secrets: SecretBox, stats: IntegrationStats) {
+  return {
+    id: row.id,
+    integration_type: row.integration_type,
+    status: row.status,
+    starts_at: iso(row.starts_at),
+    ends_at: iso(row.ends_at),
+    filter_conditions: { entities: row.filter_entities, events: row.filter_events },
+    ...(row.target_kind === 'webhook'
+      ? { callback_parameters: { callback_url: row.callback_url, api_key: masked(row.api_key_enc, secrets) } }
+      : {
+          s3_parameters: {
+            aws_access_key_id: row.s3_access_key_id,
+            aws_secret_access_key: masked(row.s3_secret_access_key_enc, secrets),
+            aws_region: row.s3_region,
+            bucket: row.s3_bucket,
+            key_prefix: row.s3_key_prefix,
+            endpoint: row.s3_endpoint,
+            gzip: row.s3_gzip,
+          },
+        }),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    stats: {
+      pending: stats.pending,
+      delivered: stats.delivered,
+      failed: stats.failed,
+      rejected: stats.rejected,
+      last_delivery_at: iso(stats.last_delivery_at),
+      oldest_pending_at: iso(stats.oldest_pending_at),
+    },
+  };
+}
+
+/** What the list shows as the target: the webhook's host or the bucket. */
+export function targetLabel(row: IntegrationRow): string {
+  if (row.target_kind === 's3') return `s3://${row.s3_bucket}${row.s3_key_prefix ? `/${row.s3_key_prefix}` : ''}`;
+  try {
+    return new URL(row.callback_url ?? '').host;
+  } catch {
+    return row.callback_url ?? '';
+  }
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import type { FieldError } from '../lib/problem.ts';
+
+/*
+ * The integration as the JSON API speaks it (NewStore's event stream
+ * configuration field names), validated against the event catalog. The UI's
+ * form is mapped onto the same shape and validated by the same schemas, so
+ * both refuse exactly the same things with the same words.
+ */
+
+export interface CatalogNames {
+  entities: ReadonlySet<string>;
+  events: ReadonlySet<string>;
+}
+
+const RESERVED_IDS = new Set(['new', 'overview']);
+
+const idSchema = z
+  .string({ error: 'is required' })
+  .min(1, 'is required')
+  .regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'must be 3–64 characters: lower-case letters, digits, - and _, starting with a letter or digit')
+  .refine((id) => !RESERVED_IDS.has(id), 'is reserved; choose another ID');
+
+const timeSchema = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z' });
+
+const httpUrl = z
+  .string({ error: 'is required' })
+  .trim()
+  .min(1, 'is required')
+  .max(2048, 'is too long')
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL, e.g. https://erp.example.com/hooks/tideway');
+
+const optionalSecret = z.string().max(4096, 'is too long').nullish();
+const required = (label: string) => z.string({ error: 'is required' }).trim().min(1, `is required: ${label}`).max(1024, 'is too long');
+
+function filterSchema(catalog: CatalogNames) {
+  return z
+    .strictObject({
+      entities: z
+        .array(z.string().refine((entity) => catalog.entities.has(entity), { error: (issue) => `"${String(issue.input)}" is not an entity` }))
+        .optional(),
+      events: z
+        .array(z.string().refine((name) => catalog.events.has(name), { error: (issue) => `"${String(issue.input)}" is not a known event type` }))
+        .optional(),
+    })
+    .nullish();
+}
+
+const callbackSchema = z.strictObject({ callback_url: httpUrl, api_key: optionalSecret });
+
+const s3Schema = z.strictObject({
+  aws_access_key_id: required('the AWS access key ID'),
+  aws_secret_access_key: z.string({ error: 'is required' }).min(1, 'is required: the AWS secret access key').max(4096),
+  aws_region: z
+    .string({ error: 'is required' })
+    .trim()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$|^[a-z0-9-]{2,32}$/, 'must be an AWS region, e.g. eu-central-1'),
+  bucket: z
+    .string({ error: 'is required' })
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens'),
+  key_prefix: z
+    .string()
+    .trim()
+    .max(512, 'is too long')
+    .transform((prefix) => prefix.replace(/^\/+|\/+$/g, ''))
+    .nullish(),
+  endpoint: httpUrl.nullish(),
+  gzip: z.boolean({ error: 'must be true or false' }).nullish(),
+});
+
+/** `POST /api/v1/org/integrations/eventstream` (and the New Integration form). */
+export function createIntegrationSchema(catalog: CatalogNames) {
+  return z
+    .strictObject({
+      id: idSchema,
+      integration_type: z.enum(['permanent', 'temporary'], { error: 'must be permanent or temporary' }),
+      starts_at: timeSchema.nullish(),
+      ends_at: timeSchema.nullish(),
+      status: z.enum(['running', 'stopped'], { error: 'must be running or stopped' }).nullish(),
+      filter_conditions: filterSchema(catalog),
+      callback_parameters: callbackSchema.nullish(),
+      s3_parameters: s3Schema.nullish(),
+      signing_secret: z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and at least 24 bytes in base64')
+        .nullish(),
+    })
+    .superRefine((value, context) => {
+      if (Boolean(value.callback_parameters) === Boolean(value.s3_parameters)) {
+        context.addIssue({
+          code: 'custom',
+          path: [value.callback_parameters ? 's3_parameters' : 'callback_parameters'],
+          message: 'give exactly one target: callback_parameters (webhook) or s3_parameters (S3)',
+        });
+      }
+      if (value.integration_type === 'temporary' && !value.ends_at) {
+        context.addIssue({ code: 'custom', path: ['ends_at'], message: 'is required for a temporary integration' });
+      }
+      if (value.integration_type === 'permanent' && value.ends_at) {
+        context.addIssue({ code: 'custom', path: ['ends_at'], message: 'must be empty for a permanent integration (make it temporary to give it an end)' });
+      }
+      const start = value.starts_at ? Date.parse(value.starts_at) : Date.now();
+      if (value.ends_at && Date.parse(value.ends_at) <= start) {
+        context.addIssue({ code: 'custom', path: ['ends_at'], message: 'must be after the start' });
+      }
+    });
+}
+export type CreateIntegrationBody = z.output<ReturnType<typeof createIntegrationSchema>>;
+
+const IMMUTABLE = ['id', 'integration_type', 'starts_at', 'ends_at', 'status', 'signing_secret'] as const;
+
+/**
+ * `PATCH …/{id}` (and the Edit form): only the events and the target's
+ * details. An empty or absent secret keeps the stored one.
+ */
+export function updateIntegrationSchema(catalog: CatalogNames) {
+  return z
+    .looseObject({
+      filter_conditions: filterSchema(catalog),
+      callback_parameters: callbackSchema.partial().nullish(),
+      s3_parameters: s3Schema.partial().nullish(),
+    })
+    .superRefine((value, context) => {
+      for (const field of IMMUTABLE) {
+        if (field in value) context.addIssue({ code: 'custom', path: [field], message: 'cannot be changed after creation' });
+      }
+      for (const field of Object.keys(value)) {
+        if (!IMMUTABLE.includes(field as (typeof IMMUTABLE)[number]) && !['filter_conditions', 'callback_parameters', 's3_parameters'].includes(field)) {
+          context.addIssue({ code: 'custom', path: [field], message: 'is not an integration field' });
+        }
+      }
+    });
+}
+export type UpdateIntegrationBody = z.output<ReturnType<typeof updateIntegrationSchema>>;
+
+/** zod issues as problem+json field errors, e.g. `callback_parameters.callback_url`. */
+export function toFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+      return { field: issue.keys.map((key) => prefix + key).join(', '), message: 'is not an integration field' };
+    }
+    return { field: issue.path.map(String).join('.'), message: issue.message };
+  });
+}
