@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { serveStatic } from 'hono/bun';
-import { jsxRenderer } from 'hono/jsx-renderer';
+import { jsxRenderer, useRequestContext } from 'hono/jsx-renderer';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Kysely } from 'kysely';
@@ -10,7 +10,9 @@ import { ErrorPage } from '../views/error.tsx';
 import type { Config } from './config.ts';
 import type { DatabaseKind } from './db/client.ts';
 import type { Database } from './db/database.ts';
+import { authRoutes } from './auth/auth.routes.tsx';
 import { createTokenVerifier } from './auth/bearer.ts';
+import { loadSession, type SessionVariables } from './auth/session.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { integrationPages } from './integrations/integrations.routes.tsx';
@@ -38,11 +40,14 @@ declare module 'hono' {
 const PUBLIC_DIR = resolve(import.meta.dir, '../public');
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: SessionVariables }>();
 
   app.use(requestId());
   app.use(
     secureHeaders({
+      // 'no-referrer' (the default) makes browsers send "Origin: null" on
+      // form posts, which the sign-in's same-origin check must refuse.
+      referrerPolicy: 'same-origin',
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
@@ -83,9 +88,26 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
   app.route('/api/v1/org/integrations', integrationApiRoutes({ ...deps, tokens }));
 
-  app.use('*', jsxRenderer(({ children, title, section }) => Layout({ title, section, children }), { docType: true }));
+  app.use('*', loadSession(deps.db));
+  app.use(
+    '*',
+    jsxRenderer(
+      ({ children, title, section }) => {
+        const session = useRequestContext<{ Variables: SessionVariables }>().get('session');
+        return Layout({
+          title,
+          section,
+          children,
+          user: session?.user.email,
+          csrfToken: session?.csrfToken,
+        });
+      },
+      { docType: true },
+    ),
+  );
   app.get('/', (c) => c.redirect('/tools/event-stream'));
-  app.route('/tools/event-stream', integrationPages());
+  app.route('/', authRoutes(deps));
+  app.route('/tools/event-stream', integrationPages(deps));
 
   app.notFound((c) => {
     if (isApiPath(c.req.path)) {

@@ -6,11 +6,19 @@ export interface LayoutProps {
   title: string;
   /** Which navigation entry is current, e.g. 'event-stream'. */
   section?: 'event-stream' | 'admin';
+  /** The signed-in user's email, when there is one. */
+  user?: string;
+  /** Sent by htmx with every request (X-CSRF-Token) and by forms (_csrf). */
+  csrfToken?: string;
+  /** Show the Users entry (manage_users). */
+  canManageUsers?: boolean;
   children?: Child;
 }
 
 /** The page shell: head, the app's navigation, and the main area. */
-export function Layout({ title, section, children }: LayoutProps) {
+export function Layout({ title, section, user, csrfToken, canManageUsers, children }: LayoutProps) {
+  // htmx 4 inherits nothing implicitly: `:inherited` hands the header to every request on the page.
+  const htmxHeaders = csrfToken ? { 'hx-headers:inherited': JSON.stringify({ 'X-CSRF-Token': csrfToken }) } : {};
   return (
     <html lang="en">
       <head>
@@ -20,9 +28,12 @@ export function Layout({ title, section, children }: LayoutProps) {
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/app.css" />
         <script src={HTMX_SRC} defer></script>
+        <script src="/static/app.js" defer></script>
       </head>
-      <body>
-        <a class="skip-link" href="#main">Skip to content</a>
+      <body {...htmxHeaders}>
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
         <header class="topbar">
           <a class="brand" href="/">
             Tideway
@@ -39,8 +50,24 @@ export function Layout({ title, section, children }: LayoutProps) {
                   </li>
                 </ul>
               </li>
+              {canManageUsers ? (
+                <li>
+                  <a href="/admin/users" aria-current={section === 'admin' ? 'page' : undefined}>
+                    Users
+                  </a>
+                </li>
+              ) : null}
             </ul>
           </nav>
+          {user && csrfToken ? (
+            <form class="account" method="post" action="/logout">
+              <span class="account-email">{user}</span>
+              <input type="hidden" name="_csrf" value={csrfToken} />
+              <button type="submit" class="button button-quiet">
+                Sign out
+              </button>
+            </form>
+          ) : null}
         </header>
         <main id="main" class="page">
           {children}

@@ -1,7 +1,177 @@
-import { Hono } from 'hono';
-import { EventStreamPage } from '../../views/integrations/list.tsx';
+import { Hono, type Context } from 'hono';
+import type { Kysely } from 'kysely';
+import { ErrorPage } from '../../views/error.tsx';
+import { IntegrationFormPage, SigningSecretValue, type IntegrationFormValues } from '../../views/integrations/form.tsx';
+import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab } from '../../views/integrations/list.tsx';
+import { PlaceholderPage } from '../../views/integrations/placeholder.tsx';
+import type { FieldErrors } from '../../views/components/field.tsx';
+import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
+import type { Database, IntegrationRow } from '../db/database.ts';
+import { listEventTypes } from '../events/event-types.repo.ts';
+import { maskSecret, type SecretBox } from '../lib/crypto.ts';
+import { catalogNames } from './integrations.api.ts';
+import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesFromRow } from './integrations.form.ts';
+import { countIntegrationsByStatus, findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
+import { targetLabel } from './integrations.resource.ts';
+import { createIntegrationSchema, updateIntegrationSchema } from './integrations.schema.ts';
+import {
+  createIntegration,
+  deleteIntegration,
+  DuplicateIntegrationError,
+  fromCreateBody,
+  rotateSigningSecret,
+  setIntegrationStatus,
+  signingSecretOf,
+  updateIntegration,
+} from './integrations.service.ts';
 
-/** Tools > Event Stream pages. */
-export function integrationPages() {
-  return new Hono().get('/', (c) => c.render(<EventStreamPage />, { title: 'Event Stream', section: 'event-stream' }));
+type Env = { Variables: SessionVariables };
+
+const TAB_STATUS = { all: undefined, active: 'running', paused: 'stopped' } as const;
+
+function tabOf(value: unknown): Tab {
+  return value === 'active' || value === 'paused' ? value : 'all';
+}
+
+/** Tools › Event Stream pages: the list, New/Edit, toggle, delete, signing secret. */
+export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBox }) {
+  const { db, secrets } = deps;
+  const session = (c: Context<Env>) => c.get('session')!;
+  const actor = (c: Context<Env>) => session(c).user.email;
+
+  async function listed(rows: IntegrationRow[]) {
+    const stats = await integrationStats(db, rows);
+    return rows.map((row) => ({ row, target: targetLabel(row), stats: stats.get(row.id)! }));
+  }
+
+  async function renderForm(c: Context<Env>, mode: 'new' | 'edit', values: IntegrationFormValues, errors: FieldErrors, row?: IntegrationRow) {
+    if (Object.keys(errors).length > 0) c.status(422);
+    const masks = row
+      ? {
+          api_key: row.api_key_enc ? maskSecret(secrets.decrypt(row.api_key_enc)) : null,
+          aws_secret_access_key: row.s3_secret_access_key_enc ? maskSecret(secrets.decrypt(row.s3_secret_access_key_enc)) : null,
+        }
+      : undefined;
+    return c.render(
+      <IntegrationFormPage mode={mode} values={values} errors={errors} catalog={await listEventTypes(db)} csrfToken={session(c).csrfToken} masks={masks} />,
+      { title: mode === 'new' ? 'New Integration' : `Edit ${values.id}`, section: 'event-stream' },
+    );
+  }
+
+  async function existing(c: Context<Env>): Promise<IntegrationRow | Response> {
+    const row = await findIntegration(db, c.req.param('id')!);
+    if (row) return row;
+    c.status(404);
+    return c.render(ErrorPage({ status: 404, title: 'Integration not found', detail: `There is no integration "${c.req.param('id')}".` }), {
+      title: 'Not found',
+      section: 'event-stream',
+    });
+  }
+
+  return new Hono<Env>()
+    .use(requirePermission('view_tools'), requireCsrfToken())
+    .get('/', async (c) => {
+      const tab = tabOf(c.req.query('tab'));
+      const [counts, rows] = await Promise.all([countIntegrationsByStatus(db), listIntegrations(db, TAB_STATUS[tab])]);
+      const created = c.req.query('created');
+      const notice = created ? `Integration “${created}” created and started.` : c.req.query('saved') ? `Integration “${c.req.query('saved')}” saved.` : c.req.query('deleted') ? `Integration “${c.req.query('deleted')}” deleted.` : undefined;
+      return c.render(<EventStreamPage tab={tab} counts={counts} integrations={await listed(rows)} csrfToken={session(c).csrfToken} notice={notice} />, {
+        title: 'Event Stream',
+        section: 'event-stream',
+      });
+    })
+    .get('/new', (c) => renderForm(c, 'new', formValues({}), {}))
+    .post('/new', async (c) => {
+      const form = await c.req.parseBody({ all: true });
+      const values = formValues(form);
+      const parsed = createIntegrationSchema(await catalogNames(db)).safeParse(createBodyFromForm(form, values));
+      if (!parsed.success) return renderForm(c, 'new', values, formErrors(parsed.error));
+      try {
+        await createIntegration(db, secrets, fromCreateBody(parsed.data), actor(c));
+      } catch (error) {
+        if (error instanceof DuplicateIntegrationError) return renderForm(c, 'new', values, { id: error.message });
+        throw error;
+      }
+      return c.redirect(`/tools/event-stream?created=${encodeURIComponent(parsed.data.id)}`, 303);
+    })
+    .get('/overview', (c) =>
+      c.render(<PlaceholderPage title="Overview" what="Charts of deliveries per minute, backlog and failure rate per integration" />, {
+        title: 'Overview',
+        section: 'event-stream',
+      }),
+    )
+    .get('/:id/edit', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      return renderForm(c, 'edit', valuesFromRow(row), {}, row);
+    })
+    .post('/:id/edit', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const form = await c.req.parseBody({ all: true });
+      const stored = valuesFromRow(row);
+      const values = formValues(form, { id: row.id, integration_type: row.integration_type, starts_at: stored.starts_at, ends_at: stored.ends_at, target: row.target_kind });
+      const parsed = updateIntegrationSchema(await catalogNames(db)).safeParse(updateBodyFromForm(form, values));
+      if (!parsed.success) return renderForm(c, 'edit', values, formErrors(parsed.error), row);
+      await updateIntegration(db, secrets, row.id, parsed.data);
+      return c.redirect(`/tools/event-stream?saved=${encodeURIComponent(row.id)}`, 303);
+    })
+    .post('/:id/toggle', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const form = await c.req.parseBody();
+      const tab = tabOf(form.tab);
+      const starting = row.status === 'stopped';
+      const updated = (await setIntegrationStatus(db, row.id, starting ? 'running' : 'stopped', starting ? 'Started in the UI' : 'Paused in the UI', actor(c)))!;
+      if (!c.req.header('hx-request')) return c.redirect(tab === 'all' ? '/tools/event-stream' : `/tools/event-stream?tab=${tab}`, 303);
+      const counts = await countIntegrationsByStatus(db);
+      const stillListed = tab === 'all' || TAB_STATUS[tab] === updated.status;
+      // A row that no longer belongs to this tab leaves it; the counts change in place either way.
+      if (!stillListed) c.header('hx-reswap', 'delete');
+      const [listedRow] = await listed([updated]);
+      return c.html(
+        <>
+          {stillListed ? <IntegrationRowView integration={listedRow!} tab={tab} csrfToken={session(c).csrfToken} /> : null}
+          <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
+            <Tabs tab={tab} counts={counts} />
+          </hx-partial>
+        </>,
+      );
+    })
+    .get('/:id/delete', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      return c.render(<DeleteConfirmPage id={row.id} csrfToken={session(c).csrfToken} />, { title: `Delete ${row.id}`, section: 'event-stream' });
+    })
+    .post('/:id/delete', async (c) => {
+      const id = c.req.param('id');
+      await deleteIntegration(db, id);
+      if (!c.req.header('hx-request')) return c.redirect(`/tools/event-stream?deleted=${encodeURIComponent(id)}`, 303);
+      const counts = await countIntegrationsByStatus(db);
+      const tab = tabOf(new URL(c.req.header('hx-current-url') ?? c.req.url).searchParams.get('tab'));
+      return c.html(
+        <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
+          <Tabs tab={tab} counts={counts} />
+        </hx-partial>,
+      );
+    })
+    .post('/:id/signing-secret', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      return c.html(<SigningSecretValue secret={signingSecretOf(row, secrets)} />);
+    })
+    .post('/:id/signing-secret/rotate', async (c) => {
+      const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));
+      if (!secret) return c.body(null, 404);
+      return c.html(<SigningSecretValue secret={secret} rotated />);
+    })
+    .get('/:id/events', (c) => placeholder(c, 'View Events', 'The list of this integration’s events with their delivery status'))
+    .get('/:id/rejected-events', (c) => placeholder(c, 'View Rejected Events', 'The events this integration’s consumer refused, with its responses'))
+    .get('/:id/logs', (c) => placeholder(c, 'View Logs', 'When this integration was started and stopped, why and by whom'));
+
+  async function placeholder(c: Context<Env>, title: string, what: string) {
+    const row = await existing(c);
+    if (row instanceof Response) return row;
+    return c.render(<PlaceholderPage title={`${title}: ${row.id}`} what={what} />, { title, section: 'event-stream' });
+  }
 }

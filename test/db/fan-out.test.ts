@@ -1,12 +1,11 @@
 import { beforeAll, describe, expect, test } from 'bun:test';
-import type { Hono } from 'hono';
 import { listenForWake } from '../../src/deliveries/wake.ts';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { envelope, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
 
 const database = useTestDatabase();
-let app: Hono;
+let app: TestApp;
 let token: string;
 
 beforeAll(async () => {

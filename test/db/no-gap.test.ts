@@ -1,6 +1,5 @@
 import { expect, test } from 'bun:test';
-import type { Hono } from 'hono';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, usingPostgres } from '../helpers/database.ts';
 import { envelope, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
 
@@ -20,7 +19,7 @@ test.skipIf(!usingPostgres)(
   async () => {
     const database = await createTestDatabase();
     try {
-      const app: Hono = createTestApp(database);
+      const app: TestApp = createTestApp(database);
       const token = await tokenWith(database.db, 'publish_events');
       let ingesting = true;
       let posted = 0;

@@ -15,3 +15,5 @@ export function createTestApp(database: TestDatabase, options: { env?: Record<st
     version: '0.0.0-test',
   });
 }
+
+export type TestApp = ReturnType<typeof createTestApp>;

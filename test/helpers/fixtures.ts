@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createApiToken } from '../../src/auth/api-tokens.repo.ts';
+import { SESSION_COOKIE } from '../../src/auth/session.ts';
+import { createSession } from '../../src/auth/sessions.repo.ts';
+import { hashPassword, insertUserIfAbsent } from '../../src/auth/users.repo.ts';
 import type { Db, Permission } from '../../src/db/database.ts';
 import { createSecretBox } from '../../src/lib/crypto.ts';
 import { createIntegration, type NewIntegration } from '../../src/integrations/integrations.service.ts';
@@ -24,4 +27,11 @@ export async function webhookIntegration(database: TestDatabase, input: Partial<
 /** An envelope as producers send it, ~`size` bytes of payload. */
 export function envelope(name: string, payload: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return { id: randomUUID(), name, payload: { id: `id-${randomUUID().slice(0, 8)}`, ...payload }, ...extra };
+}
+
+/** A signed-in user with `permissions`: the Cookie header to send and the CSRF token. */
+export async function signedIn(db: Db, permissions: Permission[], email = `user-${randomUUID().slice(0, 8)}@example.com`) {
+  const user = await insertUserIfAbsent(db, { email, passwordHash: await hashPassword('correct horse battery'), permissions });
+  const { token, csrfToken } = await createSession(db, { userId: user!.id, address: '127.0.0.1', userAgent: 'test', now: new Date() });
+  return { email, cookie: `${SESSION_COOKIE}=${token}`, csrfToken, userId: user!.id };
 }

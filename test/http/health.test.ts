@@ -3,7 +3,7 @@ import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS_FOLDER, migrateToLatest } from '../../src/db/migrate.ts';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, useTestDatabase } from '../helpers/database.ts';
 
 const database = useTestDatabase();

@@ -1,7 +1,6 @@
 import { beforeAll, expect, test } from 'bun:test';
 import fc from 'fast-check';
-import type { Hono } from 'hono';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { envelope, tokenWith } from '../helpers/fixtures.ts';
 
@@ -12,7 +11,7 @@ import { envelope, tokenWith } from '../helpers/fixtures.ts';
  */
 
 const database = useTestDatabase();
-let app: Hono;
+let app: TestApp;
 let token: string;
 
 beforeAll(async () => {

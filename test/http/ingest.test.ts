@@ -1,12 +1,11 @@
 import { beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import type { Hono } from 'hono';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { envelope, tokenWith } from '../helpers/fixtures.ts';
 
 const database = useTestDatabase();
-let app: Hono;
+let app: TestApp;
 let publisher: string;
 let viewer: string;
 

@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, test } from 'bun:test';
-import type { Hono } from 'hono';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { testSecrets, tokenWith } from '../helpers/fixtures.ts';
 
 const database = useTestDatabase();
-let app: Hono;
+let app: TestApp;
 let viewer: string;
 let publisher: string;
 

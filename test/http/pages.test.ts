@@ -1,14 +1,16 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
+import { signedIn } from '../helpers/fixtures.ts';
 import { ROOT } from '../helpers/process.ts';
 
 const database = useTestDatabase();
 
 describe('the layout', () => {
   test('Tools › Event Stream is a full HTML page with the navigation and the vendored htmx', async () => {
-    const response = await createTestApp(database()).request('/tools/event-stream');
+    const { cookie } = await signedIn(database().db, ['view_tools']);
+    const response = await createTestApp(database()).request('/tools/event-stream', { headers: { cookie } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toStartWith('text/html');
     const html = await response.text();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Server } from 'bun';
 import { simulate } from '../../src/simulator/simulate.ts';
-import { createTestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
 

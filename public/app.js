@@ -1,0 +1,30 @@
+// Small progressive enhancements; every page works without them.
+(() => {
+  // Events tree: the search box hides event types (and whole entities) that do not match.
+  document.addEventListener('input', (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.matches('[data-event-search]')) return;
+    const query = input.value.trim().toLowerCase();
+    for (const entity of document.querySelectorAll('.event-tree .entity')) {
+      const entityMatches = entity.dataset.entity.includes(query);
+      let anyVisible = false;
+      for (const item of entity.querySelectorAll('li[data-event]')) {
+        const visible = query === '' || entityMatches || item.dataset.event.includes(query);
+        item.classList.toggle('is-filtered-out', !visible);
+        anyVisible ||= visible;
+      }
+      entity.classList.toggle('is-filtered-out', !anyVisible);
+    }
+  });
+
+  // Ticking a whole entity covers its events: show them ticked and set them aside
+  // (disabled inputs are not submitted, so the entity alone is saved).
+  document.addEventListener('change', (event) => {
+    const toggle = event.target;
+    if (!(toggle instanceof HTMLInputElement) || !toggle.matches('[data-entity-toggle]')) return;
+    for (const box of toggle.closest('.entity').querySelectorAll('li input[type="checkbox"]')) {
+      box.checked = toggle.checked;
+      box.disabled = toggle.checked;
+    }
+  });
+})();

@@ -1,0 +1,292 @@
+import type { EventTypeRow } from '../../src/db/database.ts';
+import { Field, type FieldErrors } from '../components/field.tsx';
+
+/*
+ * New Integration and Edit Integration Details: one form in two modes. It
+ * works without JavaScript (a plain POST, re-rendered with errors next to
+ * their fields); CSS shows the end date for temporary integrations and the
+ * fields of the chosen target; public/app.js adds the events search.
+ * Secrets are never written back into the page.
+ */
+
+export interface IntegrationFormValues {
+  id: string;
+  integration_type: 'permanent' | 'temporary';
+  starts_at: string;
+  ends_at: string;
+  entities: string[];
+  events: string[];
+  target: 'webhook' | 's3';
+  callback_url: string;
+  aws_access_key_id: string;
+  aws_region: string;
+  bucket: string;
+  key_prefix: string;
+  endpoint: string;
+  gzip: boolean;
+}
+
+export const EMPTY_FORM: IntegrationFormValues = {
+  id: '',
+  integration_type: 'permanent',
+  starts_at: '',
+  ends_at: '',
+  entities: [],
+  events: [],
+  target: 'webhook',
+  callback_url: '',
+  aws_access_key_id: '',
+  aws_region: '',
+  bucket: '',
+  key_prefix: '',
+  endpoint: '',
+  gzip: false,
+};
+
+export interface IntegrationFormProps {
+  mode: 'new' | 'edit';
+  values: IntegrationFormValues;
+  errors: FieldErrors;
+  catalog: EventTypeRow[];
+  csrfToken: string;
+  /** Edit mode: the stored secrets' masks, e.g. { api_key: '••••3f9a' }. */
+  masks?: { api_key?: string | null; aws_secret_access_key?: string | null };
+}
+
+export function IntegrationFormPage(props: IntegrationFormProps) {
+  const { mode, values } = props;
+  const title = mode === 'new' ? 'New Integration' : `Edit ${values.id}`;
+  return (
+    <>
+      <nav class="breadcrumbs" aria-label="Breadcrumb">
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
+        <span>{mode === 'new' ? 'New Integration' : 'Edit Integration Details'}</span>
+      </nav>
+      <h1>{title}</h1>
+      <IntegrationForm {...props} />
+      {mode === 'edit' ? <SigningSecretPanel id={values.id} /> : null}
+    </>
+  );
+}
+
+function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: IntegrationFormProps) {
+  const action = mode === 'new' ? '/tools/event-stream/new' : `/tools/event-stream/${encodeURIComponent(values.id)}/edit`;
+  const errorCount = Object.keys(errors).length;
+  return (
+    <form method="post" action={action} class="form integration-form" novalidate>
+      <input type="hidden" name="_csrf" value={csrfToken} />
+      {errorCount > 0 ? (
+        <div class="alert alert-error" role="alert" id="form-errors">
+          {errorCount === 1 ? 'One field needs your attention.' : `${errorCount} fields need your attention.`} Nothing was saved.
+        </div>
+      ) : null}
+
+      <fieldset class="card">
+        <legend>Integration Details</legend>
+        {mode === 'new' ? (
+          <Field name="id" label="Integration ID" errors={errors} hint="Lower-case letters, digits, - and _; 3 to 64 characters. It cannot be changed later.">
+            {(attributes) => <input {...attributes} type="text" value={values.id} required autocomplete="off" spellcheck={false} />}
+          </Field>
+        ) : (
+          <p class="readonly">
+            <span class="readonly-label">Integration ID</span> <span class="mono">{values.id}</span>
+          </p>
+        )}
+        {mode === 'new' ? (
+          <fieldset class={`field radio-group${errors.integration_type ? ' field-invalid' : ''}`}>
+            <legend>Integration Type</legend>
+            <label>
+              <input type="radio" name="integration_type" value="permanent" id="type-permanent" checked={values.integration_type === 'permanent'} /> Permanent
+              <span class="hint">no end date</span>
+            </label>
+            <label>
+              <input type="radio" name="integration_type" value="temporary" id="type-temporary" checked={values.integration_type === 'temporary'} /> Temporary
+              <span class="hint">stops consuming events at its end date</span>
+            </label>
+            {errors.integration_type ? <p class="field-error">{errors.integration_type}</p> : null}
+          </fieldset>
+        ) : (
+          <p class="readonly">
+            <span class="readonly-label">Integration Type</span> {values.integration_type === 'temporary' ? `Temporary, ends ${values.ends_at.replace('T', ' ')} UTC` : 'Permanent'}
+          </p>
+        )}
+        {mode === 'new' ? (
+          <div class="field-row">
+            <Field name="starts_at" label="Start (UTC, optional)" errors={errors} hint="Empty: now. A past time replays every stored matching event since then.">
+              {(attributes) => <input {...attributes} type="datetime-local" step="1" value={values.starts_at} />}
+            </Field>
+            <div class="ends-at">
+              <Field name="ends_at" label="End (UTC)" errors={errors} hint="Required for a temporary integration.">
+                {(attributes) => <input {...attributes} type="datetime-local" step="1" value={values.ends_at} />}
+              </Field>
+            </div>
+          </div>
+        ) : null}
+      </fieldset>
+
+      <EventTree catalog={catalog} values={values} error={errors.events} />
+
+      <fieldset class="card">
+        <legend>Integration Target</legend>
+        {mode === 'new' ? (
+          <fieldset class="field radio-group target-choice">
+            <legend>Send events to</legend>
+            <label>
+              <input type="radio" name="target" value="webhook" id="target-webhook" checked={values.target === 'webhook'} /> Webhook
+            </label>
+            <label>
+              <input type="radio" name="target" value="s3" id="target-s3" checked={values.target === 's3'} /> AWS S3
+            </label>
+            {errors.target ? <p class="field-error">{errors.target}</p> : null}
+          </fieldset>
+        ) : (
+          <input type="hidden" name="target" value={values.target} />
+        )}
+        <div class={`target-fields target-webhook${mode === 'edit' && values.target !== 'webhook' ? ' is-hidden' : ''}`}>
+          <Field name="callback_url" label="Callback URL" errors={errors}>
+            {(attributes) => <input {...attributes} type="url" value={values.callback_url} placeholder="https://erp.example.com/hooks/tideway" />}
+          </Field>
+          <Field name="api_key" label="API Key (optional)" errors={errors} hint={secretHint(mode, masks?.api_key, 'Sent as "Authorization: Bearer <key>".')}>
+            {(attributes) => <input {...attributes} type="password" value="" autocomplete="new-password" />}
+          </Field>
+        </div>
+        <div class={`target-fields target-s3${mode === 'edit' && values.target !== 's3' ? ' is-hidden' : ''}`}>
+          <div class="field-row">
+            <Field name="aws_access_key_id" label="AWS Access Key" errors={errors}>
+              {(attributes) => <input {...attributes} type="text" value={values.aws_access_key_id} autocomplete="off" spellcheck={false} />}
+            </Field>
+            <Field name="aws_secret_access_key" label="AWS Secret Key" errors={errors} hint={secretHint(mode, masks?.aws_secret_access_key)}>
+              {(attributes) => <input {...attributes} type="password" value="" autocomplete="new-password" />}
+            </Field>
+          </div>
+          <div class="field-row">
+            <Field name="aws_region" label="AWS Region" errors={errors}>
+              {(attributes) => <input {...attributes} type="text" value={values.aws_region} placeholder="eu-central-1" />}
+            </Field>
+            <Field name="bucket" label="S3 Bucket Name" errors={errors}>
+              {(attributes) => <input {...attributes} type="text" value={values.bucket} />}
+            </Field>
+          </div>
+          <div class="field-row">
+            <Field name="key_prefix" label="Key Prefix" errors={errors}>
+              {(attributes) => <input {...attributes} type="text" value={values.key_prefix} placeholder="tideway/events" />}
+            </Field>
+            <Field name="endpoint" label="Endpoint (optional)" errors={errors} hint="Only for S3-compatible stores such as MinIO or R2.">
+              {(attributes) => <input {...attributes} type="url" value={values.endpoint} placeholder="https://minio.internal:9000" />}
+            </Field>
+          </div>
+          <label class="checkbox">
+            <input type="checkbox" name="gzip" value="true" checked={values.gzip} /> Compress objects with gzip (.export.gz)
+          </label>
+        </div>
+      </fieldset>
+
+      <div class="actions-row">
+        <button type="submit" class="button button-primary">
+          {mode === 'new' ? 'Create' : 'Save changes'}
+        </button>
+        <a class="button" href="/tools/event-stream">
+          Cancel
+        </a>
+      </div>
+    </form>
+  );
+}
+
+function secretHint(mode: 'new' | 'edit', mask: string | null | undefined, extra = '') {
+  if (mode === 'new') return extra || undefined;
+  return `${mask ? `Stored: ${mask}. ` : 'None stored. '}Leave empty to keep it. ${extra}`.trim();
+}
+
+/**
+ * Events grouped by entity: tick an entity for all its events (today's and
+ * future ones), or single event types.
+ */
+function EventTree({ catalog, values, error }: { catalog: EventTypeRow[]; values: IntegrationFormValues; error?: string }) {
+  const entities = [...new Set(catalog.map((type) => type.entity))];
+  return (
+    <fieldset class={`card event-tree${error ? ' field-invalid' : ''}`} aria-describedby={error ? 'events-error' : 'events-hint'}>
+      <legend>Events</legend>
+      <p class="hint" id="events-hint">
+        Choose whole entities or single events. Choose nothing to receive every event.
+      </p>
+      <div class="field event-search">
+        <label for="event-search">Search events</label>
+        <input id="event-search" type="search" placeholder="e.g. fulfillment" autocomplete="off" data-event-search />
+      </div>
+      {error ? (
+        <p class="field-error" id="events-error">
+          {error}
+        </p>
+      ) : null}
+      <div class="entities">
+        {entities.map((entity) => {
+          const types = catalog.filter((type) => type.entity === entity);
+          const whole = values.entities.includes(entity);
+          return (
+            <fieldset class="entity" data-entity={entity}>
+              <legend>
+                <label>
+                  <input type="checkbox" name="entities" value={entity} checked={whole} data-entity-toggle /> <span class="mono">{entity}</span>{' '}
+                  <span class="hint">all events</span>
+                </label>
+              </legend>
+              <ul>
+                {types.map((type) => (
+                  <li data-event={type.name}>
+                    <label title={type.description}>
+                      <input type="checkbox" name="events" value={type.name} checked={whole || values.events.includes(type.name)} disabled={whole} />{' '}
+                      <span class="mono">{type.name}</span>
+                      {type.deprecated ? <span class="badge badge-warning">deprecated{type.replaced_by ? `: use ${type.replaced_by}` : ''}</span> : null}
+                    </label>
+                  </li>
+                ))}
+              </ul>
+            </fieldset>
+          );
+        })}
+      </div>
+    </fieldset>
+  );
+}
+
+/** The webhook signing secret: revealed or rotated on demand only. */
+function SigningSecretPanel({ id }: { id: string }) {
+  const base = `/tools/event-stream/${encodeURIComponent(id)}/signing-secret`;
+  return (
+    <section class="card" aria-labelledby="signing-title">
+      <h2 id="signing-title">Signing secret</h2>
+      <p class="hint">Deliveries carry Standard Webhooks signatures made with this secret, so receivers can check they came from Tideway.</p>
+      <div id="signing-secret" class="secret-box">
+        <SigningSecretValue />
+      </div>
+      <div class="actions-row">
+        <button type="button" class="button" hx-post={base} hx-target="#signing-secret">
+          Reveal signing secret
+        </button>
+        <button
+          type="button"
+          class="button"
+          hx-post={`${base}/rotate`}
+          hx-target="#signing-secret"
+          hx-confirm="Rotate the signing secret? The old one keeps signing alongside the new one for 24 hours."
+        >
+          Rotate
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/** The secret when revealed, else a placeholder. */
+export function SigningSecretValue({ secret, rotated }: { secret?: string; rotated?: boolean }) {
+  if (!secret) return <span class="mono muted">whsec_••••••••</span>;
+  return (
+    <>
+      <code class="mono" id="signing-secret-value">
+        {secret}
+      </code>
+      {rotated ? <p class="hint">New secret. The previous one keeps signing alongside it for 24 hours.</p> : null}
+    </>
+  );
+}
