@@ -1,44 +1,30 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright';
-import { launchChromium } from '../helpers/browser.ts';
-import { prepareDataDir } from '../helpers/database.ts';
-import { ROOT, startTideway, stopTideway, type RunningTideway } from '../helpers/process.ts';
+import { ARTIFACTS, signIn, startBrowserStack } from '../helpers/e2e.ts';
 
 /*
- * Browser smoke test: the real server, the real Chromium. Run with
- * `bun run test:e2e` (not part of `bun test`, which needs no browser).
+ * Browser smoke test of the layout: the real server, the real Chromium. Run
+ * with `bun run test:e2e` (not part of `bun test`, which needs no browser).
  * Screenshots land in test-results/e2e/.
  */
 
-const ARTIFACTS = join(ROOT, 'test-results', 'e2e');
-const dataDir = mkdtempSync(join(tmpdir(), 'tideway-e2e-'));
-let server: RunningTideway;
-let browser: Browser;
-
+let stack: Awaited<ReturnType<typeof startBrowserStack>>;
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await prepareDataDir(dataDir);
-  [server, browser] = await Promise.all([startTideway({ DATA_DIR: dataDir }), launchChromium()]);
+  stack = await startBrowserStack();
 }, 120_000);
+afterAll(() => stack?.stop());
 
-afterAll(async () => {
-  await browser?.close();
-  if (server) await stopTideway(server);
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-test('the layout loads with its navigation, stylesheet and htmx, and no console errors', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+test('signed out, / leads to the sign-in page; signed in, to Event Stream with its navigation, stylesheet and htmx', async () => {
+  const page = await stack.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
 
-  await page.goto(`${server.url}/`);
+  await page.goto(`${stack.server.url}/`);
+  expect(new URL(page.url()).pathname).toBe('/login');
+  await signIn(page, stack.server.url);
   expect(new URL(page.url()).pathname).toBe('/tools/event-stream');
   expect(await page.title()).toBe('Event Stream · Tideway');
   expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Event Stream');
@@ -57,8 +43,8 @@ test('the layout loads with its navigation, stylesheet and htmx, and no console 
 }, 30_000);
 
 test('the layout is usable on a phone and from the keyboard', async () => {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  await page.goto(`${server.url}/tools/event-stream`);
+  const page = await stack.browser.newPage({ viewport: { width: 390, height: 844 } });
+  await signIn(page, stack.server.url);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBe(0);
   await page.keyboard.press('Tab');
@@ -68,8 +54,8 @@ test('the layout is usable on a phone and from the keyboard', async () => {
 }, 30_000);
 
 test('an unknown page shows the 404 page in the layout', async () => {
-  const page = await browser.newPage();
-  const response = await page.goto(`${server.url}/tools/event-stream/nowhere/at/all`);
+  const page = await stack.browser.newPage();
+  const response = await page.goto(`${stack.server.url}/nowhere/at/all`);
   expect(response?.status()).toBe(404);
   expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Page not found');
   await page.close();

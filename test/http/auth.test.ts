@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, test } from 'bun:test';
+import { hashPassword, insertUserIfAbsent } from '../../src/auth/users.repo.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestDatabase } from '../helpers/database.ts';
+import { signedIn } from '../helpers/fixtures.ts';
+
+const database = useTestDatabase();
+let app: TestApp;
+const PASSWORD = 'correct horse battery';
+
+beforeAll(async () => {
+  app = createTestApp(database());
+  for (const [email, permissions] of [
+    ['ops@example.com', ['view_tools']],
+    ['nobody@example.com', ['publish_events']],
+    ['throttled@example.com', ['view_tools']],
+  ] as const) {
+    await insertUserIfAbsent(database().db, { email, passwordHash: await hashPassword(PASSWORD), permissions: [...permissions] });
+  }
+});
+
+function login(email: string, password: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  return app.request('/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', ...headers },
+    body: new URLSearchParams({ email, password, ...extra }).toString(),
+  });
+}
+
+function cookieOf(response: Response): string {
+  return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+}
+
+describe('signing in', () => {
+  test('signed out, a page leads to the login with the way back; htmx requests get HX-Redirect', async () => {
+    const page = await app.request('/tools/event-stream?tab=paused');
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/login?next=%2Ftools%2Fevent-stream%3Ftab%3Dpaused');
+    const fragment = await app.request('/tools/event-stream', { headers: { 'hx-request': 'true' } });
+    expect(fragment.status).toBe(401);
+    expect(fragment.headers.get('hx-redirect')).toStartWith('/login?next=');
+  });
+
+  test('the right password opens a session in an HttpOnly, SameSite=Lax cookie and goes back to `next`', async () => {
+    const response = await login('OPS@example.com', PASSWORD, { next: '/tools/event-stream?tab=paused' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/tools/event-stream?tab=paused');
+    const cookie = response.headers.get('set-cookie')!;
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Lax');
+    expect(cookie).not.toContain('Secure');
+    const page = await app.request('/tools/event-stream', { headers: { cookie: cookieOf(response) } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<span class="account-email">ops@example.com</span>');
+  });
+
+  test('behind https the cookie is Secure', async () => {
+    const response = await login('ops@example.com', PASSWORD, {}, { 'x-forwarded-proto': 'https' });
+    expect(response.headers.get('set-cookie')).toContain('Secure');
+  });
+
+  test('a wrong password keeps the email and says so, without telling which part was wrong', async () => {
+    const response = await login('ops@example.com', 'wrong password');
+    expect(response.status).toBe(401);
+    const html = await response.text();
+    expect(html).toContain('The email or password is incorrect.');
+    expect(html).toContain('value="ops@example.com"');
+    expect(response.headers.get('set-cookie')).toBeNull();
+    const unknown = await login('ghost@example.com', 'whatever1');
+    expect(await unknown.text()).toContain('The email or password is incorrect.');
+  });
+
+  test('`next` never leads off the site', async () => {
+    for (const next of ['//evil.example.com', 'https://evil.example.com', '/\\evil.example.com']) {
+      const response = await login('ops@example.com', PASSWORD, { next });
+      expect(response.headers.get('location')).toBe('/tools/event-stream');
+    }
+  });
+
+  test('a cross-site sign-in form is refused', async () => {
+    const response = await login('ops@example.com', PASSWORD, {}, { origin: 'https://evil.example.com' });
+    expect(response.status).toBe(403);
+  });
+
+  test('after 5 failures an account is locked for 15 minutes, even with the right password', async () => {
+    for (let i = 0; i < 5; i++) expect((await login('throttled@example.com', `wrong-${i}`)).status).toBe(401);
+    const locked = await login('throttled@example.com', PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(await locked.text()).toContain('Too many failed sign-ins');
+    // Other accounts are not affected.
+    expect((await login('ops@example.com', PASSWORD)).status).toBe(303);
+  });
+});
+
+describe('permissions and sessions', () => {
+  test('without view_tools: a 403 page naming the missing permission', async () => {
+    const { cookie } = await signedIn(database().db, ['publish_events'], 'publisher@example.com');
+    const response = await app.request('/tools/event-stream', { headers: { cookie } });
+    expect(response.status).toBe(403);
+    const html = await response.text();
+    expect(html).toContain('You do not have access to this page');
+    expect(html).toContain('needs the View tools permission');
+    expect(html).toContain('publisher@example.com');
+  });
+
+  test('an idle session expires', async () => {
+    const { cookie, userId } = await signedIn(database().db, ['view_tools']);
+    await database().db.updateTable('sessions').set({ last_seen_at: new Date(Date.now() - 9 * 3_600_000) }).where('user_id', '=', userId).execute();
+    expect((await app.request('/tools/event-stream', { headers: { cookie } })).status).toBe(302);
+  });
+
+  test('signing out needs the CSRF token, then ends the session', async () => {
+    const { cookie, csrfToken } = await signedIn(database().db, ['view_tools']);
+    const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
+    const refused = await app.request('/logout', { method: 'POST', headers: form, body: '' });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('This form has expired');
+    const done = await app.request('/logout', { method: 'POST', headers: form, body: `_csrf=${csrfToken}` });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe('/login');
+    expect((await app.request('/tools/event-stream', { headers: { cookie } })).status).toBe(302);
+  });
+});

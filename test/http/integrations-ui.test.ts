@@ -1,0 +1,199 @@
+import { beforeAll, describe, expect, test } from 'bun:test';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestDatabase } from '../helpers/database.ts';
+import { signedIn, testSecrets } from '../helpers/fixtures.ts';
+
+const database = useTestDatabase();
+let app: TestApp;
+let user: Awaited<ReturnType<typeof signedIn>>;
+const API_KEY = 'ui-secret-api-key-77f1';
+const bodies: string[] = [];
+
+beforeAll(async () => {
+  app = createTestApp(database());
+  user = await signedIn(database().db, ['view_tools'], 'admin@example.com');
+});
+
+async function request(path: string, init: { method?: string; form?: Record<string, string | string[]>; htmx?: boolean; csrf?: boolean } = {}) {
+  const headers: Record<string, string> = { cookie: user.cookie };
+  let body: string | undefined;
+  if (init.form) {
+    const params = new URLSearchParams();
+    if (init.csrf !== false && !init.htmx) params.append('_csrf', user.csrfToken);
+    for (const [key, value] of Object.entries(init.form)) for (const item of [value].flat()) params.append(key, item);
+    body = params.toString();
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  if (init.htmx) {
+    headers['hx-request'] = 'true';
+    if (init.csrf !== false) headers['x-csrf-token'] = user.csrfToken;
+  }
+  const response = await app.request(path, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body });
+  const text = await response.text();
+  bodies.push(text);
+  return { response, text };
+}
+
+const NEW_WEBHOOK = {
+  id: 'erp-main',
+  integration_type: 'permanent',
+  entities: ['order', 'return'],
+  events: ['fulfillment_request.assigned'],
+  target: 'webhook',
+  callback_url: 'https://erp.example.com/hooks/tideway',
+  api_key: API_KEY,
+};
+
+describe('New Integration', () => {
+  test('the form lists every entity and event type, grouped', async () => {
+    const { response, text } = await request('/tools/event-stream/new');
+    expect(response.status).toBe(200);
+    expect(text).toContain('<fieldset class="entity" data-entity="fulfillment_request">');
+    expect(text).toContain('value="inventory_count.items_counted"');
+    expect(text).toContain('deprecated: use order.completed');
+    expect(text).toContain('<label for="callback_url">Callback URL</label>');
+  });
+
+  test('without the CSRF token nothing is created', async () => {
+    const { response } = await request('/tools/event-stream/new', { form: NEW_WEBHOOK, csrf: false });
+    expect(response.status).toBe(403);
+    expect(await database().db.selectFrom('integrations').select('id').execute()).toEqual([]);
+  });
+
+  test('errors appear next to their fields and what was typed is kept (secrets excepted)', async () => {
+    const { response, text } = await request('/tools/event-stream/new', { form: { ...NEW_WEBHOOK, callback_url: 'erp.example.com/hooks' } });
+    expect(response.status).toBe(422);
+    expect(text).toContain('One field needs your attention. Nothing was saved.');
+    expect(text).toMatch(/<input id="callback_url" name="callback_url" aria-invalid="true" aria-describedby="callback_url-error" type="url" value="erp.example.com\/hooks"/);
+    expect(text).toContain('<p class="field-error" id="callback_url-error">Must be an http:// or https:// URL');
+    expect(text).toContain('value="erp-main"');
+    expect(text).toMatch(/value="order" checked="" data-entity-toggle/);
+    expect(text).toMatch(/value="fulfillment_request.assigned" checked=""/);
+    expect(await database().db.selectFrom('integrations').select('id').execute()).toEqual([]);
+  });
+
+  test('a temporary integration needs an end date; an S3 target needs its fields', async () => {
+    const temporary = await request('/tools/event-stream/new', { form: { ...NEW_WEBHOOK, integration_type: 'temporary' } });
+    expect(temporary.text).toContain('<p class="field-error" id="ends_at-error">Required for a temporary integration.</p>');
+    const s3 = await request('/tools/event-stream/new', { form: { id: 'lake', integration_type: 'permanent', target: 's3', bucket: 'x' } });
+    expect(s3.text).toContain('id="aws_access_key_id-error"');
+    expect(s3.text).toContain('id="bucket-error"');
+    expect(s3.text).toContain('id="aws_region-error"');
+  });
+
+  test('a valid form creates and starts it, logs who did it, and stores the API key encrypted', async () => {
+    const { response } = await request('/tools/event-stream/new', { form: NEW_WEBHOOK });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/tools/event-stream?created=erp-main');
+    const row = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'erp-main').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'running', filter_entities: ['order', 'return'], filter_events: ['fulfillment_request.assigned'], callback_url: NEW_WEBHOOK.callback_url });
+    expect(testSecrets.decrypt(row.api_key_enc!)).toBe(API_KEY);
+    const logs = await database().db.selectFrom('integration_logs').selectAll().where('integration_id', '=', 'erp-main').execute();
+    expect(logs).toMatchObject([{ action: 'started', reason: 'Integration created', actor: 'admin@example.com' }]);
+  });
+
+  test('a duplicate ID is refused next to the ID field', async () => {
+    const { response, text } = await request('/tools/event-stream/new', { form: NEW_WEBHOOK });
+    expect(response.status).toBe(422);
+    expect(text).toContain('<p class="field-error" id="id-error">An integration with the ID &quot;erp-main&quot; already exists. Choose another ID.</p>');
+  });
+});
+
+describe('the list', () => {
+  test('tabs with counts; a row with type, target host, events, backlog and actions', async () => {
+    const { text } = await request('/tools/event-stream?created=erp-main');
+    expect(text).toContain('Integration “erp-main” created and started.');
+    expect(text).toMatch(/data-tab="all">All <span class="count">1<\/span>/);
+    expect(text).toMatch(/data-tab="active">Active <span class="count">1<\/span>/);
+    expect(text).toMatch(/data-tab="paused">Paused <span class="count">0<\/span>/);
+    expect(text).toContain('<span class="mono">erp.example.com</span>');
+    expect(text).toContain('order (all), return (all) + fulfillment_request.assigned');
+    for (const action of ['View Events', 'View Rejected Events', 'View Logs', 'Edit Integration Details']) expect(text).toContain(action);
+    const paused = await request('/tools/event-stream?tab=paused');
+    expect(paused.text).toContain('No paused integrations');
+  });
+
+  test('the toggle pauses in place: the row fragment and the new counts, with a log entry', async () => {
+    const { response, text } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'all' }, htmx: true });
+    expect(response.status).toBe(200);
+    expect(text).toStartWith('<tr id="integration-erp-main" data-status="stopped">');
+    expect(text).not.toContain('<!DOCTYPE');
+    expect(text).toContain('aria-checked="false"');
+    expect(text).toContain('<hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">');
+    expect(text).toMatch(/data-tab="paused">Paused <span class="count">1<\/span>/);
+    const logs = await database().db.selectFrom('integration_logs').select(['action', 'reason', 'actor']).where('integration_id', '=', 'erp-main').orderBy('id').execute();
+    expect(logs.at(-1)).toEqual({ action: 'stopped', reason: 'Paused in the UI', actor: 'admin@example.com' });
+  });
+
+  test('on the Paused tab, starting it removes the row from that tab', async () => {
+    const { response, text } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'paused' }, htmx: true });
+    expect(response.headers.get('hx-reswap')).toBe('delete');
+    expect(text).not.toContain('<tr');
+    expect(text).toMatch(/data-tab="active">Active <span class="count">1<\/span>/);
+  });
+
+  test('without htmx the toggle is a form post that comes back to the list', async () => {
+    const { response } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'active' } });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/tools/event-stream?tab=active');
+    expect((await database().db.selectFrom('integrations').select('status').where('id', '=', 'erp-main').executeTakeFirstOrThrow()).status).toBe('stopped');
+  });
+
+  test('htmx requests without the CSRF header are refused', async () => {
+    const { response } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'all' }, htmx: true, csrf: false });
+    expect(response.status).toBe(403);
+  });
+});
+
+describe('Edit Integration Details', () => {
+  test('shows the stored values and the API key only as a mask', async () => {
+    const { text } = await request('/tools/event-stream/erp-main/edit');
+    expect(text).toContain('value="https://erp.example.com/hooks/tideway"');
+    expect(text).toContain(`Stored: ••••${API_KEY.slice(-4)}. Leave empty to keep it.`);
+    expect(text).not.toContain('<input id="id"');
+  });
+
+  test('changes the events and the callback URL; an empty API key keeps the stored one', async () => {
+    const { response } = await request('/tools/event-stream/erp-main/edit', {
+      form: { entities: ['invoice'], events: ['order.completed', 'refund_request.issued'], target: 'webhook', callback_url: 'https://erp.example.com/v2', api_key: '' },
+    });
+    expect(response.status).toBe(303);
+    const row = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'erp-main').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ filter_entities: ['invoice'], filter_events: ['order.completed', 'refund_request.issued'], callback_url: 'https://erp.example.com/v2' });
+    expect(testSecrets.decrypt(row.api_key_enc!)).toBe(API_KEY);
+  });
+
+  test('an unknown integration is a 404 page', async () => {
+    const { response, text } = await request('/tools/event-stream/ghost-one/edit');
+    expect(response.status).toBe(404);
+    expect(text).toContain('There is no integration &quot;ghost-one&quot;.');
+  });
+
+  test('the signing secret is revealed and rotated only on request', async () => {
+    const revealed = await request('/tools/event-stream/erp-main/signing-secret', { form: {}, htmx: true });
+    const secret = /whsec_[A-Za-z0-9+/=]+/.exec(revealed.text)?.[0];
+    expect(secret).toBeDefined();
+    const rotated = await request('/tools/event-stream/erp-main/signing-secret/rotate', { form: {}, htmx: true });
+    expect(rotated.text).toContain('The previous one keeps signing alongside it for 24 hours.');
+    expect(rotated.text).not.toContain(secret!);
+    bodies.splice(bodies.indexOf(revealed.text), 1);
+    bodies.splice(bodies.indexOf(rotated.text), 1);
+  });
+});
+
+describe('delete', () => {
+  test('without JavaScript, a confirmation page; with htmx, the row goes and the counts follow', async () => {
+    const confirm = await request('/tools/event-stream/erp-main/delete');
+    expect(confirm.text).toContain('Delete “erp-main”?');
+    const { response, text } = await request('/tools/event-stream/erp-main/delete', { form: {}, htmx: true });
+    expect(response.status).toBe(200);
+    expect(text).toMatch(/data-tab="all">All <span class="count">0<\/span>/);
+    expect(await database().db.selectFrom('integrations').select('id').execute()).toEqual([]);
+    expect(await database().db.selectFrom('integration_logs').select('id').where('integration_id', '=', 'erp-main').execute()).toEqual([]);
+  });
+});
+
+test('no page or fragment ever carried a stored secret', () => {
+  expect(bodies.length).toBeGreaterThan(15);
+  for (const body of bodies) expect(body).not.toContain(API_KEY);
+});
