@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import type { DatabaseKind } from './db/client.ts';
 import type { Database } from './db/database.ts';
 import { authRoutes } from './auth/auth.routes.tsx';
+import { userPages } from './auth/users.routes.tsx';
 import { createTokenVerifier } from './auth/bearer.ts';
 import { loadSession, type SessionVariables } from './auth/session.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps) {
           children,
           user: session?.user.email,
           csrfToken: session?.csrfToken,
+          canManageUsers: session?.user.permissions.includes('manage_users'),
         });
       },
       { docType: true },
@@ -108,6 +110,7 @@ export function createApp(deps: AppDeps) {
   app.get('/', (c) => c.redirect('/tools/event-stream'));
   app.route('/', authRoutes(deps));
   app.route('/tools/event-stream', integrationPages(deps));
+  app.route('/admin', userPages(deps));
 
   app.notFound((c) => {
     if (isApiPath(c.req.path)) {

@@ -35,3 +35,23 @@ export async function findActiveApiToken(db: Db, token: string): Promise<ApiToke
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
 }
+
+export async function listApiTokens(db: Db): Promise<ApiTokenRow[]> {
+  return db.selectFrom('api_tokens').selectAll().orderBy('revoked_at', 'desc').orderBy('created_at', 'desc').execute();
+}
+
+/** Revokes a token; it stops working within the bearer cache's few seconds. */
+export async function revokeApiToken(db: Db, id: string): Promise<boolean> {
+  const result = await db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Records use, at most once a minute per token (it is shown as "Last used"). */
+export async function markApiTokenUsed(db: Db, id: string, now: Date): Promise<void> {
+  await db
+    .updateTable('api_tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now.getTime() - 60_000))]))
+    .execute();
+}

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ApiTokenRow, Database, Permission } from '../db/database.ts';
 import { sha256Hex } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
-import { findActiveApiToken } from './api-tokens.repo.ts';
+import { findActiveApiToken, markApiTokenUsed } from './api-tokens.repo.ts';
 
 export type TokenVariables = { token: ApiTokenRow };
 
@@ -29,6 +29,7 @@ export function createTokenVerifier(db: Kysely<Database>, now: () => number = Da
       const hit = cache.get(key);
       if (hit && hit.until > now()) return hit.row;
       const row = await findActiveApiToken(db, token);
+      if (row) await markApiTokenUsed(db, row.id, new Date(now()));
       if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(key, { row, until: now() + CACHE_MS });
       return row;

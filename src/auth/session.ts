@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { Kysely } from 'kysely';
 import { ErrorPage } from '../../views/error.tsx';
-import type { Database, Permission } from '../db/database.ts';
+import { PERMISSION_LABELS, type Database, type Permission } from '../db/database.ts';
 import { safeEqual } from '../lib/crypto.ts';
 import { findActiveSession, SESSION_MAX_MS, type ActiveSession } from './sessions.repo.ts';
 
@@ -81,12 +81,6 @@ export function requirePermission(permission: Permission) {
     await next();
   });
 }
-
-export const PERMISSION_LABELS: Record<Permission, string> = {
-  view_tools: 'View tools',
-  publish_events: 'Publish events',
-  manage_users: 'Manage users',
-};
 
 /**
  * Every state-changing request of a signed-in user must carry the session's

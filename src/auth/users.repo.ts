@@ -38,3 +38,11 @@ export function hashPassword(password: string): Promise<string> {
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
   return Bun.password.verify(password, hash);
 }
+
+export async function listUsers(db: Db): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().orderBy('email').execute();
+}
+
+export async function setUserPermissions(db: Db, userId: string, permissions: Permission[]): Promise<UserRow | undefined> {
+  return db.updateTable('users').set({ permissions, updated_at: new Date() }).where('id', '=', userId).returningAll().executeTakeFirst();
+}

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { EMPTY_FORM, type IntegrationFormValues } from '../../views/integrations/form.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import type { IntegrationRow } from '../db/database.ts';
+import { asSentence } from '../lib/messages.ts';
 
 /*
  * The New/Edit form, mapped onto the API's shape so that the same schemas
@@ -114,14 +115,7 @@ export function formErrors(error: z.ZodError): FieldErrors {
     else if ((first === 'callback_parameters' || first === 's3_parameters') && second) field = second;
     else if (first === 'callback_parameters' || first === 's3_parameters') field = 'target';
     const message = issue.message.replace('must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z', 'must be a date and time');
-    errors[field] ??= sentence(message);
+    errors[field] ??= asSentence(message);
   }
   return errors;
-}
-
-/** "is required: the AWS secret access key" → "Required: the AWS secret access key." */
-function sentence(message: string): string {
-  const text = message.startsWith('is ') ? message.slice(3) : message.startsWith('must ') ? `Must ${message.slice(5)}` : message;
-  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
-  return /[.?!]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
