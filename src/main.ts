@@ -7,6 +7,8 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import { SecretKeyMismatchError } from './lib/secret-key.ts';
+import { createWebhookLoop } from './delivery/webhook-loop.ts';
+import { listenForWake } from './delivery/wake.ts';
 import { createRetention } from './events/retention.ts';
 import { createIntervalLoop } from './loops/interval-loop.ts';
 import { LoopRegistry } from './loops/registry.ts';
@@ -41,6 +43,15 @@ async function main(): Promise<void> {
   const loops = new LoopRegistry(log);
   const retention = createRetention({ db, retentionDays: config.retentionDays, log: log.child({ loop: 'retention' }) });
   loops.register(createIntervalLoop('retention', RETENTION_INTERVAL_MS, retention.runOnce, log));
+  loops.register(
+    createWebhookLoop({
+      db,
+      secrets: deployment.secrets,
+      config,
+      log: log.child({ loop: 'webhook-delivery' }),
+      listen: (onWake) => listenForWake(deployment.database, onWake),
+    }),
+  );
   if (config.role !== 'web') loops.startAll();
   log.info('tideway started', {
     version: packageJson.version,

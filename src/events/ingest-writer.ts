@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { takeIngestLock } from '../deliveries/fan-out.ts';
-import { wakeDeliveryLoops } from '../deliveries/wake.ts';
+import { takeIngestLock } from '../delivery/fan-out.ts';
+import { wakeDeliveryLoops } from '../delivery/wake.ts';
 import { insertEventsAndQueueDeliveries } from './events.repo.ts';
 import type { NewEvent } from './events.schema.ts';
 

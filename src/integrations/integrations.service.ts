@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, IntegrationRow, IntegrationType, IntegrationUpdate } from '../db/database.ts';
-import { replayIntoIntegration, takeIntegrationChangeLock } from '../deliveries/fan-out.ts';
-import { wakeDeliveryLoops } from '../deliveries/wake.ts';
+import { replayIntoIntegration, takeIntegrationChangeLock } from '../delivery/fan-out.ts';
+import { wakeDeliveryLoops } from '../delivery/wake.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { CreateIntegrationBody, UpdateIntegrationBody } from './integrations.schema.ts';
 import { deleteIntegrationRow, findIntegration, insertIntegration, insertIntegrationLog, updateIntegrationRow } from './integrations.repo.ts';

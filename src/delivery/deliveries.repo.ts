@@ -1,0 +1,164 @@
+import { sql } from 'kysely';
+import type { AttemptOutcome, AttemptTrigger, Db, DeliveryStatus, IntegrationRow } from '../db/database.ts';
+
+/** A leased delivery with what it takes to send it. */
+export interface ClaimedDelivery {
+  integration_id: string;
+  event_id: string;
+  attempts: number;
+  /** Absent when retention pruned the event under a pending delivery. */
+  tenant: string | null;
+  name: string | null;
+  published_at: Date | null;
+  payload: string | null;
+}
+
+/**
+ * Leases up to `limit` due deliveries of one integration, oldest due first.
+ * FOR UPDATE SKIP LOCKED lets any number of workers claim side by side
+ * without waiting on each other or taking the same row. The lease also moves
+ * next_attempt_at to its expiry, so a delivery whose worker dies is simply
+ * due again then (deliveries_due is the stale-lease sweep).
+ */
+export async function claimDueDeliveries(
+  db: Db,
+  input: { integrationId: string; limit: number; owner: string; now: Date; leaseMs: number },
+): Promise<ClaimedDelivery[]> {
+  const until = new Date(input.now.getTime() + input.leaseMs);
+  const { rows } = await sql<ClaimedDelivery>`
+    with due as (
+      select integration_id, event_id from deliveries
+      where integration_id = ${input.integrationId} and status = 'pending' and next_attempt_at <= ${input.now}
+      order by next_attempt_at
+      limit ${input.limit}
+      for update skip locked
+    ),
+    claimed as (
+      update deliveries d set lease_owner = ${input.owner}, lease_expires_at = ${until}, next_attempt_at = ${until}
+      from due where d.integration_id = due.integration_id and d.event_id = due.event_id
+      returning d.integration_id, d.event_id, d.attempts
+    )
+    select c.integration_id, c.event_id::text, c.attempts, e.tenant, e.name, e.published_at, e.payload
+    from claimed c left join events e on e.id = c.event_id`.execute(db);
+  return rows;
+}
+
+/** How one attempt leaves its delivery. */
+export interface Settlement {
+  integrationId: string;
+  eventId: string;
+  status: DeliveryStatus;
+  nextAttemptAt: Date;
+  /** 1 when the attempt counts against the retry schedule (not for an interruption). */
+  counted: 0 | 1;
+  outcome: AttemptOutcome;
+  trigger: AttemptTrigger;
+  attemptedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  responseBody: string | null;
+}
+
+// Postgres text cannot hold NUL; receivers can send anything.
+const clean = (value: string | null) => (value === null ? null : value.replace(/\u0000/g, '\uFFFD'));
+
+/**
+ * Settles a batch of attempts in one statement: each delivery's new state
+ * (only while `owner` still holds its lease, so a worker that lost its lease
+ * cannot overwrite a newer result), its attempt row, and the integrations'
+ * counters (delivered count, last delivery, failing since). Returns how many
+ * settlements were accepted.
+ */
+export async function settleDeliveries(db: Db, owner: string | null, settlements: Settlement[]): Promise<number> {
+  if (settlements.length === 0) return 0;
+  const column = <T>(pick: (settlement: Settlement) => T) => settlements.map(pick);
+  const { rows } = await sql<{ accepted: string }>`
+    with input as (
+      select * from unnest(
+        ${column((s) => s.integrationId)}::text[], ${column((s) => s.eventId)}::uuid[], ${column((s) => s.status)}::text[],
+        ${column((s) => s.nextAttemptAt)}::timestamptz[], ${column((s) => s.counted)}::integer[], ${column((s) => s.outcome)}::text[],
+        ${column((s) => s.trigger)}::text[], ${column((s) => s.attemptedAt)}::timestamptz[], ${column((s) => s.durationMs)}::integer[],
+        ${column((s) => s.statusCode)}::integer[], ${column((s) => s.errorClass)}::text[], ${column((s) => clean(s.errorMessage))}::text[],
+        ${column((s) => clean(s.responseBody))}::text[]
+      ) as t(integration_id, event_id, status, next_attempt_at, counted, outcome, trigger, attempted_at, duration_ms,
+             status_code, error_class, error_message, response_body)
+    ),
+    updated as (
+      update deliveries d set
+        status = i.status, attempts = d.attempts + i.counted, next_attempt_at = i.next_attempt_at,
+        last_attempted_at = i.attempted_at, last_status_code = i.status_code,
+        last_error = coalesce(i.error_message, case when i.outcome = 'success' then null else i.error_class end),
+        response_time_ms = i.duration_ms, lease_owner = null, lease_expires_at = null
+      from input i
+      where d.integration_id = i.integration_id and d.event_id = i.event_id
+        and (d.lease_owner = ${owner} or ${owner}::text is null)
+      returning d.integration_id, d.event_id
+    ),
+    accepted as (select i.* from input i join updated u on u.integration_id = i.integration_id and u.event_id = i.event_id),
+    attempts as (
+      insert into delivery_attempts (integration_id, event_id, attempted_at, duration_ms, outcome, trigger, status_code, error_class, error_message, response_body)
+      select integration_id, event_id, attempted_at, duration_ms, outcome, trigger, status_code, error_class, error_message, response_body from accepted
+    ),
+    counters as (
+      update integrations g set
+        delivered_count = g.delivered_count + s.delivered,
+        last_delivery_at = case when s.delivered > 0 then greatest(g.last_delivery_at, s.last_success) else g.last_delivery_at end,
+        failing_since = case when s.delivered > 0 then null when s.failed > 0 then coalesce(g.failing_since, s.first_failure) else g.failing_since end
+      from (
+        select integration_id,
+          count(*) filter (where outcome = 'success') as delivered,
+          max(attempted_at) filter (where outcome = 'success') as last_success,
+          count(*) filter (where outcome in ('retry', 'failure')) as failed,
+          min(attempted_at) filter (where outcome in ('retry', 'failure')) as first_failure
+        from accepted group by integration_id
+      ) s
+      where g.id = s.integration_id
+    )
+    select count(*) as accepted from accepted`.execute(db);
+  return Number(rows[0]?.accepted ?? 0);
+}
+
+/** Hands leased deliveries back (shutdown): due again at once, for any worker. */
+export async function releaseLeases(db: Db, owner: string, now: Date): Promise<void> {
+  await db
+    .updateTable('deliveries')
+    .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+export async function runningWebhookIntegrations(db: Db): Promise<IntegrationRow[]> {
+  return db
+    .selectFrom('integrations')
+    .selectAll()
+    .where('status', '=', 'running')
+    .where('target_kind', '=', 'webhook')
+    .where('deleted_at', 'is', null)
+    .orderBy('id')
+    .execute();
+}
+
+/** Running integrations that have failed with no success since before `since`. */
+export async function integrationsFailingSince(db: Db, since: Date): Promise<{ id: string; failing_since: Date }[]> {
+  return db
+    .selectFrom('integrations')
+    .select(['id', 'failing_since'])
+    .where('status', '=', 'running')
+    .where('failing_since', '<', since)
+    .where('deleted_at', 'is', null)
+    .execute() as Promise<{ id: string; failing_since: Date }[]>;
+}
+
+/** Running temporary integrations past their end with nothing left to deliver from before it. */
+export async function completedTemporaryIntegrations(db: Db, now: Date): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select i.id from integrations i
+    where i.status = 'running' and i.integration_type = 'temporary' and i.deleted_at is null and i.ends_at <= ${now}
+      and not exists (
+        select 1 from deliveries d
+        where d.integration_id = i.id and d.status = 'pending' and d.published_at < i.ends_at)`.execute(db);
+  return rows.map((row) => row.id);
+}

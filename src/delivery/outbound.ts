@@ -1,0 +1,83 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+
+/*
+ * Outbound address policy (SPEC §4): a webhook or S3 endpoint must not reach
+ * loopback, private, link-local (cloud metadata lives there), unspecified or
+ * multicast addresses unless configuration allows it. The check runs on the
+ * resolved addresses, so a public name pointing inward is refused too.
+ */
+
+const BLOCKED: [string, number, 'ipv4' | 'ipv6'][] = [
+  ['0.0.0.0', 8, 'ipv4'],
+  ['10.0.0.0', 8, 'ipv4'],
+  ['100.64.0.0', 10, 'ipv4'],
+  ['127.0.0.0', 8, 'ipv4'],
+  ['169.254.0.0', 16, 'ipv4'],
+  ['172.16.0.0', 12, 'ipv4'],
+  ['192.0.0.0', 24, 'ipv4'],
+  ['192.168.0.0', 16, 'ipv4'],
+  ['198.18.0.0', 15, 'ipv4'],
+  ['224.0.0.0', 3, 'ipv4'],
+  ['::', 127, 'ipv6'],
+  ['fc00::', 7, 'ipv6'],
+  ['fe80::', 10, 'ipv6'],
+  ['ff00::', 8, 'ipv6'],
+];
+
+export interface OutboundPolicy {
+  allowPrivateTargets: boolean;
+  allowedCidrs: readonly string[];
+}
+
+export type AddressCheck = { ok: true; address: string } | { ok: false; reason: string; errorClass: 'blocked_address' | 'dns' };
+
+function blockList(entries: [string, number, 'ipv4' | 'ipv6'][]) {
+  const list = new BlockList();
+  for (const [network, prefix, family] of entries) list.addSubnet(network, prefix, family);
+  return list;
+}
+
+const blocked = blockList(BLOCKED);
+
+/** IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries. */
+function normalise(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return { address: mapped[1]!, family: 'ipv4' };
+  return { address, family: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
+}
+
+/**
+ * Resolves the URL's host and checks every address it resolves to.
+ *
+ * @example await checkOutboundUrl('http://127.0.0.1:9000/hook', { allowPrivateTargets: false, allowedCidrs: [] })
+ */
+export async function checkOutboundUrl(url: string, policy: OutboundPolicy): Promise<AddressCheck> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((entry) => entry.address);
+  } catch (error) {
+    return { ok: false, errorClass: 'dns', reason: `Could not resolve ${host}: ${(error as Error).message}` };
+  }
+  if (policy.allowPrivateTargets) return { ok: true, address: addresses[0]! };
+  const allowed = blockList(
+    policy.allowedCidrs.map((cidr) => {
+      const [network, prefix] = cidr.split('/');
+      return [network!, Number(prefix), isIP(network!) === 6 ? 'ipv6' : 'ipv4'];
+    }),
+  );
+  for (const raw of addresses) {
+    const { address, family } = normalise(raw);
+    if (blocked.check(address, family) && !allowed.check(address, family)) {
+      return {
+        ok: false,
+        errorClass: 'blocked_address',
+        reason:
+          `${host} resolves to ${address}, a private, loopback or link-local address, which Tideway does not call by default. ` +
+          'Set ALLOW_PRIVATE_TARGETS=true, or add its network to ALLOWED_TARGET_CIDRS, to allow it.',
+      };
+    }
+  }
+  return { ok: true, address: addresses[0]! };
+}

@@ -1,0 +1,51 @@
+/*
+ * When to try a failed delivery again (SPEC §4). Pure: the schedule, the
+ * randomness and the response's hints come in; a delay or "no more" comes out.
+ */
+
+/** Longest wait a receiver's Retry-After can ask for. */
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+/** Least wait after a timeout or a 429: the receiver is struggling. */
+export const OVERLOAD_FLOOR_MS = 60_000;
+const JITTER = 0.2;
+
+export interface RetryInput {
+  /** Attempts made so far, this one included (1 after the first attempt). */
+  attempts: number;
+  /** Delays between retries in seconds; its length is the number of retries. */
+  scheduleSeconds: readonly number[];
+  /** The receiver's Retry-After, in milliseconds, when it sent one. */
+  retryAfterMs?: number;
+  /** A timeout or a 429: wait at least a minute. */
+  overloaded?: boolean;
+  /** A number in [0, 1); Math.random by default. */
+  random?: () => number;
+}
+
+/**
+ * The delay before the next attempt, or undefined when the schedule is used
+ * up (the delivery has failed for good).
+ *
+ * @example nextRetryDelayMs({ attempts: 1, scheduleSeconds: [5, 300], random: () => 0.5 }) // 5000
+ */
+export function nextRetryDelayMs(input: RetryInput): number | undefined {
+  const scheduled = input.scheduleSeconds[input.attempts - 1];
+  if (scheduled === undefined) return undefined;
+  const random = input.random ?? Math.random;
+  let delay = scheduled * 1000 * (1 + (random() * 2 - 1) * JITTER);
+  if (input.retryAfterMs !== undefined) delay = Math.min(Math.max(input.retryAfterMs, 0), MAX_RETRY_AFTER_MS);
+  if (input.overloaded) delay = Math.max(delay, OVERLOAD_FLOOR_MS);
+  return Math.round(delay);
+}
+
+/**
+ * Retry-After as milliseconds: delay-seconds or an HTTP date.
+ *
+ * @example parseRetryAfter('120', Date.now()) // 120000
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

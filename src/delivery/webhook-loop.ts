@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import PQueue from 'p-queue';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Database, IntegrationRow } from '../db/database.ts';
+import { envelopeJson } from '../events/envelope.ts';
+import { setIntegrationStatus } from '../integrations/integrations.service.ts';
+import type { SecretBox } from '../lib/crypto.ts';
+import type { Logger } from '../lib/log.ts';
+import type { BackgroundLoop } from '../loops/registry.ts';
+import {
+  claimDueDeliveries,
+  completedTemporaryIntegrations,
+  integrationsFailingSince,
+  releaseLeases,
+  runningWebhookIntegrations,
+  settleDeliveries,
+  type ClaimedDelivery,
+  type Settlement,
+} from './deliveries.repo.ts';
+import { nextRetryDelayMs } from './retry.ts';
+import { describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
+
+/*
+ * The webhook delivery loop. Claim due deliveries of running webhook
+ * integrations under a lease → send them through one queue with a global
+ * and a per-integration limit → settle results in batches. Only as many
+ * deliveries are claimed as there are free slots, so a claimed delivery is
+ * sent at once and its lease (timeout + margin) cannot run out while it
+ * waits. A slow or dead receiver fills its own integration's slots and no
+ * more, so the others go on (fairness).
+ *
+ * Woken by ingest's NOTIFY; polls as well, which is the source of truth.
+ */
+
+const CLAIM_BATCH = 100;
+const LEASE_MARGIN_MS = 30_000;
+const SETTLE_EVERY_MS = 20;
+const SETTLE_BATCH = 500;
+const HOUSEKEEPING_EVERY_MS = 5_000;
+const INTEGRATIONS_CACHE_MS = 1_000;
+
+export interface WebhookLoopDeps {
+  db: Kysely<Database>;
+  secrets: SecretBox;
+  config: Config;
+  log: Logger;
+  /** Ingest's wake-up signal: resolves a wait early. */
+  listen?: (onWake: () => void) => Promise<() => Promise<void>>;
+  now?: () => Date;
+  random?: () => number;
+  pollIntervalMs?: number;
+}
+
+export interface WebhookLoop extends BackgroundLoop {
+  /** One deterministic round: claim what is due, send it, settle it. Returns deliveries attempted. */
+  runOnce(): Promise<number>;
+  /** Stops integrations that failed too long or whose temporary window is delivered. */
+  housekeeping(): Promise<void>;
+  readonly owner: string;
+}
+
+export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
+  const { db, config, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const queue = new PQueue({ concurrency: config.webhook.concurrency });
+  const inFlight = new Map<string, number>();
+  const leaseMs = config.webhook.timeoutMs + LEASE_MARGIN_MS;
+  let buffer: Settlement[] = [];
+  let flushing: Promise<void> | undefined;
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  let integrations: { rows: IntegrationRow[]; at: number } = { rows: [], at: -Infinity };
+  let running = false;
+  let wake: (() => void) | undefined;
+  let loopDone: Promise<void> | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  let lastHousekeeping = 0;
+  const interrupted = new Set<string>();
+
+  async function activeIntegrations(fresh = false): Promise<IntegrationRow[]> {
+    if (fresh || Date.now() - integrations.at > INTEGRATIONS_CACHE_MS) {
+      integrations = { rows: await runningWebhookIntegrations(db), at: Date.now() };
+    }
+    return integrations.rows;
+  }
+
+  function signingSecrets(integration: IntegrationRow): string[] {
+    const current = deps.secrets.decrypt(integration.signing_secret_enc);
+    const previous = integration.previous_signing_secret_enc;
+    const overlap = integration.previous_signing_secret_expires_at;
+    return previous && overlap && overlap > now() ? [current, deps.secrets.decrypt(previous)] : [current];
+  }
+
+  /** Decides what an attempt means for its delivery. */
+  function settlementOf(delivery: ClaimedDelivery, result: AttemptResult): Settlement {
+    const base = {
+      integrationId: delivery.integration_id,
+      eventId: delivery.event_id,
+      trigger: 'scheduled' as const,
+      attemptedAt: result.attemptedAt,
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      errorClass: result.errorClass,
+      errorMessage: result.errorMessage,
+      responseBody: result.responseBody,
+    };
+    switch (result.attemptClass) {
+      case 'success':
+        return { ...base, status: 'success', nextAttemptAt: result.attemptedAt, counted: 1, outcome: 'success' };
+      case 'rejected':
+        return { ...base, status: 'rejected', nextAttemptAt: result.attemptedAt, counted: 1, outcome: 'rejected' };
+      case 'interrupt':
+        return { ...base, status: 'pending', nextAttemptAt: result.attemptedAt, counted: 0, outcome: 'interrupt' };
+      case 'retry': {
+        const delay = nextRetryDelayMs({
+          attempts: delivery.attempts + 1,
+          scheduleSeconds: config.webhook.retryScheduleSeconds,
+          retryAfterMs: result.retryAfterMs,
+          overloaded: result.errorClass === 'timeout' || result.statusCode === 429,
+          random: deps.random,
+        });
+        return delay === undefined
+          ? { ...base, status: 'failure', nextAttemptAt: result.attemptedAt, counted: 1, outcome: 'failure' }
+          : { ...base, status: 'pending', nextAttemptAt: new Date(result.attemptedAt.getTime() + delay), counted: 1, outcome: 'retry' };
+      }
+    }
+  }
+
+  async function interrupt(integration: IntegrationRow, result: AttemptResult) {
+    if (interrupted.has(integration.id)) return;
+    interrupted.add(integration.id);
+    const reason = result.statusCode !== null ? `Callback answered ${describeStatus(result.statusCode)}` : (result.errorMessage ?? 'Callback refused');
+    await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system');
+    integrations.at = -Infinity;
+    log.warn('integration stopped', { integration: integration.id, reason });
+  }
+
+  async function deliver(integration: IntegrationRow, delivery: ClaimedDelivery): Promise<void> {
+    let result: AttemptResult;
+    if (delivery.payload === null || delivery.published_at === null) {
+      const at = now();
+      result = { attemptClass: 'rejected', attemptedAt: at, durationMs: 0, statusCode: null, errorClass: null, errorMessage: 'The event was pruned by retention before it could be delivered', responseBody: null };
+    } else {
+      const body = envelopeJson({
+        id: delivery.event_id,
+        tenant: delivery.tenant!,
+        name: delivery.name!,
+        publishedAt: delivery.published_at,
+        payloadJson: delivery.payload,
+      });
+      result = await sendWebhook(
+        {
+          url: integration.callback_url!,
+          apiKey: integration.api_key_enc ? deps.secrets.decrypt(integration.api_key_enc) : null,
+          signingSecrets: signingSecrets(integration),
+          id: delivery.event_id,
+          body,
+          timeoutMs: config.webhook.timeoutMs,
+          policy: config.outbound,
+        },
+        now,
+      );
+    }
+    buffer.push(settlementOf(delivery, result));
+    if (buffer.length >= SETTLE_BATCH) void flush();
+    else flushTimer ??= setTimeout(() => void flush(), SETTLE_EVERY_MS);
+    if (result.attemptClass === 'interrupt') await interrupt(integration, result);
+  }
+
+  /** Writes buffered settlements; one flush at a time. */
+  function flush(): Promise<void> {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    flushing = (flushing ?? Promise.resolve()).then(async () => {
+      while (buffer.length > 0) {
+        const batch = buffer.slice(0, SETTLE_BATCH);
+        buffer = buffer.slice(batch.length);
+        try {
+          await settleDeliveries(db, owner, batch);
+        } catch (error) {
+          // The leases run out and the deliveries are sent again: at-least-once.
+          log.error('settling deliveries failed', { count: batch.length, error });
+        }
+      }
+    });
+    return flushing;
+  }
+
+  /** Claims what the free slots allow, per integration; returns how many were claimed. */
+  async function claimRound(freshIntegrations = false): Promise<number> {
+    let claimed = 0;
+    for (const integration of await activeIntegrations(freshIntegrations)) {
+      const globalFree = config.webhook.concurrency - (queue.size + queue.pending);
+      const free = Math.min(config.webhook.concurrencyPerIntegration - (inFlight.get(integration.id) ?? 0), globalFree, CLAIM_BATCH);
+      if (free <= 0) continue;
+      const deliveries = await claimDueDeliveries(db, { integrationId: integration.id, limit: free, owner, now: now(), leaseMs });
+      claimed += deliveries.length;
+      for (const delivery of deliveries) {
+        inFlight.set(integration.id, (inFlight.get(integration.id) ?? 0) + 1);
+        void queue
+          .add(() => deliver(integration, delivery))
+          .catch((error: unknown) => log.error('delivery failed unexpectedly', { integration: integration.id, error }))
+          .finally(() => {
+            inFlight.set(integration.id, (inFlight.get(integration.id) ?? 1) - 1);
+            wake?.();
+          });
+      }
+    }
+    return claimed;
+  }
+
+  async function housekeeping(): Promise<void> {
+    const failingSince = new Date(now().getTime() - config.webhook.stopAfterFailingMs);
+    for (const failing of await integrationsFailingSince(db, failingSince)) {
+      const hours = Math.round(config.webhook.stopAfterFailingMs / 3_600_000);
+      await setIntegrationStatus(db, failing.id, 'stopped', `Deliveries failed continuously for ${hours} h (since ${failing.failing_since.toISOString()})`, 'system');
+    }
+    for (const id of await completedTemporaryIntegrations(db, now())) {
+      await setIntegrationStatus(db, id, 'stopped', 'completed', 'system');
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      try {
+        if (Date.now() - lastHousekeeping > HOUSEKEEPING_EVERY_MS) {
+          lastHousekeeping = Date.now();
+          await housekeeping();
+        }
+        interrupted.clear();
+        const claimed = await claimRound();
+        if (claimed > 0) continue;
+      } catch (error) {
+        log.error('delivery loop round failed', { error });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deps.pollIntervalMs ?? 1_000);
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  return {
+    name: 'webhook-delivery',
+    owner,
+    housekeeping,
+    async runOnce() {
+      interrupted.clear();
+      const claimed = await claimRound(true);
+      await queue.onIdle();
+      await flush();
+      return claimed;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      void deps.listen?.(() => {
+        integrations.at = -Infinity;
+        wake?.();
+      }).then((stop) => (unlisten = stop));
+      loopDone = loop();
+    },
+    async stop(deadlineMs) {
+      running = false;
+      wake?.();
+      await loopDone;
+      await unlisten?.();
+      // In-flight requests get until the deadline; whatever is left is handed back.
+      queue.clear();
+      await Promise.race([queue.onIdle(), Bun.sleep(deadlineMs)]);
+      await flush();
+      await releaseLeases(db, owner, now());
+    },
+  };
+}

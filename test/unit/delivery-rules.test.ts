@@ -1,0 +1,88 @@
+import { describe, expect, test } from 'bun:test';
+import { checkOutboundUrl } from '../../src/delivery/outbound.ts';
+import { classifyError, classifyStatus } from '../../src/delivery/outcome.ts';
+import { nextRetryDelayMs, parseRetryAfter } from '../../src/delivery/retry.ts';
+import { signatureOf, standardWebhookHeaders } from '../../src/delivery/signature.ts';
+
+const SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000, 50400, 72000, 86400];
+
+describe('Standard Webhooks signatures', () => {
+  test('the official test vector', () => {
+    expect(signatureOf('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
+      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    );
+  });
+
+  test('during a rotation both secrets sign, separated by a space', () => {
+    const headers = standardWebhookHeaders(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_' + Buffer.alloc(24, 1).toString('base64')], 'e1', 1, '{}');
+    expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(headers['webhook-id']).toBe('e1');
+    expect(headers['webhook-timestamp']).toBe('1');
+  });
+});
+
+describe('outcome classes (SPEC §4)', () => {
+  test.each([
+    [200, 'success'], [204, 'success'], [299, 'success'],
+    [408, 'retry'], [429, 'retry'], [500, 'retry'], [503, 'retry'],
+    [401, 'interrupt'], [403, 'interrupt'], [404, 'interrupt'], [410, 'interrupt'],
+    [400, 'rejected'], [409, 'rejected'], [422, 'rejected'], [301, 'rejected'], [302, 'rejected'],
+  ] as const)('HTTP %i is %s', (status, expected) => {
+    expect(classifyStatus(status)).toBe(expected);
+  });
+
+  test('network errors are retried; a refused address interrupts', () => {
+    for (const error of ['timeout', 'connection_refused', 'connection_error', 'dns', 'tls'] as const) expect(classifyError(error)).toBe('retry');
+    expect(classifyError('blocked_address')).toBe('interrupt');
+  });
+});
+
+describe('the retry schedule', () => {
+  test('follows the schedule with ±20 % jitter, then stops after the last retry', () => {
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, random: () => 0.5 })).toBe(5_000);
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, random: () => 0 })).toBe(4_000);
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, random: () => 0.999999 })).toBe(6_000);
+    expect(nextRetryDelayMs({ attempts: 2, scheduleSeconds: SCHEDULE, random: () => 0.5 })).toBe(300_000);
+    expect(nextRetryDelayMs({ attempts: 10, scheduleSeconds: SCHEDULE, random: () => 0.5 })).toBe(86_400_000);
+    expect(nextRetryDelayMs({ attempts: 11, scheduleSeconds: SCHEDULE })).toBeUndefined();
+    const total = SCHEDULE.reduce((sum, seconds) => sum + seconds, 0);
+    expect(total / 86_400).toBeCloseTo(3.5, 0);
+  });
+
+  test('waits at least a minute after a timeout or a 429', () => {
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, overloaded: true, random: () => 0.5 })).toBe(60_000);
+    expect(nextRetryDelayMs({ attempts: 2, scheduleSeconds: SCHEDULE, overloaded: true, random: () => 0.5 })).toBe(300_000);
+  });
+
+  test('honours Retry-After, clamped to a day, and never below the overload floor', () => {
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 120_000 })).toBe(120_000);
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 90 * 86_400_000 })).toBe(86_400_000);
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 1_000, overloaded: true })).toBe(60_000);
+    expect(parseRetryAfter('120', 0)).toBe(120_000);
+    expect(parseRetryAfter(new Date(30_000).toUTCString(), 0)).toBe(30_000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});
+
+describe('outbound addresses', () => {
+  const strict = { allowPrivateTargets: false, allowedCidrs: [] };
+  test.each(['http://127.0.0.1:8080/x', 'http://10.1.2.3/x', 'http://172.20.0.1/x', 'http://192.168.1.1/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]:80/x', 'http://[fd00::1]/x', 'http://[::ffff:10.0.0.1]/x', 'http://0.0.0.0/x', 'http://localhost:3000/x'])(
+    '%s is refused by default, naming the setting that allows it',
+    async (url) => {
+      const check = await checkOutboundUrl(url, strict);
+      expect(check.ok).toBe(false);
+      if (!check.ok) {
+        expect(check.errorClass).toBe('blocked_address');
+        expect(check.reason).toContain('ALLOW_PRIVATE_TARGETS=true');
+        expect(check.reason).toContain('ALLOWED_TARGET_CIDRS');
+      }
+    },
+  );
+
+  test('public addresses pass; the settings open private ones', async () => {
+    expect((await checkOutboundUrl('https://93.184.216.34/hook', strict)).ok).toBe(true);
+    expect((await checkOutboundUrl('http://127.0.0.1/x', { allowPrivateTargets: true, allowedCidrs: [] })).ok).toBe(true);
+    expect((await checkOutboundUrl('http://10.1.2.3/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok).toBe(true);
+    expect((await checkOutboundUrl('http://10.2.0.1/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok).toBe(false);
+  });
+});
