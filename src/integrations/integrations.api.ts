@@ -3,7 +3,9 @@ import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { requireToken, type TokenVariables, type TokenVerifier } from '../auth/bearer.ts';
+import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
+import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
@@ -69,7 +71,7 @@ const listQuery = z.object({
 
 const reasonBody = z.looseObject({ reason: z.string().trim().max(500, 'is too long').optional() });
 
-export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: SecretBox; tokens: TokenVerifier }) {
+export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: SecretBox; tokens: TokenVerifier; config: Config }) {
   const { db, secrets } = deps;
   const actorOf = (c: Context<{ Variables: TokenVariables }>) => `API token "${c.get('token').name}"`;
 
@@ -143,6 +145,13 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
     })
     .post('/eventstream/:id/_start', (c) => setStatus(c, 'running'))
     .post('/eventstream/:id/_stop', (c) => setStatus(c, 'stopped'))
+    .post('/eventstream/:id/_test', async (c) => {
+      const integration = await existing(c.req.param('id'));
+      if (integration.target_kind !== 'webhook') {
+        throw new ProblemError({ status: 422, type: 'not-supported', title: 'Not available yet', detail: 'Testing an S3 connection comes with S3 delivery.' });
+      }
+      return c.json(await testWebhookConnection(integration, secrets, deps.config));
+    })
     .get('/eventstream/:id/signing-secret', async (c) => c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }))
     .post('/eventstream/:id/signing-secret/_rotate', async (c) => {
       const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));

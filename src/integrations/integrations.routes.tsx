@@ -1,12 +1,14 @@
 import { Hono, type Context } from 'hono';
 import type { Kysely } from 'kysely';
 import { ErrorPage } from '../../views/error.tsx';
-import { IntegrationFormPage, SigningSecretValue, type IntegrationFormValues } from '../../views/integrations/form.tsx';
+import { ConnectionTestResult, IntegrationFormPage, SigningSecretValue, type IntegrationFormValues } from '../../views/integrations/form.tsx';
 import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab } from '../../views/integrations/list.tsx';
 import { PlaceholderPage } from '../../views/integrations/placeholder.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
+import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
+import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import { maskSecret, type SecretBox } from '../lib/crypto.ts';
 import { catalogNames } from './integrations.api.ts';
@@ -34,7 +36,7 @@ function tabOf(value: unknown): Tab {
 }
 
 /** Tools › Event Stream pages: the list, New/Edit, toggle, delete, signing secret. */
-export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBox }) {
+export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBox; config: Config }) {
   const { db, secrets } = deps;
   const session = (c: Context<Env>) => c.get('session')!;
   const actor = (c: Context<Env>) => session(c).user.email;
@@ -154,6 +156,12 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
           <Tabs tab={tab} counts={counts} />
         </hx-partial>,
       );
+    })
+    .post('/:id/test', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      if (row.target_kind !== 'webhook') return c.html(<ConnectionTestResult result={{ ok: false, summary: 'Testing an S3 connection comes with S3 delivery.' }} />);
+      return c.html(<ConnectionTestResult result={await testWebhookConnection(row, secrets, deps.config)} />);
     })
     .post('/:id/signing-secret', async (c) => {
       const row = await existing(c);

@@ -64,6 +64,7 @@ export function IntegrationFormPage(props: IntegrationFormProps) {
       </nav>
       <h1>{title}</h1>
       <IntegrationForm {...props} />
+      {mode === 'edit' ? <ConnectionTestPanel id={values.id} /> : null}
       {mode === 'edit' ? <SigningSecretPanel id={values.id} /> : null}
     </>
   );
@@ -288,5 +289,30 @@ export function SigningSecretValue({ secret, rotated }: { secret?: string; rotat
       </code>
       {rotated ? <p class="hint">New secret. The previous one keeps signing alongside it for 24 hours.</p> : null}
     </>
+  );
+}
+
+/** Test connection: sends a signed test event (webhook) and shows what came back. */
+function ConnectionTestPanel({ id }: { id: string }) {
+  return (
+    <section class="card" aria-labelledby="test-title">
+      <h2 id="test-title">Test connection</h2>
+      <p class="hint">Sends a signed tideway.test event to the target, as a delivery would, and shows the answer.</p>
+      <div class="actions-row">
+        <button type="button" class="button" hx-post={`/tools/event-stream/${encodeURIComponent(id)}/test`} hx-target="#connection-test">
+          Test connection
+        </button>
+      </div>
+      <div id="connection-test" aria-live="polite"></div>
+    </section>
+  );
+}
+
+export function ConnectionTestResult({ result }: { result: { ok: boolean; summary: string; response_body?: string | null } }) {
+  return (
+    <div class={`alert ${result.ok ? 'alert-success' : 'alert-error'}`} role="status">
+      <p>{result.summary}</p>
+      {result.response_body ? <pre class="mono response-excerpt">{result.response_body.slice(0, 2000)}</pre> : null}
+    </div>
   );
 }
