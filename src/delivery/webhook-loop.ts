@@ -35,7 +35,6 @@ import { describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
  */
 
 const CLAIM_BATCH = 100;
-const LEASE_MARGIN_MS = 30_000;
 const SETTLE_EVERY_MS = 20;
 const SETTLE_BATCH = 500;
 const HOUSEKEEPING_EVERY_MS = 5_000;
@@ -67,7 +66,9 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const queue = new PQueue({ concurrency: config.webhook.concurrency });
   const inFlight = new Map<string, number>();
-  const leaseMs = config.webhook.timeoutMs + LEASE_MARGIN_MS;
+  // Long enough for a request that runs to its timeout and the settling
+  // after it; short enough that a dead worker's deliveries soon go out again.
+  const leaseMs = config.webhook.timeoutMs * 2 + 5_000;
   let buffer: Settlement[] = [];
   let flushing: Promise<void> | undefined;
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -78,6 +79,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   let unlisten: (() => Promise<void>) | undefined;
   let lastHousekeeping = 0;
   const interrupted = new Set<string>();
+  let attempted = 0;
 
   async function activeIntegrations(fresh = false): Promise<IntegrationRow[]> {
     if (fresh || Date.now() - integrations.at > INTEGRATIONS_CACHE_MS) {
@@ -163,6 +165,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
         now,
       );
     }
+    attempted++;
     buffer.push(settlementOf(delivery, result));
     if (buffer.length >= SETTLE_BATCH) void flush();
     else flushTimer ??= setTimeout(() => void flush(), SETTLE_EVERY_MS);
@@ -276,6 +279,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       await Promise.race([queue.onIdle(), Bun.sleep(deadlineMs)]);
       await flush();
       await releaseLeases(db, owner, now());
+      log.info('webhook delivery stopped', { owner, attempted });
     },
   };
 }

@@ -226,6 +226,14 @@ describe('stopping an integration', () => {
     expect(receiver.received).toHaveLength(3);
   });
 
+  test('replay: an integration created with a past start receives the stored events through the same path', async () => {
+    const past = envelope('invoice.created', { order_id: 'o-9' }, { published_at: new Date(Date.now() - 3_600_000).toISOString() });
+    await publish(past);
+    await webhookIntegration(database(), { id: 'late-joiner', startsAt: new Date(Date.now() - 2 * 3_600_000), filter: { entities: ['invoice'] }, target: { kind: 'webhook', callbackUrl: receiver.url() } });
+    expect(await loop().runOnce()).toBe(1);
+    expect(receiver.received.map((request) => request.headers['webhook-id'])).toEqual([past.id]);
+  });
+
   test('failing continuously for the configured period stops it', async () => {
     await webhookIntegration(database(), { id: 'hopeless', target: { kind: 'webhook', callbackUrl: receiver.url() } });
     await database().db.updateTable('integrations').set({ failing_since: new Date(clock - 25 * 3_600_000) }).where('id', '=', 'hopeless').execute();

@@ -8,7 +8,9 @@ import { createSecretBox } from '../../src/lib/crypto.ts';
 import { createIntegration, type NewIntegration } from '../../src/integrations/integrations.service.ts';
 import type { TestDatabase } from './database.ts';
 
-export const testSecrets = createSecretBox(randomBytes(32).toString('hex'));
+/** The key child processes need (SECRET_KEY) to read what tests encrypted. */
+export const TEST_SECRET_KEY = randomBytes(32).toString('hex');
+export const testSecrets = createSecretBox(TEST_SECRET_KEY);
 
 export async function tokenWith(db: Db, ...permissions: Permission[]): Promise<string> {
   return (await createApiToken(db, { name: `test-${permissions.join('-') || 'none'}`, permissions })).token;
