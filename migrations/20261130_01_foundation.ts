@@ -234,10 +234,12 @@ const statements = [
   // index on deliveries (event_id) that every ingest pays for. Retention
   // deletes deliveries before their events instead.
   //
-  // Leasing: a claim sets lease_owner, lease_expires_at and also moves
-  // next_attempt_at to the lease expiry, so a delivery whose worker died is
-  // simply due again when its lease runs out: the due scan is the stale-lease
-  // sweep. Settling checks lease_owner so a late worker cannot overwrite.
+  // Leasing: a claim sets lease_owner and lease_expires_at only; a delivery
+  // whose lease ran out (its worker died) is claimable again, so the claim is
+  // the stale-lease sweep. Those columns are in no index, and fillfactor 90
+  // leaves room on each page, so a claim can be a HOT update that touches
+  // no index. Settling checks
+  // lease_owner so a worker that lost its lease cannot overwrite.
   sql`create table deliveries (
     integration_id text not null references integrations (id) on delete cascade,
     event_id uuid not null,
@@ -258,7 +260,7 @@ const statements = [
     created_at timestamptz not null default now(),
     primary key (integration_id, event_id),
     constraint deliveries_status_known check (status in ('pending', 'success', 'failure', 'rejected'))
-  )`,
+  ) with (fillfactor = 90)`,
   // Hot path 1, claiming: "pending deliveries of integration X due by now",
   // oldest first. Partial on pending, so the index holds only the backlog
   // however many millions of settled rows the table keeps; it also answers

@@ -14,27 +14,38 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Leases up to `limit` due deliveries of one integration, oldest due first.
- * FOR UPDATE SKIP LOCKED lets any number of workers claim side by side
- * without waiting on each other or taking the same row. The lease also moves
- * next_attempt_at to its expiry, so a delivery whose worker dies is simply
- * due again then (deliveries_due is the stale-lease sweep).
+ * Leases due deliveries, oldest due first, up to a limit per integration
+ * (its free slots), for all integrations in one statement. FOR UPDATE SKIP
+ * LOCKED lets any number of workers claim side by side without waiting on
+ * each other or taking the same row. A delivery whose lease has run out
+ * (its worker died) is simply claimable again: the claim is the stale-lease
+ * sweep. Only unindexed lease columns change, so the claim is a HOT update
+ * that leaves the indexes alone (see the table's fillfactor).
  */
 export async function claimDueDeliveries(
   db: Db,
-  input: { integrationId: string; limit: number; owner: string; now: Date; leaseMs: number },
+  input: { limits: Map<string, number>; owner: string; now: Date; leaseMs: number },
 ): Promise<ClaimedDelivery[]> {
+  if (input.limits.size === 0) return [];
   const until = new Date(input.now.getTime() + input.leaseMs);
   const { rows } = await sql<ClaimedDelivery>`
-    with due as (
-      select integration_id, event_id from deliveries
-      where integration_id = ${input.integrationId} and status = 'pending' and next_attempt_at <= ${input.now}
-      order by next_attempt_at
-      limit ${input.limit}
-      for update skip locked
+    with wanted as (
+      select * from unnest(${[...input.limits.keys()]}::text[], ${[...input.limits.values()]}::integer[]) as w(integration_id, slots)
+    ),
+    due as (
+      select d.integration_id, d.event_id
+      from wanted w
+      cross join lateral (
+        select integration_id, event_id from deliveries
+        where integration_id = w.integration_id and status = 'pending' and next_attempt_at <= ${input.now}
+          and (lease_expires_at is null or lease_expires_at <= ${input.now})
+        order by next_attempt_at
+        limit w.slots
+        for update skip locked
+      ) d
     ),
     claimed as (
-      update deliveries d set lease_owner = ${input.owner}, lease_expires_at = ${until}, next_attempt_at = ${until}
+      update deliveries d set lease_owner = ${input.owner}, lease_expires_at = ${until}
       from due where d.integration_id = due.integration_id and d.event_id = due.event_id
       returning d.integration_id, d.event_id, d.attempts
     )
@@ -127,6 +138,18 @@ export async function releaseLeases(db: Db, owner: string, now: Date): Promise<v
     .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
     .where('lease_owner', '=', owner)
     .where('status', '=', 'pending')
+    .execute();
+}
+
+/** Hands back some of one integration's leased deliveries, due at once. */
+export async function releaseDeliveries(db: Db, owner: string, integrationId: string, eventIds: string[], now: Date): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db
+    .updateTable('deliveries')
+    .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
+    .where('lease_owner', '=', owner)
+    .where('integration_id', '=', integrationId)
+    .where('event_id', 'in', eventIds)
     .execute();
 }
 

@@ -13,6 +13,7 @@ import {
   claimDueDeliveries,
   completedTemporaryIntegrations,
   integrationsFailingSince,
+  releaseDeliveries,
   releaseLeases,
   runningWebhookIntegrations,
   settleDeliveries,
@@ -25,11 +26,12 @@ import { describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
 /*
  * The webhook delivery loop. Claim due deliveries of running webhook
  * integrations under a lease → send them through one queue with a global
- * and a per-integration limit → settle results in batches. Only as many
- * deliveries are claimed as there are free slots, so a claimed delivery is
- * sent at once and its lease (timeout + margin) cannot run out while it
- * waits. A slow or dead receiver fills its own integration's slots and no
- * more, so the others go on (fairness).
+ * and a per-integration limit → settle results in batches. Each integration
+ * holds at most its limit in flight plus as many claimed and ready to go, so
+ * a freed slot is refilled without a database round trip, and a claimed
+ * delivery waits at most one request's time, far inside its lease. A slow
+ * or dead receiver fills its own integration's slots and no more, so the
+ * others go on (fairness).
  *
  * Woken by ingest's NOTIFY; polls as well, which is the source of truth.
  */
@@ -66,6 +68,8 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const queue = new PQueue({ concurrency: config.webhook.concurrency });
   const inFlight = new Map<string, number>();
+  /** Claimed deliveries waiting for a free slot of their integration. */
+  const ready = new Map<string, { integration: IntegrationRow; deliveries: ClaimedDelivery[] }>();
   // Long enough for a request that runs to its timeout and the settling
   // after it; short enough that a dead worker's deliveries soon go out again.
   const leaseMs = config.webhook.timeoutMs * 2 + 5_000;
@@ -75,6 +79,13 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   let integrations: { rows: IntegrationRow[]; at: number } = { rows: [], at: -Infinity };
   let running = false;
   let wake: (() => void) | undefined;
+  // Set when a slot frees or ingest signals while no one is waiting, so the
+  // loop does not go to sleep on work that has already arrived.
+  let signalled = false;
+  const signal = () => {
+    signalled = true;
+    wake?.();
+  };
   let loopDone: Promise<void> | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let lastHousekeeping = 0;
@@ -88,11 +99,25 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     return integrations.rows;
   }
 
+  // Decrypted once per integration row read (they are re-read every second), not per delivery.
+  const opened = new WeakMap<IntegrationRow, { signing: string; previous: string | null; apiKey: string | null }>();
+  function secretsOf(integration: IntegrationRow) {
+    let secrets = opened.get(integration);
+    if (!secrets) {
+      secrets = {
+        signing: deps.secrets.decrypt(integration.signing_secret_enc),
+        previous: integration.previous_signing_secret_enc ? deps.secrets.decrypt(integration.previous_signing_secret_enc) : null,
+        apiKey: integration.api_key_enc ? deps.secrets.decrypt(integration.api_key_enc) : null,
+      };
+      opened.set(integration, secrets);
+    }
+    return secrets;
+  }
+
   function signingSecrets(integration: IntegrationRow): string[] {
-    const current = deps.secrets.decrypt(integration.signing_secret_enc);
-    const previous = integration.previous_signing_secret_enc;
+    const { signing, previous } = secretsOf(integration);
     const overlap = integration.previous_signing_secret_expires_at;
-    return previous && overlap && overlap > now() ? [current, deps.secrets.decrypt(previous)] : [current];
+    return previous && overlap && overlap > now() ? [signing, previous] : [signing];
   }
 
   /** Decides what an attempt means for its delivery. */
@@ -134,6 +159,10 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     if (interrupted.has(integration.id)) return;
     interrupted.add(integration.id);
     const reason = result.statusCode !== null ? `Callback answered ${describeStatus(result.statusCode)}` : (result.errorMessage ?? 'Callback refused');
+    // What was claimed for it and not yet sent stays pending, for when it is started again.
+    const held = ready.get(integration.id)?.deliveries ?? [];
+    ready.delete(integration.id);
+    await releaseDeliveries(db, owner, integration.id, held.map((delivery) => delivery.event_id), now());
     await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system');
     integrations.at = -Infinity;
     log.warn('integration stopped', { integration: integration.id, reason });
@@ -155,7 +184,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       result = await sendWebhook(
         {
           url: integration.callback_url!,
-          apiKey: integration.api_key_enc ? deps.secrets.decrypt(integration.api_key_enc) : null,
+          apiKey: secretsOf(integration).apiKey,
           signingSecrets: signingSecrets(integration),
           id: delivery.event_id,
           body,
@@ -192,26 +221,46 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   }
 
   /** Claims what the free slots allow, per integration; returns how many were claimed. */
-  async function claimRound(freshIntegrations = false): Promise<number> {
-    let claimed = 0;
-    for (const integration of await activeIntegrations(freshIntegrations)) {
-      const globalFree = config.webhook.concurrency - (queue.size + queue.pending);
-      const free = Math.min(config.webhook.concurrencyPerIntegration - (inFlight.get(integration.id) ?? 0), globalFree, CLAIM_BATCH);
-      if (free <= 0) continue;
-      const deliveries = await claimDueDeliveries(db, { integrationId: integration.id, limit: free, owner, now: now(), leaseMs });
-      claimed += deliveries.length;
-      for (const delivery of deliveries) {
-        inFlight.set(integration.id, (inFlight.get(integration.id) ?? 0) + 1);
-        void queue
-          .add(() => deliver(integration, delivery))
-          .catch((error: unknown) => log.error('delivery failed unexpectedly', { integration: integration.id, error }))
-          .finally(() => {
-            inFlight.set(integration.id, (inFlight.get(integration.id) ?? 1) - 1);
-            wake?.();
-          });
-      }
+  /** Starts ready deliveries while their integration has free slots. */
+  function startReady(integrationId: string) {
+    const waiting = ready.get(integrationId);
+    while (waiting && waiting.deliveries.length > 0 && (inFlight.get(integrationId) ?? 0) < config.webhook.concurrencyPerIntegration) {
+      const delivery = waiting.deliveries.shift()!;
+      const integration = waiting.integration;
+      inFlight.set(integrationId, (inFlight.get(integrationId) ?? 0) + 1);
+      void queue
+        .add(() => deliver(integration, delivery))
+        .catch((error: unknown) => log.error('delivery failed unexpectedly', { integration: integrationId, error }))
+        .finally(() => {
+          inFlight.set(integrationId, (inFlight.get(integrationId) ?? 1) - 1);
+          startReady(integrationId);
+          signal();
+        });
     }
-    return claimed;
+  }
+
+  async function claimRound(freshIntegrations = false): Promise<number> {
+    const byId = new Map((await activeIntegrations(freshIntegrations)).map((integration) => [integration.id, integration]));
+    const perIntegration = config.webhook.concurrencyPerIntegration;
+    let globalRoom = config.webhook.concurrency * 2 - (queue.size + queue.pending) - [...ready.values()].reduce((sum, entry) => sum + entry.deliveries.length, 0);
+    const limits = new Map<string, number>();
+    for (const id of byId.keys()) {
+      const held = (inFlight.get(id) ?? 0) + (ready.get(id)?.deliveries.length ?? 0);
+      const room = Math.min(perIntegration * 2 - held, globalRoom, CLAIM_BATCH);
+      if (room <= 0) continue;
+      limits.set(id, room);
+      globalRoom -= room;
+    }
+    const deliveries = await claimDueDeliveries(db, { limits, owner, now: now(), leaseMs });
+    for (const delivery of deliveries) {
+      const integration = byId.get(delivery.integration_id)!;
+      const entry = ready.get(integration.id) ?? { integration, deliveries: [] };
+      entry.integration = integration;
+      entry.deliveries.push(delivery);
+      ready.set(integration.id, entry);
+    }
+    for (const id of new Set(deliveries.map((delivery) => delivery.integration_id))) startReady(id);
+    return deliveries.length;
   }
 
   async function housekeeping(): Promise<void> {
@@ -238,11 +287,16 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       } catch (error) {
         log.error('delivery loop round failed', { error });
       }
+      if (signalled) {
+        signalled = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, deps.pollIntervalMs ?? 1_000);
         wake = () => {
           clearTimeout(timer);
           wake = undefined;
+          signalled = false;
           resolve();
         };
       });
@@ -256,7 +310,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     async runOnce() {
       interrupted.clear();
       const claimed = await claimRound(true);
-      await queue.onIdle();
+      while (queue.size + queue.pending > 0) await queue.onIdle();
       await flush();
       return claimed;
     },
@@ -265,16 +319,17 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       running = true;
       void deps.listen?.(() => {
         integrations.at = -Infinity;
-        wake?.();
+        signal();
       }).then((stop) => (unlisten = stop));
       loopDone = loop();
     },
     async stop(deadlineMs) {
       running = false;
-      wake?.();
+      signal();
       await loopDone;
       await unlisten?.();
       // In-flight requests get until the deadline; whatever is left is handed back.
+      ready.clear();
       queue.clear();
       await Promise.race([queue.onIdle(), Bun.sleep(deadlineMs)]);
       await flush();

@@ -186,6 +186,9 @@ describe('stopping an integration', () => {
     await webhookIntegration(database(), { id: `gone-${status}`, target: { kind: 'webhook', callbackUrl: receiver.url() } });
     const event = envelope('order.opened');
     await publish(event);
+    // More than fit in its slots: the ones not yet sent must not be sent to a receiver that refuses.
+    const others = Array.from({ length: 40 }, () => envelope('order.opened'));
+    await publish(...others);
     receiver.respond = () => new Response('nope', { status });
     const worker = loop();
     await worker.runOnce();
@@ -195,13 +198,18 @@ describe('stopping an integration', () => {
     expect(log).toMatchObject({ action: 'stopped', actor: 'system' });
     expect(log!.reason).toStartWith(`Callback answered HTTP ${status} `);
     expect(await delivery(`gone-${status}`, event.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    // At most the integration's slots were in flight when the refusals came back.
+    expect(receiver.received.length).toBeLessThanOrEqual(16);
 
     // Stopped: nothing is sent.
     receiver.respond = () => new Response('ok');
+    receiver.received.length = 0;
     expect(await worker.runOnce()).toBe(0);
     await setIntegrationStatus(database().db, `gone-${status}`, 'running', 'fixed the credentials', 'ops@example.com');
-    expect(await worker.runOnce()).toBe(1);
+    while ((await worker.runOnce()) > 0);
     expect(await delivery(`gone-${status}`, event.id)).toMatchObject({ status: 'success', attempts: 1 });
+    const left = await database().db.selectFrom('deliveries').select('status').where('integration_id', '=', `gone-${status}`).where('status', '<>', 'success').execute();
+    expect(left).toEqual([]);
   });
 
   test('without ALLOW_PRIVATE_TARGETS a loopback callback is refused, saying which setting allows it', async () => {
