@@ -37,6 +37,8 @@ import { describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
  */
 
 const CLAIM_BATCH = 100;
+/** Each integration holds up to this many times its limit (in flight + ready): fewer, larger claims. */
+const READY_FACTOR = 4;
 const SETTLE_EVERY_MS = 20;
 const SETTLE_BATCH = 500;
 const HOUSEKEEPING_EVERY_MS = 5_000;
@@ -69,7 +71,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   const queue = new PQueue({ concurrency: config.webhook.concurrency });
   const inFlight = new Map<string, number>();
   /** Claimed deliveries waiting for a free slot of their integration. */
-  const ready = new Map<string, { integration: IntegrationRow; deliveries: ClaimedDelivery[] }>();
+  const ready = new Map<string, { integration: IntegrationRow; deliveries: (ClaimedDelivery & { claimedAt: number })[] }>();
   // Long enough for a request that runs to its timeout and the settling
   // after it; short enough that a dead worker's deliveries soon go out again.
   const leaseMs = config.webhook.timeoutMs * 2 + 5_000;
@@ -226,6 +228,11 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     const waiting = ready.get(integrationId);
     while (waiting && waiting.deliveries.length > 0 && (inFlight.get(integrationId) ?? 0) < config.webhook.concurrencyPerIntegration) {
       const delivery = waiting.deliveries.shift()!;
+      // Behind a slow receiver a ready delivery can wait long. Started now, it
+      // must finish (within the timeout) before its lease ends, or another
+      // worker could send it too: past that point it is left for its lease
+      // to run out and be claimed afresh.
+      if (Date.now() - delivery.claimedAt > leaseMs - config.webhook.timeoutMs - 5_000) continue;
       const integration = waiting.integration;
       inFlight.set(integrationId, (inFlight.get(integrationId) ?? 0) + 1);
       void queue
@@ -242,11 +249,11 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   async function claimRound(freshIntegrations = false): Promise<number> {
     const byId = new Map((await activeIntegrations(freshIntegrations)).map((integration) => [integration.id, integration]));
     const perIntegration = config.webhook.concurrencyPerIntegration;
-    let globalRoom = config.webhook.concurrency * 2 - (queue.size + queue.pending) - [...ready.values()].reduce((sum, entry) => sum + entry.deliveries.length, 0);
+    let globalRoom = config.webhook.concurrency * READY_FACTOR - (queue.size + queue.pending) - [...ready.values()].reduce((sum, entry) => sum + entry.deliveries.length, 0);
     const limits = new Map<string, number>();
     for (const id of byId.keys()) {
       const held = (inFlight.get(id) ?? 0) + (ready.get(id)?.deliveries.length ?? 0);
-      const room = Math.min(perIntegration * 2 - held, globalRoom, CLAIM_BATCH);
+      const room = Math.min(perIntegration * READY_FACTOR - held, globalRoom, CLAIM_BATCH);
       if (room <= 0) continue;
       limits.set(id, room);
       globalRoom -= room;
@@ -256,7 +263,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       const integration = byId.get(delivery.integration_id)!;
       const entry = ready.get(integration.id) ?? { integration, deliveries: [] };
       entry.integration = integration;
-      entry.deliveries.push(delivery);
+      entry.deliveries.push({ ...delivery, claimedAt: Date.now() });
       ready.set(integration.id, entry);
     }
     for (const id of new Set(deliveries.map((delivery) => delivery.integration_id))) startReady(id);

@@ -242,6 +242,30 @@ describe('stopping an integration', () => {
     expect(receiver.received.map((request) => request.headers['webhook-id'])).toEqual([past.id]);
   });
 
+  test('behind a slow receiver, claimed deliveries that waited too long are not sent on an ageing lease', async () => {
+    await webhookIntegration(database(), { id: 'sluggish', target: { kind: 'webhook', callbackUrl: receiver.url() } });
+    const events = Array.from({ length: 4 }, () => envelope('order.opened'));
+    await publish(...events);
+    receiver.respond = async () => {
+      await Bun.sleep(200);
+      return new Response('ok');
+    };
+    // One at a time, 300 ms timeout: a lease of 5.6 s leaves 300 ms to wait before starting.
+    const worker = loop({ ...ENV, DELIVERY_CONCURRENCY_PER_INTEGRATION: '1' });
+    expect(await worker.runOnce()).toBe(4);
+    expect(receiver.received.length).toBeLessThan(4);
+    const held = await database().db.selectFrom('deliveries').select(['status', 'lease_owner']).where('integration_id', '=', 'sluggish').where('status', '=', 'pending').execute();
+    expect(held.length).toBe(4 - receiver.received.length);
+    expect(held.every((row) => row.lease_owner === worker.owner)).toBe(true);
+
+    // Not claimable while leased; once the lease has run out, delivered — each exactly once.
+    expect(await worker.runOnce()).toBe(0);
+    clock += 6_000;
+    while ((await worker.runOnce()) > 0) clock += 6_000;
+    const ids = receiver.received.map((request) => request.headers['webhook-id']);
+    expect(ids.sort()).toEqual(events.map((event) => event.id).sort());
+  });
+
   test('failing continuously for the configured period stops it', async () => {
     await webhookIntegration(database(), { id: 'hopeless', target: { kind: 'webhook', callbackUrl: receiver.url() } });
     await database().db.updateTable('integrations').set({ failing_since: new Date(clock - 25 * 3_600_000) }).where('id', '=', 'hopeless').execute();

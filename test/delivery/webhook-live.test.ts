@@ -90,3 +90,27 @@ test('two workers share the work: every event delivered exactly once', async () 
   const attempts = await database().db.selectFrom('delivery_attempts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   expect(Number(attempts.n)).toBe(events.length * 2);
 }, 90_000);
+
+test('stopping: no new claims, in-flight requests finish and are recorded, the rest is handed back', async () => {
+  await database().db.deleteFrom('integrations').execute();
+  receiver.received.length = 0;
+  receiver.respond = async () => {
+    await Bun.sleep(400);
+    return new Response('ok');
+  };
+  await webhookIntegration(database(), { id: 'draining', target: { kind: 'webhook', callbackUrl: receiver.url('/drain') } });
+  await publish(Array.from({ length: 40 }, () => envelope('order.opened')));
+  const loop = worker(50);
+  loop.start();
+  await waitFor(() => receiver.received.length > 0, 5_000);
+  await loop.stop(5_000);
+
+  const rows = await database().db.selectFrom('deliveries').select(['status', 'lease_owner']).where('integration_id', '=', 'draining').execute();
+  const sent = receiver.received.length;
+  expect(sent).toBeGreaterThan(0);
+  expect(sent).toBeLessThan(40);
+  // Everything that reached the receiver is recorded as delivered; nothing is left leased.
+  expect(rows.filter((row) => row.status === 'success')).toHaveLength(sent);
+  expect(rows.filter((row) => row.status === 'pending')).toHaveLength(40 - sent);
+  expect(rows.every((row) => row.lease_owner === null)).toBe(true);
+}, 30_000);
