@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../src/config.ts';
 import { createWebhookLoop } from '../../src/delivery/webhook-loop.ts';
 import { setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
-import { signingSecretOf } from '../../src/integrations/integrations.service.ts';
+import { rotateSigningSecret, signingSecretOf } from '../../src/integrations/integrations.service.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
@@ -91,6 +91,26 @@ describe('a delivery', () => {
     expect(await attempts('erp')).toMatchObject([{ outcome: 'success', status_code: 200, response_body: 'ok', trigger: 'scheduled' }]);
     expect(integration).toMatchObject({ delivered_count: '1', failing_since: null });
     expect(integration.last_delivery_at).not.toBeNull();
+  });
+
+  test('after a rotation, both the new and the old secret sign for 24 hours', async () => {
+    await webhookIntegration(database(), { id: 'rotated', target: { kind: 'webhook', callbackUrl: receiver.url() } });
+    const before = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'rotated').executeTakeFirstOrThrow();
+    const oldSecret = signingSecretOf(before, testSecrets);
+    const newSecret = (await rotateSigningSecret(database().db, testSecrets, 'rotated'))!;
+    await publish(envelope('order.opened'));
+    await loop().runOnce();
+    const [request] = receiver.received;
+    expect(request!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    for (const secret of [oldSecret, newSecret]) expect(() => new Webhook(secret).verify(request!.body, request!.headers)).not.toThrow();
+
+    // After the overlap, only the new secret signs.
+    await database().db.updateTable('integrations').set({ previous_signing_secret_expires_at: new Date(clock - 1) }).where('id', '=', 'rotated').execute();
+    receiver.received.length = 0;
+    await publish(envelope('order.opened'));
+    await loop().runOnce();
+    expect(receiver.received[0]!.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+    expect(() => new Webhook(oldSecret).verify(receiver.received[0]!.body, receiver.received[0]!.headers)).toThrow();
   });
 
   test('500 then 200: retried on schedule, then success, with the attempt history', async () => {
