@@ -10,6 +10,7 @@ import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
+import { decodeCursor, encodeCursor, listIntegrationLogs } from './logs.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
 import {
   createIntegrationSchema,
@@ -151,6 +152,16 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
         throw new ProblemError({ status: 422, type: 'not-supported', title: 'Not available yet', detail: 'Testing an S3 connection comes with S3 delivery.' });
       }
       return c.json(await testWebhookConnection(integration, secrets, deps.config));
+    })
+    .get('/eventstream/:id/logs', async (c) => {
+      const integration = await existing(c.req.param('id'));
+      const query = listQuery.safeParse(c.req.query());
+      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
+      const { entries, next } = await listIntegrationLogs(db, { integrationId: integration.id, limit: query.data.limit, after: decodeCursor(query.data.cursor) });
+      return c.json({
+        logs: entries.map((entry) => ({ action: entry.action, reason: entry.reason, actor: entry.actor, created_at: entry.created_at.toISOString() })),
+        next_cursor: next ? encodeCursor(next) : null,
+      });
     })
     .get('/eventstream/:id/signing-secret', async (c) => c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }))
     .post('/eventstream/:id/signing-secret/_rotate', async (c) => {

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { ErrorPage } from '../../views/error.tsx';
 import { ConnectionTestResult, IntegrationFormPage, SigningSecretValue, type IntegrationFormValues } from '../../views/integrations/form.tsx';
 import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab } from '../../views/integrations/list.tsx';
+import { LogsPage } from '../../views/integrations/logs.tsx';
 import { PlaceholderPage } from '../../views/integrations/placeholder.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
@@ -15,6 +16,7 @@ import { catalogNames } from './integrations.api.ts';
 import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesFromRow } from './integrations.form.ts';
 import { countIntegrationsByStatus, findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
+import { decodeCursor, encodeCursor, listIntegrationLogs } from './logs.repo.ts';
 import { createIntegrationSchema, updateIntegrationSchema } from './integrations.schema.ts';
 import {
   createIntegration,
@@ -175,7 +177,13 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     })
     .get('/:id/events', (c) => placeholder(c, 'View Events', 'The list of this integration’s events with their delivery status'))
     .get('/:id/rejected-events', (c) => placeholder(c, 'View Rejected Events', 'The events this integration’s consumer refused, with its responses'))
-    .get('/:id/logs', (c) => placeholder(c, 'View Logs', 'When this integration was started and stopped, why and by whom'));
+    .get('/:id/logs', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const { entries, next } = await listIntegrationLogs(db, { integrationId: row.id, limit: 50, after: decodeCursor(c.req.query('cursor')) });
+      const nextHref = next ? `/tools/event-stream/${encodeURIComponent(row.id)}/logs?cursor=${encodeCursor(next)}` : undefined;
+      return c.render(<LogsPage integrationId={row.id} entries={entries} nextHref={nextHref} />, { title: `Logs: ${row.id}`, section: 'event-stream' });
+    });
 
   async function placeholder(c: Context<Env>, title: string, what: string) {
     const row = await existing(c);
