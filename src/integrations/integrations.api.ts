@@ -9,7 +9,10 @@ import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
+import { decodePosition, encodePosition, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
+import { targetLabel } from './integrations.resource.ts';
 import { decodeCursor, encodeCursor, listIntegrationLogs } from './logs.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
 import {
@@ -121,6 +124,34 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
         }
         throw error;
       }
+    })
+    .get('/published-events', async (c) => {
+      const query = deliveryQuerySchema.safeParse(c.req.query());
+      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
+      const { items, hasOlder } = await listDeliveries(db, { filters: filtersOf(query.data), limit: query.data.limit, after: decodePosition(query.data.cursor) });
+      const integrations = new Map((await listIntegrations(db)).map((row) => [row.id, row]));
+      const retries = deps.config.webhook.retryScheduleSeconds.length;
+      const last = items.at(-1);
+      return c.json({
+        events: items.map((item) => {
+          const integration = integrations.get(item.integration_id);
+          return {
+            integration_id: item.integration_id,
+            integration_type: integration?.integration_type ?? null,
+            target: integration ? targetLabel(integration) : null,
+            status: item.status,
+            attempted_at: item.last_attempted_at?.toISOString() ?? null,
+            retries_remaining: item.status === 'pending' ? Math.max(0, retries - Math.max(0, item.attempts - 1)) : 0,
+            domain_entity_id: item.domain_entity_id,
+            domain_entity_type: item.domain_entity_type,
+            event_name: item.event_name,
+            event_id: item.event_id,
+            published_at: item.published_at.toISOString(),
+            response_time_ms: item.response_time_ms,
+          };
+        }),
+        next_cursor: hasOlder && last ? encodePosition(positionOf(last)) : null,
+      });
     })
     .get('/eventstream/:id', async (c) => c.json((await resources([await existing(c.req.param('id'))]))[0]))
     .patch('/eventstream/:id', async (c) => {

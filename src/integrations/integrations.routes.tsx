@@ -3,13 +3,17 @@ import type { Kysely } from 'kysely';
 import { ErrorPage } from '../../views/error.tsx';
 import { ConnectionTestResult, IntegrationFormPage, SigningSecretValue, type IntegrationFormValues } from '../../views/integrations/form.tsx';
 import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab } from '../../views/integrations/list.tsx';
+import { DeliveryDetailPage, EventsPage, EventsResults } from '../../views/integrations/events.tsx';
 import { LogsPage } from '../../views/integrations/logs.tsx';
 import { PlaceholderPage } from '../../views/integrations/placeholder.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
+import { decodePosition, encodePosition, findDeliveryDetail, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
+import { envelopeJson } from '../events/envelope.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import { maskSecret, type SecretBox } from '../lib/crypto.ts';
 import { catalogNames } from './integrations.api.ts';
@@ -175,7 +179,92 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       if (!secret) return c.body(null, 404);
       return c.html(<SigningSecretValue secret={secret} rotated />);
     })
-    .get('/:id/events', (c) => placeholder(c, 'View Events', 'The list of this integration’s events with their delivery status'))
+    .get('/:id/events', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const path = `/tools/event-stream/${encodeURIComponent(row.id)}/events`;
+      const raw = c.req.query();
+      const parsed = deliveryQuerySchema.safeParse({ ...raw, limit: '50', integration_id: undefined });
+      const query = parsed.success ? parsed.data : deliveryQuerySchema.parse({ limit: '50' });
+      const error = parsed.success ? undefined : `Filters ignored: ${parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`).join('; ')}.`;
+      const after = decodePosition(query.cursor);
+      const before = decodePosition(query.before);
+      const result = await listDeliveries(db, { filters: { ...filtersOf(query), integrationId: row.id }, limit: 50, after, before });
+
+      const filterParams = new URLSearchParams();
+      for (const key of ['domain_entity_id', 'status', 'event_name', 'from', 'to'] as const) if (raw[key]) filterParams.set(key, raw[key]!);
+      const href = (extra: Record<string, string>) => {
+        const params = new URLSearchParams(filterParams);
+        for (const [key, value] of Object.entries(extra)) params.set(key, value);
+        const text = params.toString();
+        return text ? `${path}?${text}` : path;
+      };
+      const first = result.items[0];
+      const last = result.items.at(-1);
+      const results = {
+        integrationId: row.id,
+        items: result.items,
+        selfHref: href({}),
+        firstPage: !after && !before,
+        olderHref: result.hasOlder && last ? href({ cursor: encodePosition(positionOf(last)) }) : undefined,
+        newerHref: result.hasNewer && first ? href({ before: encodePosition(positionOf(first)) }) : undefined,
+      };
+      if (c.req.header('hx-request') && (c.req.header('hx-target') ?? '').endsWith('#events-results')) return c.html(<EventsResults {...results} />);
+
+      const local = (ms: number) => new Date(Date.now() - ms).toISOString().slice(0, 19);
+      const presets = [
+        { label: 'Last hour', href: `${path}?from=${local(3_600_000)}` },
+        { label: 'Last 24 hours', href: `${path}?from=${local(86_400_000)}` },
+        { label: 'Last 7 days', href: `${path}?from=${local(7 * 86_400_000)}` },
+      ];
+      const values = {
+        domain_entity_id: raw.domain_entity_id ?? '',
+        status: raw.status ?? '',
+        event_name: raw.event_name ?? '',
+        from: raw.from ?? '',
+        to: raw.to ?? '',
+      };
+      const eventNames = (await listEventTypes(db)).map((type) => type.name);
+      return c.render(<EventsPage {...results} values={values} eventNames={eventNames} presets={presets} error={error} />, {
+        title: `Events: ${row.id}`,
+        section: 'event-stream',
+      });
+    })
+    .get('/:id/events/:eventId', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const detail = await findDeliveryDetail(db, row.id, c.req.param('eventId'));
+      if (!detail) {
+        c.status(404);
+        return c.render(ErrorPage({ status: 404, title: 'Event not found', detail: `Integration "${row.id}" has no delivery of event ${c.req.param('eventId')}.` }), {
+          title: 'Not found',
+          section: 'event-stream',
+        });
+      }
+      const { delivery, attempts } = detail;
+      const envelope =
+        delivery.payload !== null
+          ? JSON.stringify(
+              JSON.parse(envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.event_name, publishedAt: delivery.published_at, payloadJson: delivery.payload })),
+              null,
+              2,
+            )
+          : null;
+      return c.render(
+        <DeliveryDetailPage
+          integrationId={row.id}
+          eventId={delivery.event_id}
+          eventName={delivery.event_name}
+          status={delivery.status}
+          domainEntity={`${delivery.domain_entity_type ?? '—'} ${delivery.domain_entity_id ?? ''}`.trim()}
+          publishedAt={delivery.published_at}
+          nextAttemptAt={delivery.next_attempt_at}
+          envelope={envelope}
+          attempts={attempts}
+        />,
+        { title: `Event ${delivery.event_id}`, section: 'event-stream' },
+      );
+    })
     .get('/:id/rejected-events', (c) => placeholder(c, 'View Rejected Events', 'The events this integration’s consumer refused, with its responses'))
     .get('/:id/logs', async (c) => {
       const row = await existing(c);

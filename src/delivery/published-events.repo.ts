@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import type { Db, DeliveryStatus } from '../db/database.ts';
+
+/*
+ * Reading deliveries for View Events and GET /published-events: filters on
+ * one table (the event's name, domain entity and time are copied onto each
+ * delivery), newest first, keyset-paged on (published_at, event_id) so a deep
+ * page costs what the first does. The indexes deliveries_by_time,
+ * deliveries_by_domain_entity and deliveries_by_status serve these orders.
+ */
+
+export interface DeliveryFilters {
+  integrationId?: string;
+  domainEntityId?: string;
+  domainEntityType?: string;
+  status?: DeliveryStatus;
+  eventName?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface Position {
+  publishedAt: Date;
+  eventId: string;
+}
+
+export interface DeliveryListItem {
+  integration_id: string;
+  event_id: string;
+  event_name: string;
+  domain_entity_type: string | null;
+  domain_entity_id: string | null;
+  published_at: Date;
+  status: DeliveryStatus;
+  attempts: number;
+  last_attempted_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  response_time_ms: number | null;
+}
+
+/**
+ * A page of deliveries. `after` continues towards older ones, `before` goes
+ * back towards newer ones; the page itself is always newest first.
+ */
+export async function listDeliveries(
+  db: Db,
+  input: { filters: DeliveryFilters; limit: number; after?: Position; before?: Position },
+): Promise<{ items: DeliveryListItem[]; hasOlder: boolean; hasNewer: boolean }> {
+  const { filters } = input;
+  let query = db
+    .selectFrom('deliveries')
+    .select([
+      'integration_id',
+      sql<string>`event_id::text`.as('event_id'),
+      'event_name',
+      'domain_entity_type',
+      'domain_entity_id',
+      'published_at',
+      'status',
+      'attempts',
+      'last_attempted_at',
+      'last_status_code',
+      'last_error',
+      'response_time_ms',
+    ]);
+  if (filters.integrationId) query = query.where('integration_id', '=', filters.integrationId);
+  if (filters.domainEntityId) query = query.where('domain_entity_id', '=', filters.domainEntityId);
+  if (filters.domainEntityType) query = query.where('domain_entity_type', '=', filters.domainEntityType);
+  if (filters.status) query = query.where('status', '=', filters.status);
+  if (filters.eventName) query = query.where('event_name', '=', filters.eventName);
+  if (filters.from) query = query.where('published_at', '>=', filters.from);
+  if (filters.to) query = query.where('published_at', '<', filters.to);
+
+  const backwards = Boolean(input.before && !input.after);
+  const position = input.after ?? input.before;
+  if (position) {
+    query = query.where((eb) =>
+      eb(eb.refTuple('published_at', 'event_id'), backwards ? '>' : '<', eb.tuple(position.publishedAt, sql<string>`${position.eventId}::uuid`)),
+    );
+  }
+  const direction = backwards ? 'asc' : 'desc';
+  const rows = await query.orderBy('published_at', direction).orderBy('event_id', direction).limit(input.limit + 1).execute();
+  const more = rows.length > input.limit;
+  const page = rows.slice(0, input.limit);
+  if (backwards) page.reverse();
+  return {
+    items: page,
+    hasOlder: backwards ? true : more,
+    hasNewer: backwards ? more : Boolean(input.after),
+  };
+}
+
+export function positionOf(item: DeliveryListItem): Position {
+  return { publishedAt: item.published_at, eventId: item.event_id };
+}
+
+export function encodePosition(position: Position): string {
+  return Buffer.from(JSON.stringify([position.publishedAt.toISOString(), position.eventId])).toString('base64url');
+}
+
+export function decodePosition(cursor: string | undefined): Position | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [at, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    const publishedAt = new Date(at);
+    if (Number.isNaN(publishedAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(eventId)) return undefined;
+    return { publishedAt, eventId };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One delivery with its event and every attempt, for the detail view. */
+export async function findDeliveryDetail(db: Db, integrationId: string, eventId: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(eventId)) return undefined;
+  const delivery = await db
+    .selectFrom('deliveries')
+    .leftJoin('events', 'events.id', 'deliveries.event_id')
+    .select([
+      'deliveries.integration_id',
+      sql<string>`deliveries.event_id::text`.as('event_id'),
+      'deliveries.event_name',
+      'deliveries.domain_entity_type',
+      'deliveries.domain_entity_id',
+      'deliveries.published_at',
+      'deliveries.status',
+      'deliveries.attempts',
+      'deliveries.next_attempt_at',
+      'deliveries.last_attempted_at',
+      'events.tenant',
+      'events.payload',
+      'events.entity_id',
+    ])
+    .where('deliveries.integration_id', '=', integrationId)
+    .where('deliveries.event_id', '=', eventId)
+    .executeTakeFirst();
+  if (!delivery) return undefined;
+  const attempts = await db
+    .selectFrom('delivery_attempts')
+    .select(['attempted_at', 'duration_ms', 'outcome', 'trigger', 'status_code', 'error_class', 'error_message', 'response_body'])
+    .where('integration_id', '=', integrationId)
+    .where('event_id', '=', eventId)
+    .orderBy('attempted_at')
+    .orderBy('id')
+    .execute();
+  return { delivery, attempts };
+}

@@ -1,0 +1,239 @@
+import type { DeliveryListItem } from '../../src/delivery/published-events.repo.ts';
+import { formatTime } from '../components/format.tsx';
+
+/*
+ * View Events: one integration's deliveries with filters that live in the
+ * URL, keyset paging, and a results block that refreshes itself while the
+ * first page is open. Plus the detail of one delivery.
+ */
+
+export interface EventFilterValues {
+  domain_entity_id: string;
+  status: string;
+  event_name: string;
+  from: string;
+  to: string;
+}
+
+const STATUS_LABELS: Record<string, string> = { pending: 'Pending', success: 'Success', failure: 'Failure', rejected: 'Rejected' };
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`badge status-${status}`}>{STATUS_LABELS[status] ?? status}</span>;
+}
+
+export interface EventsResultsProps {
+  integrationId: string;
+  items: DeliveryListItem[];
+  /** The page's own URL: refreshed in place while it is the first page. */
+  selfHref: string;
+  newerHref?: string;
+  olderHref?: string;
+  firstPage: boolean;
+}
+
+export function EventsResults({ integrationId, items, selfHref, newerHref, olderHref, firstPage }: EventsResultsProps) {
+  const refresh = firstPage ? { 'hx-get': selfHref, 'hx-trigger': 'every 5s', 'hx-swap': 'outerHTML', 'hx-target': 'this' } : {};
+  return (
+    <section id="events-results" aria-live="polite" {...refresh}>
+      {items.length === 0 ? (
+        <section class="empty-state">
+          <h2>No events match</h2>
+          <p>Change the filters, or wait for events to arrive: this list refreshes itself.</p>
+        </section>
+      ) : (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Event</th>
+                <th scope="col">Domain Entity ID</th>
+                <th scope="col">Status</th>
+                <th scope="col">Attempted at</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((item) => (
+                <tr>
+                  <td>
+                    <a class="mono" href={`/tools/event-stream/${encodeURIComponent(integrationId)}/events/${item.event_id}`}>
+                      {item.event_id}
+                    </a>
+                    <div class="hint mono">{item.event_name}</div>
+                  </td>
+                  <td class="mono">{item.domain_entity_id ?? '—'}</td>
+                  <td>
+                    <StatusBadge status={item.status} />
+                  </td>
+                  <td>{item.last_attempted_at ? <time datetime={item.last_attempted_at.toISOString()}>{formatTime(item.last_attempted_at)}</time> : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        {newerHref ? (
+          <a class="button" href={newerHref}>
+            ← Newer
+          </a>
+        ) : null}
+        {olderHref ? (
+          <a class="button" href={olderHref}>
+            Older →
+          </a>
+        ) : null}
+      </nav>
+    </section>
+  );
+}
+
+export function EventsPage(props: EventsResultsProps & { values: EventFilterValues; eventNames: string[]; presets: { label: string; href: string }[]; error?: string }) {
+  const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`;
+  const live = { 'hx-get': path, 'hx-target': '#events-results', 'hx-swap': 'outerHTML', 'hx-trigger': 'change, input delay:400ms', 'hx-push-url': 'true' };
+  return (
+    <>
+      <nav class="breadcrumbs" aria-label="Breadcrumb">
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
+        <span>{props.integrationId}</span>
+      </nav>
+      <h1>Events: {props.integrationId}</h1>
+      <form method="get" action={path} class="filters" role="search" {...live}>
+        <div class="field">
+          <label for="domain_entity_id">Domain Entity ID</label>
+          <input id="domain_entity_id" name="domain_entity_id" type="search" value={props.values.domain_entity_id} placeholder="e.g. an order ID" autocomplete="off" />
+        </div>
+        <div class="field">
+          <label for="status">Status</label>
+          <select id="status" name="status">
+            <option value="">Any</option>
+            {Object.entries(STATUS_LABELS).map(([value, label]) => (
+              <option value={value} selected={props.values.status === value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="event_name">Event type</label>
+          <select id="event_name" name="event_name">
+            <option value="">Any</option>
+            {props.eventNames.map((name) => (
+              <option value={name} selected={props.values.event_name === name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="from">From (UTC)</label>
+          <input id="from" name="from" type="datetime-local" step="1" value={props.values.from} />
+        </div>
+        <div class="field">
+          <label for="to">To (UTC)</label>
+          <input id="to" name="to" type="datetime-local" step="1" value={props.values.to} />
+        </div>
+        <noscript>
+          <button type="submit" class="button">
+            Apply
+          </button>
+        </noscript>
+      </form>
+      <p class="presets">
+        {props.presets.map((preset) => (
+          <a href={preset.href}>{preset.label}</a>
+        ))}
+        <a href={path}>Clear filters</a>
+      </p>
+      {props.error ? (
+        <p class="alert alert-error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <EventsResults {...props} />
+    </>
+  );
+}
+
+export interface AttemptView {
+  attempted_at: Date;
+  duration_ms: number;
+  outcome: string;
+  trigger: string;
+  status_code: number | null;
+  error_class: string | null;
+  error_message: string | null;
+  response_body: string | null;
+}
+
+export function DeliveryDetailPage(props: {
+  integrationId: string;
+  eventId: string;
+  eventName: string;
+  status: string;
+  domainEntity: string;
+  publishedAt: Date;
+  nextAttemptAt: Date | null;
+  envelope: string | null;
+  attempts: AttemptView[];
+}) {
+  return (
+    <>
+      <nav class="breadcrumbs" aria-label="Breadcrumb">
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
+        <a href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`}>{props.integrationId}</a>
+      </nav>
+      <h1 class="mono">{props.eventId}</h1>
+      <dl class="facts card">
+        <dt>Type</dt>
+        <dd class="mono">{props.eventName}</dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={props.status} />
+          {props.status === 'pending' && props.nextAttemptAt ? <span class="hint"> next attempt {formatTime(props.nextAttemptAt)}</span> : null}
+        </dd>
+        <dt>Domain entity</dt>
+        <dd class="mono">{props.domainEntity}</dd>
+        <dt>Published at</dt>
+        <dd>{formatTime(props.publishedAt)}</dd>
+      </dl>
+      <section class="card" aria-labelledby="payload-title">
+        <h2 id="payload-title">Envelope</h2>
+        {props.envelope ? <pre class="mono code-block">{props.envelope}</pre> : <p class="hint">The event was pruned by retention.</p>}
+      </section>
+      <section class="card" aria-labelledby="attempts-title">
+        <h2 id="attempts-title">Attempts</h2>
+        {props.attempts.length === 0 ? (
+          <p class="hint">Not attempted yet.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col">Answer</th>
+                  <th scope="col" class="numeric">Duration</th>
+                  <th scope="col">Response</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.attempts.map((attempt) => (
+                  <tr>
+                    <td>{formatTime(attempt.attempted_at)}</td>
+                    <td>
+                      {attempt.outcome}
+                      {attempt.trigger !== 'scheduled' ? <span class="hint"> ({attempt.trigger})</span> : null}
+                    </td>
+                    <td>{attempt.status_code !== null ? `HTTP ${attempt.status_code}` : `${attempt.error_class ?? ''}${attempt.error_message ? `: ${attempt.error_message}` : ''}`}</td>
+                    <td class="numeric">{attempt.duration_ms} ms</td>
+                    <td>{attempt.response_body ? <pre class="mono response-excerpt">{attempt.response_body.slice(0, 2000)}</pre> : '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
