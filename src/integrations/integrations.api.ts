@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { requireToken, type TokenVariables, type TokenVerifier } from '../auth/bearer.ts';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
+import { resendDelivery } from '../delivery/resend.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
@@ -183,6 +184,23 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
         throw new ProblemError({ status: 422, type: 'not-supported', title: 'Not available yet', detail: 'Testing an S3 connection comes with S3 delivery.' });
       }
       return c.json(await testWebhookConnection(integration, secrets, deps.config));
+    })
+    .post('/eventstream/:id/published-events/:eventId/_retry', async (c) => {
+      const outcome = await resendDelivery(deps, c.req.param('id'), c.req.param('eventId'));
+      if (outcome.kind === 'not-found') throw new ProblemError({ status: 404, type: 'not-found', title: 'Delivery not found', detail: `Integration "${c.req.param('id')}" has no delivery of event ${c.req.param('eventId')}.` });
+      if (outcome.kind === 'not-supported') throw new ProblemError({ status: 422, type: 'not-supported', title: 'Cannot resend', detail: outcome.reason });
+      const { result } = outcome;
+      return c.json({
+        status: outcome.status,
+        attempt: {
+          attempted_at: result.attemptedAt.toISOString(),
+          outcome: result.attemptClass,
+          trigger: 'manual',
+          status_code: result.statusCode,
+          error: result.errorMessage,
+          response_time_ms: result.durationMs,
+        },
+      });
     })
     .get('/eventstream/:id/logs', async (c) => {
       const integration = await existing(c.req.param('id'));

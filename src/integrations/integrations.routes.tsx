@@ -12,6 +12,7 @@ import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
 import { decodePosition, encodePosition, findDeliveryDetail, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
+import { resendDelivery } from '../delivery/resend.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
@@ -36,6 +37,14 @@ import {
 type Env = { Variables: SessionVariables };
 
 const TAB_STATUS = { all: undefined, active: 'running', paused: 'stopped' } as const;
+
+const RESEND_NOTICES: Record<string, string> = {
+  'resent-success': 'Resent: the receiver accepted it.',
+  'resent-rejected': 'Resent: the receiver refused it (see the attempt below).',
+  'resent-retry': 'Resent, but the receiver did not accept it (see the attempt below).',
+  'resent-interrupt': 'Resent, but the receiver refused the credentials (see the attempt below).',
+  'resend-unsupported': 'This delivery cannot be resent yet.',
+};
 
 function tabOf(value: unknown): Tab {
   return value === 'active' || value === 'paused' ? value : 'all';
@@ -230,6 +239,12 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         section: 'event-stream',
       });
     })
+    .post('/:id/events/:eventId/resend', async (c) => {
+      const outcome = await resendDelivery(deps, c.req.param('id'), c.req.param('eventId'));
+      if (outcome.kind === 'not-found') return c.notFound();
+      const notice = outcome.kind === 'sent' ? `resent-${outcome.result.attemptClass}` : 'resend-unsupported';
+      return c.redirect(`/tools/event-stream/${encodeURIComponent(c.req.param('id'))}/events/${c.req.param('eventId')}?notice=${notice}`, 303);
+    })
     .get('/:id/events/:eventId', async (c) => {
       const row = await existing(c);
       if (row instanceof Response) return row;
@@ -261,6 +276,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
           nextAttemptAt={delivery.next_attempt_at}
           envelope={envelope}
           attempts={attempts}
+          csrfToken={session(c).csrfToken}
+          notice={RESEND_NOTICES[c.req.query('notice') ?? '']}
         />,
         { title: `Event ${delivery.event_id}`, section: 'event-stream' },
       );

@@ -175,6 +175,8 @@ export function DeliveryDetailPage(props: {
   nextAttemptAt: Date | null;
   envelope: string | null;
   attempts: AttemptView[];
+  csrfToken: string;
+  notice?: string;
 }) {
   return (
     <>
@@ -183,6 +185,18 @@ export function DeliveryDetailPage(props: {
         <a href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`}>{props.integrationId}</a>
       </nav>
       <h1 class="mono">{props.eventId}</h1>
+      {props.notice ? (
+        <p class="alert alert-success" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      <form method="post" action={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${props.eventId}/resend`} class="actions-row">
+        <input type="hidden" name="_csrf" value={props.csrfToken} />
+        <button type="submit" class="button button-primary">
+          Resend
+        </button>
+        <span class="hint">Sends it again now; the attempt is recorded as manual.</span>
+      </form>
       <dl class="facts card">
         <dt>Type</dt>
         <dd class="mono">{props.eventName}</dd>

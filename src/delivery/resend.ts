@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Database, DeliveryStatus } from '../db/database.ts';
+import { envelopeJson } from '../events/envelope.ts';
+import { findIntegration } from '../integrations/integrations.repo.ts';
+import type { SecretBox } from '../lib/crypto.ts';
+import { settleDeliveries } from './deliveries.repo.ts';
+import { findDeliveryDetail } from './published-events.repo.ts';
+import { sendWebhook, type AttemptResult } from './webhook.ts';
+
+export type ResendOutcome =
+  | { kind: 'not-found' }
+  | { kind: 'not-supported'; reason: string }
+  | { kind: 'sent'; status: DeliveryStatus; result: AttemptResult };
+
+/**
+ * Resend: one manual attempt of a delivery, now, whatever its status,
+ * recorded with trigger "manual". It does not count against the retry
+ * schedule and never stops the integration; success or a refusal settles
+ * the delivery, anything else leaves a pending delivery to its schedule and
+ * a finished one as it was.
+ */
+export async function resendDelivery(
+  deps: { db: Kysely<Database>; secrets: SecretBox; config: Config },
+  integrationId: string,
+  eventId: string,
+): Promise<ResendOutcome> {
+  const integration = await findIntegration(deps.db, integrationId);
+  const detail = integration ? await findDeliveryDetail(deps.db, integrationId, eventId) : undefined;
+  if (!integration || !detail) return { kind: 'not-found' };
+  if (integration.target_kind !== 'webhook') return { kind: 'not-supported', reason: 'Resending to S3 comes with S3 delivery.' };
+  const { delivery } = detail;
+  if (delivery.payload === null) return { kind: 'not-supported', reason: 'The event was pruned by retention; there is nothing to resend.' };
+
+  const result = await sendWebhook({
+    url: integration.callback_url!,
+    apiKey: integration.api_key_enc ? deps.secrets.decrypt(integration.api_key_enc) : null,
+    signingSecrets: [deps.secrets.decrypt(integration.signing_secret_enc)],
+    id: delivery.event_id,
+    body: envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.event_name, publishedAt: delivery.published_at, payloadJson: delivery.payload }),
+    timeoutMs: deps.config.webhook.timeoutMs,
+    policy: deps.config.outbound,
+  });
+  const status: DeliveryStatus =
+    result.attemptClass === 'success' ? 'success' : result.attemptClass === 'rejected' ? 'rejected' : delivery.status;
+  await settleDeliveries(deps.db, null, [
+    {
+      integrationId,
+      eventId: delivery.event_id,
+      status,
+      nextAttemptAt: status === 'pending' ? delivery.next_attempt_at : result.attemptedAt,
+      counted: 0,
+      outcome: result.attemptClass === 'retry' ? 'retry' : result.attemptClass,
+      trigger: 'manual',
+      attemptedAt: result.attemptedAt,
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      errorClass: result.errorClass,
+      errorMessage: result.errorMessage,
+      responseBody: result.responseBody,
+    },
+  ]);
+  return { kind: 'sent', status, result };
+}
