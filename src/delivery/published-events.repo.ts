@@ -146,3 +146,21 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
     .execute();
   return { delivery, attempts };
 }
+
+export interface LastResponse {
+  event_id: string;
+  status_code: number | null;
+  error_message: string | null;
+  response_body: string | null;
+}
+
+/** The last attempt of each of these deliveries: what the consumer answered. */
+export async function lastResponses(db: Db, integrationId: string, eventIds: string[]): Promise<Map<string, LastResponse>> {
+  if (eventIds.length === 0) return new Map();
+  const { rows } = await sql<LastResponse>`
+    select distinct on (event_id) event_id::text, status_code, error_message, response_body
+    from delivery_attempts
+    where integration_id = ${integrationId} and event_id = any(${eventIds}::uuid[])
+    order by event_id, attempted_at desc, id desc`.execute(db);
+  return new Map(rows.map((row) => [row.event_id, row]));
+}

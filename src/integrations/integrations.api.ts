@@ -10,7 +10,7 @@ import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
-import { decodePosition, encodePosition, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { decodePosition, encodePosition, lastResponses, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
@@ -200,6 +200,30 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
           error: result.errorMessage,
           response_time_ms: result.durationMs,
         },
+      });
+    })
+    .get('/eventstream/:id/rejected-events', async (c) => {
+      const integration = await existing(c.req.param('id'));
+      const query = deliveryQuerySchema.safeParse({ ...c.req.query(), status: undefined, integration_id: undefined });
+      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
+      const { items, hasOlder } = await listDeliveries(db, {
+        filters: { ...filtersOf(query.data), integrationId: integration.id, status: 'rejected' },
+        limit: query.data.limit,
+        after: decodePosition(query.data.cursor),
+      });
+      const responses = await lastResponses(db, integration.id, items.map((item) => item.event_id));
+      const last = items.at(-1);
+      return c.json({
+        rejected_events: items.map((item) => ({
+          event_id: item.event_id,
+          event_name: item.event_name,
+          domain_entity_id: item.domain_entity_id,
+          published_at: item.published_at.toISOString(),
+          created_at: item.last_attempted_at?.toISOString() ?? null,
+          status_code: responses.get(item.event_id)?.status_code ?? null,
+          response: responses.get(item.event_id)?.response_body ?? responses.get(item.event_id)?.error_message ?? null,
+        })),
+        next_cursor: hasOlder && last ? encodePosition(positionOf(last)) : null,
       });
     })
     .get('/eventstream/:id/logs', async (c) => {

@@ -5,12 +5,14 @@ import { ConnectionTestResult, IntegrationFormPage, SigningSecretValue, type Int
 import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab } from '../../views/integrations/list.tsx';
 import { DeliveryDetailPage, EventsPage, EventsResults } from '../../views/integrations/events.tsx';
 import { LogsPage } from '../../views/integrations/logs.tsx';
+import { RejectedEventsPage } from '../../views/integrations/rejected.tsx';
 import { PlaceholderPage } from '../../views/integrations/placeholder.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
-import { decodePosition, encodePosition, findDeliveryDetail, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { decodePosition, encodePosition, findDeliveryDetail, lastResponses, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { rejectedEventsCsv } from '../delivery/rejected-csv.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { resendDelivery } from '../delivery/resend.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
@@ -282,7 +284,50 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         { title: `Event ${delivery.event_id}`, section: 'event-stream' },
       );
     })
-    .get('/:id/rejected-events', (c) => placeholder(c, 'View Rejected Events', 'The events this integration’s consumer refused, with its responses'))
+    .get('/:id/rejected-events.csv', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const query = deliveryQuerySchema.safeParse(c.req.query());
+      const filters = query.success ? filtersOf(query.data) : {};
+      c.header('content-type', 'text/csv; charset=utf-8');
+      c.header('content-disposition', `attachment; filename="${row.id}-rejected-events.csv"`);
+      return c.body(rejectedEventsCsv(db, { ...filters, integrationId: row.id }));
+    })
+    .get('/:id/rejected-events', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const path = `/tools/event-stream/${encodeURIComponent(row.id)}/rejected-events`;
+      const raw = c.req.query();
+      const parsed = deliveryQuerySchema.safeParse({ ...raw, status: undefined, integration_id: undefined });
+      const query = parsed.success ? parsed.data : deliveryQuerySchema.parse({});
+      const after = decodePosition(query.cursor);
+      const before = decodePosition(query.before);
+      const result = await listDeliveries(db, { filters: { ...filtersOf(query), integrationId: row.id, status: 'rejected' }, limit: 50, after, before });
+      const responses = await lastResponses(db, row.id, result.items.map((item) => item.event_id));
+      const filterParams = new URLSearchParams();
+      for (const key of ['domain_entity_id', 'event_name', 'from', 'to'] as const) if (raw[key]) filterParams.set(key, raw[key]!);
+      const href = (target: string, extra: Record<string, string> = {}) => {
+        const params = new URLSearchParams(filterParams);
+        for (const [key, value] of Object.entries(extra)) params.set(key, value);
+        return params.toString() ? `${target}?${params}` : target;
+      };
+      const first = result.items[0];
+      const last = result.items.at(-1);
+      const values = { domain_entity_id: raw.domain_entity_id ?? '', status: '', event_name: raw.event_name ?? '', from: raw.from ?? '', to: raw.to ?? '' };
+      return c.render(
+        <RejectedEventsPage
+          integrationId={row.id}
+          items={result.items}
+          responses={responses}
+          values={values}
+          eventNames={(await listEventTypes(db)).map((type) => type.name)}
+          csvHref={href(`${path}.csv`)}
+          olderHref={result.hasOlder && last ? href(path, { cursor: encodePosition(positionOf(last)) }) : undefined}
+          newerHref={result.hasNewer && first ? href(path, { before: encodePosition(positionOf(first)) }) : undefined}
+        />,
+        { title: `Rejected events: ${row.id}`, section: 'event-stream' },
+      );
+    })
     .get('/:id/logs', async (c) => {
       const row = await existing(c);
       if (row instanceof Response) return row;
@@ -290,10 +335,4 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       const nextHref = next ? `/tools/event-stream/${encodeURIComponent(row.id)}/logs?cursor=${encodeCursor(next)}` : undefined;
       return c.render(<LogsPage integrationId={row.id} entries={entries} nextHref={nextHref} />, { title: `Logs: ${row.id}`, section: 'event-stream' });
     });
-
-  async function placeholder(c: Context<Env>, title: string, what: string) {
-    const row = await existing(c);
-    if (row instanceof Response) return row;
-    return c.render(<PlaceholderPage title={`${title}: ${row.id}`} what={what} />, { title, section: 'event-stream' });
-  }
 }

@@ -1,0 +1,113 @@
+import type { DeliveryListItem, LastResponse } from '../../src/delivery/published-events.repo.ts';
+import { formatTime } from '../components/format.tsx';
+import type { EventFilterValues } from './events.tsx';
+
+/** View Rejected Events: what the consumer refused, with its answer; CSV export of the same filters. */
+export function RejectedEventsPage(props: {
+  integrationId: string;
+  items: DeliveryListItem[];
+  responses: Map<string, LastResponse>;
+  values: EventFilterValues;
+  eventNames: string[];
+  csvHref: string;
+  newerHref?: string;
+  olderHref?: string;
+}) {
+  const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/rejected-events`;
+  return (
+    <>
+      <nav class="breadcrumbs" aria-label="Breadcrumb">
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
+        <span>{props.integrationId}</span>
+      </nav>
+      <div class="page-header">
+        <h1>Rejected events: {props.integrationId}</h1>
+        <a class="button" href={props.csvHref} download>
+          Export CSV
+        </a>
+      </div>
+      <form method="get" action={path} class="filters" role="search">
+        <div class="field">
+          <label for="domain_entity_id">Domain Entity ID</label>
+          <input id="domain_entity_id" name="domain_entity_id" type="search" value={props.values.domain_entity_id} autocomplete="off" />
+        </div>
+        <div class="field">
+          <label for="event_name">Event type</label>
+          <select id="event_name" name="event_name">
+            <option value="">Any</option>
+            {props.eventNames.map((name) => (
+              <option value={name} selected={props.values.event_name === name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="from">From (UTC)</label>
+          <input id="from" name="from" type="datetime-local" step="1" value={props.values.from} />
+        </div>
+        <div class="field">
+          <label for="to">To (UTC)</label>
+          <input id="to" name="to" type="datetime-local" step="1" value={props.values.to} />
+        </div>
+        <div class="field">
+          <button type="submit" class="button">
+            Apply
+          </button>
+        </div>
+      </form>
+      {props.items.length === 0 ? (
+        <section class="empty-state">
+          <h2>No rejected events</h2>
+        </section>
+      ) : (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Event type</th>
+                <th scope="col">Domain Entity ID</th>
+                <th scope="col">Created at</th>
+                <th scope="col">Response</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.items.map((item) => {
+                const answer = props.responses.get(item.event_id);
+                return (
+                  <tr>
+                    <td>
+                      <a class="mono" href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${item.event_id}`}>
+                        {item.event_id}
+                      </a>
+                    </td>
+                    <td class="mono">{item.event_name}</td>
+                    <td class="mono">{item.domain_entity_id ?? '—'}</td>
+                    <td>{formatTime(item.last_attempted_at)}</td>
+                    <td>
+                      {answer?.status_code ? `HTTP ${answer.status_code} ` : ''}
+                      {answer?.response_body || answer?.error_message ? <pre class="mono response-excerpt">{(answer.response_body ?? answer.error_message ?? '').slice(0, 500)}</pre> : null}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        {props.newerHref ? (
+          <a class="button" href={props.newerHref}>
+            ← Newer
+          </a>
+        ) : null}
+        {props.olderHref ? (
+          <a class="button" href={props.olderHref}>
+            Older →
+          </a>
+        ) : null}
+      </nav>
+    </>
+  );
+}
