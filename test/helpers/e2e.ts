@@ -14,7 +14,7 @@ export const VIEWER_LESS = { email: 'publisher@example.com', password: 'e2e-publ
  * A real Tideway process on a prepared embedded database, with the admin and
  * a user without view_tools, and Debian's Chromium.
  */
-export async function startBrowserStack(): Promise<{ server: RunningTideway; browser: Browser; stop(): Promise<void> }> {
+export async function startBrowserStack(env: Record<string, string> = {}): Promise<{ server: RunningTideway; browser: Browser; apiToken: string; stop(): Promise<void> }> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'tideway-e2e-'));
   await prepareDataDir(dataDir);
@@ -28,10 +28,16 @@ export async function startBrowserStack(): Promise<{ server: RunningTideway; bro
     });
     if (cli.exitCode !== 0) throw new Error(`user create failed: ${cli.stderr.toString()}`);
   }
-  const [server, browser] = await Promise.all([startTideway({ DATA_DIR: dataDir }), launchChromium()]);
+  const token = Bun.spawnSync(['bun', 'src/cli.ts', 'token', 'create', '--name', 'e2e', '--permission', 'view_tools,publish_events'], {
+    cwd: ROOT,
+    env: childEnv({ DATA_DIR: dataDir }),
+  });
+  if (token.exitCode !== 0) throw new Error(`token create failed: ${token.stderr.toString()}`);
+  const [server, browser] = await Promise.all([startTideway({ DATA_DIR: dataDir, ...env }), launchChromium()]);
   return {
     server,
     browser,
+    apiToken: token.stdout.toString().trim(),
     async stop() {
       await browser.close();
       await stopTideway(server);
