@@ -20,6 +20,7 @@ import { integrationPages } from './integrations/integrations.routes.tsx';
 import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
 import { integrationApiRoutes } from './integrations/integrations.api.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { ProblemError, problemResponse } from './lib/problem.ts';
 
 /** Everything the HTTP app needs, passed in explicitly (no globals). */
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps) {
   const tokens = createTokenVerifier(deps.db);
   app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
   app.route('/api/v1/org/integrations', integrationApiRoutes({ ...deps, tokens }));
+  app.route('/', metricsRoutes({ ...deps, tokens }));
 
   app.use('*', loadSession(deps.db));
   app.use(

@@ -199,7 +199,17 @@ export interface DeliveryAttemptsTable {
   response_body: string | null;
 }
 
+export interface DeliveryMinutesTable {
+  integration_id: string;
+  minute: Timestamp;
+  delivered: Generated<number>;
+  failed: Generated<number>;
+  rejected: Generated<number>;
+  total_duration_ms: ColumnType<string, number | undefined, number>;
+}
+
 export interface Database {
+  delivery_minutes: DeliveryMinutesTable;
   deployment_settings: DeploymentSettingsTable;
   users: UsersTable;
   sessions: SessionsTable;

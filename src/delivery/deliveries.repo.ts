@@ -78,9 +78,9 @@ const clean = (value: string | null) => (value === null ? null : value.replace(/
 /**
  * Settles a batch of attempts in one statement: each delivery's new state
  * (only while `owner` still holds its lease, so a worker that lost its lease
- * cannot overwrite a newer result), its attempt row, and the integrations'
- * counters (delivered count, last delivery, failing since). Returns how many
- * settlements were accepted.
+ * cannot overwrite a newer result), its attempt row, the integrations'
+ * counters (delivered count, last delivery, failing since) and the
+ * per-minute rollup. Returns how many settlements were accepted.
  */
 export async function settleDeliveries(db: Db, owner: string | null, settlements: Settlement[]): Promise<number> {
   if (settlements.length === 0) return 0;
@@ -126,6 +126,18 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
         from accepted group by integration_id
       ) s
       where g.id = s.integration_id
+    ),
+    minutes as (
+      insert into delivery_minutes as m (integration_id, minute, delivered, failed, rejected, total_duration_ms)
+      select integration_id, date_trunc('minute', attempted_at),
+        count(*) filter (where outcome = 'success'),
+        count(*) filter (where outcome in ('retry', 'failure')),
+        count(*) filter (where outcome = 'rejected'),
+        sum(duration_ms)
+      from accepted group by 1, 2
+      on conflict (integration_id, minute) do update set
+        delivered = m.delivered + excluded.delivered, failed = m.failed + excluded.failed,
+        rejected = m.rejected + excluded.rejected, total_duration_ms = m.total_duration_ms + excluded.total_duration_ms
     )
     select count(*) as accepted from accepted`.execute(db);
   return Number(rows[0]?.accepted ?? 0);

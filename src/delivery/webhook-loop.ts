@@ -8,6 +8,7 @@ import { envelopeJson } from '../events/envelope.ts';
 import { setIntegrationStatus } from '../integrations/integrations.service.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
+import { observeAttemptDuration } from '../lib/metrics.ts';
 import type { BackgroundLoop } from '../loops/registry.ts';
 import {
   claimDueDeliveries,
@@ -197,6 +198,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       );
     }
     attempted++;
+    observeAttemptDuration(result.durationMs / 1000);
     buffer.push(settlementOf(delivery, result));
     if (buffer.length >= SETTLE_BATCH) void flush();
     else flushTimer ??= setTimeout(() => void flush(), SETTLE_EVERY_MS);

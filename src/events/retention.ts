@@ -75,6 +75,7 @@ export function createRetention(deps: {
         return Number(result.numAffectedRows ?? 0n);
       });
 
+      await sql`delete from delivery_minutes where minute < ${cutoff}`.execute(deps.db);
       // Login throttling only looks back minutes; a day is plenty.
       await sql`delete from login_attempts where attempted_at < ${new Date(now.getTime() - DAY_MS)}`.execute(deps.db);
 

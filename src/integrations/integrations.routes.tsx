@@ -6,7 +6,7 @@ import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab 
 import { DeliveryDetailPage, EventsPage, EventsResults } from '../../views/integrations/events.tsx';
 import { LogsPage } from '../../views/integrations/logs.tsx';
 import { RejectedEventsPage } from '../../views/integrations/rejected.tsx';
-import { PlaceholderPage } from '../../views/integrations/placeholder.tsx';
+import { OverviewPage } from '../../views/integrations/overview.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
 import type { Config } from '../config.ts';
@@ -24,6 +24,7 @@ import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesF
 import { countIntegrationsByStatus, findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
 import { decodeCursor, encodeCursor, listIntegrationLogs } from './logs.repo.ts';
+import { minuteSeries } from './overview.repo.ts';
 import { createIntegrationSchema, updateIntegrationSchema } from './integrations.schema.ts';
 import {
   createIntegration,
@@ -113,12 +114,22 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       }
       return c.redirect(`/tools/event-stream?created=${encodeURIComponent(parsed.data.id)}`, 303);
     })
-    .get('/overview', (c) =>
-      c.render(<PlaceholderPage title="Overview" what="Charts of deliveries per minute, backlog and failure rate per integration" />, {
-        title: 'Overview',
-        section: 'event-stream',
-      }),
-    )
+    .get('/overview', async (c) => {
+      const now = new Date();
+      const firstMinute = Math.floor(now.getTime() / 60_000) * 60_000 - 59 * 60_000;
+      const rows = await listIntegrations(db);
+      const [stats, series] = await Promise.all([integrationStats(db, rows), minuteSeries(db, new Date(firstMinute))]);
+      const cards = rows.map((row) => {
+        const minutes = Array.from({ length: 60 }, () => ({ delivered: 0, failed: 0, rejected: 0 }));
+        for (const point of series.filter((entry) => entry.integration_id === row.id)) {
+          const index = Math.floor((point.minute.getTime() - firstMinute) / 60_000);
+          if (index >= 0 && index < 60) minutes[index] = { delivered: point.delivered, failed: point.failed, rejected: point.rejected };
+        }
+        const figures = stats.get(row.id)!;
+        return { id: row.id, status: row.status, minutes, backlog: figures.pending, oldestPendingAt: figures.oldest_pending_at, now };
+      });
+      return c.render(<OverviewPage cards={cards} />, { title: 'Overview', section: 'event-stream' });
+    })
     .get('/:id/edit', async (c) => {
       const row = await existing(c);
       if (row instanceof Response) return row;

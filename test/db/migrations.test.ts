@@ -24,6 +24,7 @@ describe(`migrations on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
         'api_tokens',
         'deliveries',
         'delivery_attempts',
+        'delivery_minutes',
         'deployment_settings',
         'event_types',
         'events',

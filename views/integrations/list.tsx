@@ -46,9 +46,14 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
           <h1>Event Stream</h1>
           <p class="lead">Integrations receive the platform's events: an HTTP webhook in near real time, or an S3 bucket in batches.</p>
         </div>
-        <a class="button button-primary" href="/tools/event-stream/new">
-          New Integration
-        </a>
+        <div class="actions-row">
+          <a class="button" href="/tools/event-stream/overview">
+            Overview
+          </a>
+          <a class="button button-primary" href="/tools/event-stream/new">
+            New Integration
+          </a>
+        </div>
       </div>
       {notice ? (
         <p class="alert alert-success" role="status">
