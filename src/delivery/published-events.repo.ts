@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Db, DeliveryStatus } from '../db/database.ts';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { Database, Db, DeliveryStatus } from '../db/database.ts';
 
 /*
  * Reading deliveries for View Events and GET /published-events: filters on
@@ -39,6 +39,19 @@ export interface DeliveryListItem {
   response_time_ms: number | null;
 }
 
+/** The filters as one condition on deliveries. */
+function matching(eb: ExpressionBuilder<Database, 'deliveries'>, filters: DeliveryFilters) {
+  const conditions: Expression<SqlBool>[] = [];
+  if (filters.integrationId) conditions.push(eb('integration_id', '=', filters.integrationId));
+  if (filters.domainEntityId) conditions.push(eb('domain_entity_id', '=', filters.domainEntityId));
+  if (filters.domainEntityType) conditions.push(eb('domain_entity_type', '=', filters.domainEntityType));
+  if (filters.status) conditions.push(eb('status', '=', filters.status));
+  if (filters.eventName) conditions.push(eb('event_name', '=', filters.eventName));
+  if (filters.from) conditions.push(eb('published_at', '>=', filters.from));
+  if (filters.to) conditions.push(eb('published_at', '<', filters.to));
+  return eb.and(conditions);
+}
+
 /**
  * A page of deliveries. `after` continues towards older ones, `before` goes
  * back towards newer ones; the page itself is always newest first.
@@ -64,13 +77,7 @@ export async function listDeliveries(
       'last_error',
       'response_time_ms',
     ]);
-  if (filters.integrationId) query = query.where('integration_id', '=', filters.integrationId);
-  if (filters.domainEntityId) query = query.where('domain_entity_id', '=', filters.domainEntityId);
-  if (filters.domainEntityType) query = query.where('domain_entity_type', '=', filters.domainEntityType);
-  if (filters.status) query = query.where('status', '=', filters.status);
-  if (filters.eventName) query = query.where('event_name', '=', filters.eventName);
-  if (filters.from) query = query.where('published_at', '>=', filters.from);
-  if (filters.to) query = query.where('published_at', '<', filters.to);
+  query = query.where((eb) => matching(eb, filters));
 
   const backwards = Boolean(input.before && !input.after);
   const position = input.after ?? input.before;
@@ -163,4 +170,31 @@ export async function lastResponses(db: Db, integrationId: string, eventIds: str
     where integration_id = ${integrationId} and event_id = any(${eventIds}::uuid[])
     order by event_id, attempted_at desc, id desc`.execute(db);
   return new Map(rows.map((row) => [row.event_id, row]));
+}
+
+/** Finished deliveries (failure or rejected) a bulk retry would take: those matching, with one of these statuses. */
+const RETRYABLE: DeliveryStatus[] = ['failure', 'rejected'];
+
+export async function countRetryable(db: Db, filters: DeliveryFilters & { integrationId: string }): Promise<number> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where((eb) => matching(eb, filters))
+    .where('status', 'in', filters.status && RETRYABLE.includes(filters.status) ? [filters.status] : RETRYABLE)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Bulk retry: every failed or rejected delivery matching the filters goes
+ * back to pending, due now, with a fresh retry schedule. Returns how many.
+ */
+export async function retryMatching(db: Db, filters: DeliveryFilters & { integrationId: string }, now: Date): Promise<number> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ status: 'pending', next_attempt_at: now, attempts: 0, lease_owner: null, lease_expires_at: null })
+    .where((eb) => matching(eb, filters))
+    .where('status', 'in', filters.status && RETRYABLE.includes(filters.status) ? [filters.status] : RETRYABLE)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

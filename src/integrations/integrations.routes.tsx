@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { ErrorPage } from '../../views/error.tsx';
 import { ConnectionTestResult, IntegrationFormPage, SigningSecretValue, type IntegrationFormValues } from '../../views/integrations/form.tsx';
 import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab } from '../../views/integrations/list.tsx';
-import { DeliveryDetailPage, EventsPage, EventsResults } from '../../views/integrations/events.tsx';
+import { BulkRetryPage, DeliveryDetailPage, EventsPage, EventsResults } from '../../views/integrations/events.tsx';
 import { LogsPage } from '../../views/integrations/logs.tsx';
 import { RejectedEventsPage } from '../../views/integrations/rejected.tsx';
 import { OverviewPage } from '../../views/integrations/overview.tsx';
@@ -11,7 +11,8 @@ import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
-import { decodePosition, encodePosition, findDeliveryDetail, lastResponses, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { countRetryable, decodePosition, encodePosition, findDeliveryDetail, lastResponses, listDeliveries, positionOf, retryMatching } from '../delivery/published-events.repo.ts';
+import { wakeDeliveryLoops } from '../delivery/wake.ts';
 import { rejectedEventsCsv } from '../delivery/rejected-csv.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { resendDelivery } from '../delivery/resend.ts';
@@ -247,10 +248,31 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         to: raw.to ?? '',
       };
       const eventNames = (await listEventTypes(db)).map((type) => type.name);
-      return c.render(<EventsPage {...results} values={values} eventNames={eventNames} presets={presets} error={error} />, {
+      const retried = c.req.query('retried');
+      const retryHref = query.status === 'failure' || query.status === 'rejected' ? href({}).replace(`${path}`, `${path}/retry`) : undefined;
+      return c.render(<EventsPage {...results} values={values} eventNames={eventNames} presets={presets} error={error} retryHref={retryHref} notice={retried ? `${retried} deliveries scheduled again.` : undefined} />, {
         title: `Events: ${row.id}`,
         section: 'event-stream',
       });
+    })
+    .get('/:id/events/retry', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const parsed = deliveryQuerySchema.safeParse({ ...c.req.query(), integration_id: undefined });
+      const filters = { ...(parsed.success ? filtersOf(parsed.data) : {}), integrationId: row.id };
+      const count = await countRetryable(db, filters);
+      const hidden = Object.entries(c.req.query()).filter(([key, value]) => ['domain_entity_id', 'status', 'event_name', 'from', 'to'].includes(key) && value);
+      return c.render(<BulkRetryPage integrationId={row.id} count={count} hidden={hidden} csrfToken={session(c).csrfToken} />, { title: 'Retry deliveries', section: 'event-stream' });
+    })
+    .post('/:id/events/retry', async (c) => {
+      const row = await existing(c);
+      if (row instanceof Response) return row;
+      const form = await c.req.parseBody();
+      const parsed = deliveryQuerySchema.safeParse({ ...form, _csrf: undefined, integration_id: undefined });
+      const filters = { ...(parsed.success ? filtersOf(parsed.data) : {}), integrationId: row.id };
+      const count = await retryMatching(db, filters, new Date());
+      if (count > 0) await wakeDeliveryLoops(db, [row.id]);
+      return c.redirect(`/tools/event-stream/${encodeURIComponent(row.id)}/events?status=pending&retried=${count}`, 303);
     })
     .post('/:id/events/:eventId/resend', async (c) => {
       const outcome = await resendDelivery(deps, c.req.param('id'), c.req.param('eventId'));

@@ -87,7 +87,9 @@ export function EventsResults({ integrationId, items, selfHref, newerHref, older
   );
 }
 
-export function EventsPage(props: EventsResultsProps & { values: EventFilterValues; eventNames: string[]; presets: { label: string; href: string }[]; error?: string }) {
+export function EventsPage(
+  props: EventsResultsProps & { values: EventFilterValues; eventNames: string[]; presets: { label: string; href: string }[]; error?: string; retryHref?: string; notice?: string },
+) {
   const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`;
   const live = { 'hx-get': path, 'hx-target': '#events-results', 'hx-swap': 'outerHTML', 'hx-trigger': 'change, input delay:400ms', 'hx-push-url': 'true' };
   return (
@@ -147,6 +149,18 @@ export function EventsPage(props: EventsResultsProps & { values: EventFilterValu
       {props.error ? (
         <p class="alert alert-error" role="alert">
           {props.error}
+        </p>
+      ) : null}
+      {props.notice ? (
+        <p class="alert alert-success" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.retryHref ? (
+        <p>
+          <a class="button" href={props.retryHref}>
+            Retry all matching…
+          </a>
         </p>
       ) : null}
       <EventsResults {...props} />
@@ -249,5 +263,31 @@ export function DeliveryDetailPage(props: {
         )}
       </section>
     </>
+  );
+}
+
+/** Bulk retry's confirmation: how many deliveries it will send again. */
+export function BulkRetryPage({ integrationId, count, hidden, csrfToken }: { integrationId: string; count: number; hidden: [string, string][]; csrfToken: string }) {
+  const path = `/tools/event-stream/${encodeURIComponent(integrationId)}/events`;
+  return (
+    <section class="card narrow" aria-labelledby="retry-title">
+      <h1 id="retry-title">Retry {count.toLocaleString('en')} deliveries?</h1>
+      <p>
+        Every failed or rejected delivery of <span class="mono">{integrationId}</span> that matches the filters goes back to pending with a fresh retry schedule, and is sent
+        again shortly.
+      </p>
+      <form method="post" action={`${path}/retry`} class="actions-row">
+        <input type="hidden" name="_csrf" value={csrfToken} />
+        {hidden.map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <button type="submit" class="button button-primary" disabled={count === 0}>
+          Retry {count.toLocaleString('en')}
+        </button>
+        <a class="button" href={path}>
+          Cancel
+        </a>
+      </form>
+    </section>
   );
 }
