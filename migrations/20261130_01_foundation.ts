@@ -230,6 +230,9 @@ const statements = [
   // event_name, domain_entity_*, published_at are copied from the event so
   // that View Events filters and pages on this one table, with no join.
   //
+  // next_attempt_trigger is 'manual' after a user's bulk retry, so the
+  // attempt that follows is recorded as theirs, not the schedule's.
+  //
   // There is deliberately no foreign key to events: it would need another
   // index on deliveries (event_id) that every ingest pays for. Retention
   // deletes deliveries before their events instead.
@@ -257,6 +260,7 @@ const statements = [
     last_error text,
     response_time_ms integer,
     batch_id uuid references s3_batches (id) on delete set null,
+    next_attempt_trigger text not null default 'scheduled',
     created_at timestamptz not null default now(),
     primary key (integration_id, event_id),
     constraint deliveries_status_known check (status in ('pending', 'success', 'failure', 'rejected'))

@@ -182,6 +182,7 @@ export interface DeliveriesTable {
   last_error: string | null;
   response_time_ms: number | null;
   batch_id: string | null;
+  next_attempt_trigger: ColumnType<AttemptTrigger, AttemptTrigger | undefined, AttemptTrigger>;
   created_at: DefaultedTimestamp;
 }
 

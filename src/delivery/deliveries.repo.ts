@@ -6,6 +6,7 @@ export interface ClaimedDelivery {
   integration_id: string;
   event_id: string;
   attempts: number;
+  next_attempt_trigger: AttemptTrigger;
   /** Absent when retention pruned the event under a pending delivery. */
   tenant: string | null;
   name: string | null;
@@ -47,9 +48,9 @@ export async function claimDueDeliveries(
     claimed as (
       update deliveries d set lease_owner = ${input.owner}, lease_expires_at = ${until}
       from due where d.integration_id = due.integration_id and d.event_id = due.event_id
-      returning d.integration_id, d.event_id, d.attempts
+      returning d.integration_id, d.event_id, d.attempts, d.next_attempt_trigger
     )
-    select c.integration_id, c.event_id::text, c.attempts, e.tenant, e.name, e.published_at, e.payload
+    select c.integration_id, c.event_id::text, c.attempts, c.next_attempt_trigger, e.tenant, e.name, e.published_at, e.payload
     from claimed c left join events e on e.id = c.event_id`.execute(db);
   return rows;
 }
@@ -101,7 +102,7 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
         status = i.status, attempts = d.attempts + i.counted, next_attempt_at = i.next_attempt_at,
         last_attempted_at = i.attempted_at, last_status_code = i.status_code,
         last_error = coalesce(i.error_message, case when i.outcome = 'success' then null else i.error_class end),
-        response_time_ms = i.duration_ms, lease_owner = null, lease_expires_at = null
+        response_time_ms = i.duration_ms, lease_owner = null, lease_expires_at = null, next_attempt_trigger = 'scheduled'
       from input i
       where d.integration_id = i.integration_id and d.event_id = i.event_id
         and (d.lease_owner = ${owner} or ${owner}::text is null)

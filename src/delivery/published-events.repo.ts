@@ -192,9 +192,16 @@ export async function countRetryable(db: Db, filters: DeliveryFilters & { integr
 export async function retryMatching(db: Db, filters: DeliveryFilters & { integrationId: string }, now: Date): Promise<number> {
   const result = await db
     .updateTable('deliveries')
-    .set({ status: 'pending', next_attempt_at: now, attempts: 0, lease_owner: null, lease_expires_at: null })
+    .set({ status: 'pending', next_attempt_at: now, attempts: 0, lease_owner: null, lease_expires_at: null, next_attempt_trigger: 'manual' })
     .where((eb) => matching(eb, filters))
     .where('status', 'in', filters.status && RETRYABLE.includes(filters.status) ? [filters.status] : RETRYABLE)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/** payload.id of each event, by event id (one primary-key lookup per row). */
+export async function entityIdsOf(db: Db, eventIds: string[]): Promise<Map<string, string | null>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db.selectFrom('events').select([sql<string>`id::text`.as('id'), 'entity_id']).where('id', 'in', eventIds).execute();
+  return new Map(rows.map((row) => [row.id, row.entity_id]));
 }

@@ -128,7 +128,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     const base = {
       integrationId: delivery.integration_id,
       eventId: delivery.event_id,
-      trigger: 'scheduled' as const,
+      trigger: delivery.next_attempt_trigger,
       attemptedAt: result.attemptedAt,
       durationMs: result.durationMs,
       statusCode: result.statusCode,

@@ -10,7 +10,7 @@ import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
-import { decodePosition, encodePosition, lastResponses, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { decodePosition, encodePosition, entityIdsOf, lastResponses, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
@@ -131,6 +131,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
       if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
       const { items, hasOlder } = await listDeliveries(db, { filters: filtersOf(query.data), limit: query.data.limit, after: decodePosition(query.data.cursor) });
       const integrations = new Map((await listIntegrations(db)).map((row) => [row.id, row]));
+      const entityIds = await entityIdsOf(db, items.map((item) => item.event_id));
       const retries = deps.config.webhook.retryScheduleSeconds.length;
       const last = items.at(-1);
       return c.json({
@@ -143,6 +144,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
             status: item.status,
             attempted_at: item.last_attempted_at?.toISOString() ?? null,
             retries_remaining: item.status === 'pending' ? Math.max(0, retries - Math.max(0, item.attempts - 1)) : 0,
+            entity_id: entityIds.get(item.event_id) ?? null,
             domain_entity_id: item.domain_entity_id,
             domain_entity_type: item.domain_entity_type,
             event_name: item.event_name,

@@ -2,7 +2,10 @@ import { beforeAll, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { signedIn, webhookIntegration } from '../helpers/fixtures.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createWebhookLoop } from '../../src/delivery/webhook-loop.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { signedIn, testSecrets, webhookIntegration } from '../helpers/fixtures.ts';
 
 const database = useTestDatabase();
 let app: TestApp;
@@ -44,4 +47,12 @@ test('bulk retry: the confirmation says how many; confirming schedules exactly t
   const count = (status: string) => rows.filter((row) => row.status === status).length;
   expect([count('failure'), count('rejected'), count('pending'), count('success')]).toEqual([0, 2, 4, 1]);
   expect(rows.filter((row) => row.status === 'pending' && row.attempts === 0)).toHaveLength(3);
+
+  // The attempts that follow are recorded as the user's, not the schedule's.
+  const loop = createWebhookLoop({ db: database().db, secrets: testSecrets, config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '500' }), log: createLogger('error', () => {}), now: () => new Date(Date.now() + 1_000) });
+  await loop.runOnce();
+  const attempts = await database().db.selectFrom('delivery_attempts').select('trigger').where('integration_id', '=', 'erp').execute();
+  // Four pending deliveries were due: the one that was pending anyway (scheduled) and the three retried.
+  expect(attempts).toHaveLength(4);
+  expect(attempts.filter((attempt) => attempt.trigger === 'manual')).toHaveLength(3);
 });

@@ -116,6 +116,7 @@ describe('GET /api/v1/org/integrations/published-events', () => {
       domain_entity_type: 'order',
       response_time_ms: 12,
     });
+    expect(String(first.events[0]!.entity_id)).toMatch(/^x-\d+$/);
     for (const key of ['status', 'attempted_at', 'retries_remaining', 'domain_entity_id', 'event_name', 'event_id']) expect(first.events[0]).toHaveProperty(key);
     const seen = first.events.map((event) => event.event_id);
     let cursor: string | null = first.next_cursor;
