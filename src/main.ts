@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import { SecretKeyMismatchError } from './lib/secret-key.ts';
+import { createS3Loop } from './delivery/s3-loop.ts';
 import { createWebhookLoop } from './delivery/webhook-loop.ts';
 import { listenForWake } from './delivery/wake.ts';
 import { createRetention } from './events/retention.ts';
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       listen: (onWake) => listenForWake(deployment.database, onWake),
     }),
   );
+  loops.register(createS3Loop({ db, secrets: deployment.secrets, config, log: log.child({ loop: 's3-batches' }) }));
   if (config.role !== 'web') loops.startAll();
   log.info('tideway started', {
     version: packageJson.version,

@@ -6,6 +6,7 @@ import { requireToken, type TokenVariables, type TokenVerifier } from '../auth/b
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
 import { resendDelivery } from '../delivery/resend.ts';
+import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
@@ -182,9 +183,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
     .post('/eventstream/:id/_stop', (c) => setStatus(c, 'stopped'))
     .post('/eventstream/:id/_test', async (c) => {
       const integration = await existing(c.req.param('id'));
-      if (integration.target_kind !== 'webhook') {
-        throw new ProblemError({ status: 422, type: 'not-supported', title: 'Not available yet', detail: 'Testing an S3 connection comes with S3 delivery.' });
-      }
+      if (integration.target_kind === 's3') return c.json(await testS3Connection(integration, secrets, deps.config.outbound));
       return c.json(await testWebhookConnection(integration, secrets, deps.config));
     })
     .post('/eventstream/:id/published-events/:eventId/_retry', async (c) => {

@@ -16,6 +16,7 @@ import { wakeDeliveryLoops } from '../delivery/wake.ts';
 import { rejectedEventsCsv } from '../delivery/rejected-csv.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { resendDelivery } from '../delivery/resend.ts';
+import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
@@ -189,8 +190,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     .post('/:id/test', async (c) => {
       const row = await existing(c);
       if (row instanceof Response) return row;
-      if (row.target_kind !== 'webhook') return c.html(<ConnectionTestResult result={{ ok: false, summary: 'Testing an S3 connection comes with S3 delivery.' }} />);
-      return c.html(<ConnectionTestResult result={await testWebhookConnection(row, secrets, deps.config)} />);
+      const result = row.target_kind === 's3' ? await testS3Connection(row, secrets, deps.config.outbound) : await testWebhookConnection(row, secrets, deps.config);
+      return c.html(<ConnectionTestResult result={result} />);
     })
     .post('/:id/signing-secret', async (c) => {
       const row = await existing(c);

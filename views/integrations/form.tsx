@@ -297,7 +297,7 @@ function ConnectionTestPanel({ id }: { id: string }) {
   return (
     <section class="card" aria-labelledby="test-title">
       <h2 id="test-title">Test connection</h2>
-      <p class="hint">Sends a signed tideway.test event to the target, as a delivery would, and shows the answer.</p>
+      <p class="hint">Webhook: sends a signed tideway.test event, as a delivery would, and shows the answer. S3: writes and deletes a small test object under the key prefix.</p>
       <div class="actions-row">
         <button type="button" class="button" hx-post={`/tools/event-stream/${encodeURIComponent(id)}/test`} hx-target="#connection-test">
           Test connection

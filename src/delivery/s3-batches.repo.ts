@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database, Db, IntegrationRow } from '../db/database.ts';
+
+/*
+ * S3 batches: seal (fix id, key and members) before any upload, so that a
+ * retry — also after a crash — rebuilds the same bytes under the same key.
+ */
+
+/** Candidates read per seal; a 50 MB batch of ~1 KB events is ~50,000. */
+const SEAL_SCAN_LIMIT = 200_000;
+
+/** `{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}.export[.gz]` (no leading slash without a prefix). */
+export function objectKey(integration: IntegrationRow, tenant: string, sealedAt: Date, batchId: string): string {
+  const prefix = integration.s3_key_prefix ? `${integration.s3_key_prefix}/` : '';
+  return `${prefix}${tenant}/${sealedAt.getTime()}-data-${batchId}.export${integration.s3_gzip ? '.gz' : ''}`;
+}
+
+export interface PendingVolume {
+  events: number;
+  bytes: number;
+}
+
+/** How much waits, unbatched, for an integration. */
+export async function pendingVolume(db: Db, integrationId: string): Promise<PendingVolume> {
+  const { rows } = await sql<{ events: string; bytes: string | null }>`
+    select count(*) as events, sum(e.size_bytes + 1) as bytes
+    from deliveries d join events e on e.id = d.event_id
+    where d.integration_id = ${integrationId} and d.status = 'pending' and d.batch_id is null`.execute(db);
+  return { events: Number(rows[0]!.events), bytes: Number(rows[0]!.bytes ?? 0) };
+}
+
+export interface SealedBatch {
+  id: string;
+  object_key: string;
+  event_count: number;
+  byte_count: string;
+}
+
+/**
+ * Seals the next batch of an integration: its oldest unbatched pending
+ * deliveries up to `maxBytes` of NDJSON (at least one), in one transaction
+ * that holds the integration's row so that only one worker seals for it at a
+ * time. Returns undefined when nothing waits.
+ */
+export async function sealBatch(db: Kysely<Database>, integration: IntegrationRow, input: { tenant: string; maxBytes: number; now: Date }): Promise<SealedBatch | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const locked = await trx.selectFrom('integrations').select('id').where('id', '=', integration.id).where('status', '=', 'running').forUpdate().skipLocked().executeTakeFirst();
+    if (!locked) return undefined;
+    // The running size along (published_at, event_id): members are a prefix of that order.
+    const { rows } = await sql<{ event_id: string; running: string }>`
+      select event_id, running from (
+        select d.event_id, sum(e.size_bytes + 1) over (order by d.published_at, d.event_id) as running
+        from deliveries d join events e on e.id = d.event_id
+        where d.integration_id = ${integration.id} and d.status = 'pending' and d.batch_id is null
+        order by d.published_at, d.event_id
+        limit ${SEAL_SCAN_LIMIT}
+      ) candidates`.execute(trx);
+    if (rows.length === 0) return undefined;
+    const members = rows.filter((row, index) => index === 0 || Number(row.running) <= input.maxBytes);
+    const byteCount = Number(members.at(-1)!.running);
+    const id = randomUUID();
+    const key = objectKey(integration, input.tenant, input.now, id);
+    await trx
+      .insertInto('s3_batches')
+      .values({ id, integration_id: integration.id, object_key: key, event_count: members.length, byte_count: byteCount, sealed_at: input.now, next_attempt_at: input.now })
+      .execute();
+    await sql`
+      update deliveries set batch_id = ${id}
+      where integration_id = ${integration.id} and event_id = any(${members.map((member) => member.event_id)}::uuid[])`.execute(trx);
+    return { id, object_key: key, event_count: members.length, byte_count: String(byteCount) };
+  });
+}
+
+export interface ClaimedBatch {
+  id: string;
+  integration_id: string;
+  object_key: string;
+  event_count: number;
+  attempts: number;
+}
+
+/** Leases sealed batches that are due (several workers: each batch to one of them). */
+export async function claimDueBatches(db: Db, input: { integrationIds: string[]; owner: string; now: Date; leaseMs: number; limit: number }): Promise<ClaimedBatch[]> {
+  if (input.integrationIds.length === 0) return [];
+  const { rows } = await sql<ClaimedBatch>`
+    with due as (
+      select id from s3_batches
+      where status = 'sealed' and next_attempt_at <= ${input.now} and integration_id = any(${input.integrationIds}::text[])
+        and (lease_expires_at is null or lease_expires_at <= ${input.now})
+      order by next_attempt_at
+      limit ${input.limit}
+      for update skip locked
+    )
+    update s3_batches b set lease_owner = ${input.owner}, lease_expires_at = ${new Date(input.now.getTime() + input.leaseMs)}
+    from due where b.id = due.id
+    returning b.id::text, b.integration_id, b.object_key, b.event_count, b.attempts`.execute(db);
+  return rows;
+}
+
+/** A batch's members in key order, a page at a time, as the rows that make their envelopes. */
+export async function batchMembers(db: Db, batchId: string, after: { publishedAt: Date; eventId: string } | undefined, limit: number) {
+  const { rows } = await sql<{ event_id: string; tenant: string; name: string; published_at: Date; payload: string }>`
+    select d.event_id::text, e.tenant, e.name, d.published_at, e.payload
+    from deliveries d join events e on e.id = d.event_id
+    where d.batch_id = ${batchId}
+      ${after ? sql`and (d.published_at, d.event_id) > (${after.publishedAt}, ${after.eventId}::uuid)` : sql``}
+    order by d.published_at, d.event_id
+    limit ${limit}`.execute(db);
+  return rows;
+}
+
+/**
+ * Marks an uploaded batch and all its members delivered, in one transaction
+ * guarded by the lease: attempted at = upload time; the integration's
+ * counters and the minute rollup follow.
+ */
+export async function markBatchUploaded(db: Kysely<Database>, input: { batchId: string; integrationId: string; owner: string; uploadedAt: Date; durationMs: number }) {
+  return db.transaction().execute(async (trx) => {
+    const batch = await trx
+      .updateTable('s3_batches')
+      .set({ status: 'uploaded', uploaded_at: input.uploadedAt, attempts: sql`attempts + 1`, lease_owner: null, lease_expires_at: null, last_error: null })
+      .where('id', '=', input.batchId)
+      .where('lease_owner', '=', input.owner)
+      .returning(['event_count'])
+      .executeTakeFirst();
+    if (!batch) return false;
+    const marked = await trx
+      .updateTable('deliveries')
+      .set({ status: 'success', attempts: sql`attempts + 1`, last_attempted_at: input.uploadedAt, response_time_ms: input.durationMs, last_error: null, next_attempt_at: input.uploadedAt })
+      .where('batch_id', '=', input.batchId)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    const delivered = Number(marked.numUpdatedRows);
+    await trx.insertInto('s3_batch_attempts').values({ batch_id: input.batchId, attempted_at: input.uploadedAt, duration_ms: input.durationMs, outcome: 'success' }).execute();
+    await sql`
+      update integrations set delivered_count = delivered_count + ${delivered},
+        last_delivery_at = greatest(last_delivery_at, ${input.uploadedAt}), last_batch_sent_at = ${input.uploadedAt}, failing_since = null
+      where id = ${input.integrationId}`.execute(trx);
+    await sql`
+      insert into delivery_minutes as m (integration_id, minute, delivered, total_duration_ms)
+      values (${input.integrationId}, date_trunc('minute', ${input.uploadedAt}::timestamptz), ${delivered}, ${input.durationMs})
+      on conflict (integration_id, minute) do update set delivered = m.delivered + excluded.delivered`.execute(trx);
+    return true;
+  });
+}
+
+/** Records a failed upload and when to try again (transient) or leaves it for a restart (permanent). */
+export async function markBatchFailed(
+  db: Db,
+  input: { batchId: string; owner: string; attemptedAt: Date; durationMs: number; permanent: boolean; errorCode: string; errorMessage: string; nextAttemptAt: Date },
+) {
+  await db
+    .updateTable('s3_batches')
+    .set({ attempts: sql`attempts + 1`, next_attempt_at: input.nextAttemptAt, lease_owner: null, lease_expires_at: null, last_error: `${input.errorCode}: ${input.errorMessage}`.slice(0, 2000) })
+    .where('id', '=', input.batchId)
+    .where('lease_owner', '=', input.owner)
+    .execute();
+  await db
+    .insertInto('s3_batch_attempts')
+    .values({ batch_id: input.batchId, attempted_at: input.attemptedAt, duration_ms: input.durationMs, outcome: input.permanent ? 'permanent' : 'retry', error_code: input.errorCode, error_message: input.errorMessage.slice(0, 2000) })
+    .execute();
+}
+
+export async function runningS3Integrations(db: Db): Promise<IntegrationRow[]> {
+  return db.selectFrom('integrations').selectAll().where('status', '=', 'running').where('target_kind', '=', 's3').where('deleted_at', 'is', null).orderBy('id').execute();
+}

@@ -1,0 +1,221 @@
+import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'bun:test';
+import { gunzipSync } from 'node:zlib';
+import { loadConfig } from '../../src/config.ts';
+import { createS3Loop } from '../../src/delivery/s3-loop.ts';
+import { envelopeJson } from '../../src/events/envelope.ts';
+import { createIntegration, setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestDatabase } from '../helpers/database.ts';
+import { envelope, testSecrets, tokenWith } from '../helpers/fixtures.ts';
+import { FakeS3 } from '../helpers/s3.ts';
+
+/*
+ * S3 batches against s3rver over real HTTP: triggers, exact content and key
+ * layout, gzip, crash between upload and marking, permanent and transient
+ * errors, two workers.
+ */
+
+const database = useTestDatabase();
+const s3 = new FakeS3();
+let app: TestApp;
+let token: string;
+let clock = Date.now();
+const now = () => new Date(clock);
+const ENV = { ALLOW_PRIVATE_TARGETS: 'true', S3_BATCH_MAX_BYTES: '4000', S3_BATCH_INTERVAL_MS: '60000', TENANT: 'acme' };
+
+beforeAll(async () => {
+  await s3.start();
+  await s3.createBucket('lake');
+  app = createTestApp(database(), { env: ENV });
+  token = await tokenWith(database().db, 'publish_events');
+}, 30_000);
+afterAll(() => s3.dispose());
+beforeEach(() => {
+  clock = Date.now() + 1_000;
+});
+afterEach(async () => {
+  await database().db.deleteFrom('integrations').execute();
+  await database().db.deleteFrom('events').execute();
+});
+
+function loop(extra: Partial<Parameters<typeof createS3Loop>[0]> = {}, env: Record<string, string> = ENV) {
+  return createS3Loop({ db: database().db, secrets: testSecrets, config: loadConfig(env), log: createLogger('error', () => {}), now, ...extra });
+}
+
+async function lake(id: string, options: { prefix?: string; gzip?: boolean; accessKeyId?: string } = {}) {
+  await createIntegration(
+    database().db,
+    testSecrets,
+    {
+      id,
+      integrationType: 'permanent',
+      target: { kind: 's3', accessKeyId: options.accessKeyId ?? 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', bucket: 'lake', keyPrefix: options.prefix ?? id, endpoint: s3.endpoint, gzip: options.gzip },
+    },
+    'test',
+  );
+}
+
+async function publish(count: number, size = 200) {
+  const events = Array.from({ length: count }, (_, i) => envelope('order.created', { id: `o-${i}`, note: 'x'.repeat(size) }));
+  const response = await app.request('/api/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(events) });
+  expect(response.status).toBe(202);
+  return events;
+}
+
+/** The NDJSON the batch should hold: the stored envelopes, in (published_at, id) order. */
+async function expectedLines(ids: string[]) {
+  const rows = await database().db.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('published_at').orderBy('id').execute();
+  return rows.map((row) => envelopeJson({ id: row.id, tenant: row.tenant, name: row.name, publishedAt: row.published_at, payloadJson: row.payload }));
+}
+
+async function allLines(prefix: string, gzip = false) {
+  const lines: string[] = [];
+  for (const key of (await s3.keys('lake')).filter((key) => key.startsWith(`${prefix}/`))) {
+    const body = await s3.read('lake', key);
+    lines.push(...(gzip ? gunzipSync(body) : body).toString('utf8').split('\n').filter(Boolean));
+  }
+  return lines;
+}
+
+test('size trigger: batches close at the threshold; each object is byte for byte the NDJSON of its members; key layout', async () => {
+  await lake('by-size');
+  const events = await publish(40); // ~370 bytes each: ~10 per 4,000-byte batch
+  const uploaded = await loop().runOnce();
+  expect(uploaded).toBeGreaterThanOrEqual(3);
+
+  const keys = (await s3.keys('lake')).filter((key) => key.startsWith('by-size/'));
+  expect(keys.length).toBe(uploaded);
+  for (const key of keys) expect(key).toMatch(/^by-size\/acme\/\d{13}-data-[0-9a-f-]{36}\.export$/);
+  const batches = await database().db.selectFrom('s3_batches').selectAll().where('integration_id', '=', 'by-size').orderBy('sealed_at').orderBy('id').execute();
+  for (const batch of batches) {
+    expect(batch.status).toBe('uploaded');
+    expect(Number(batch.byte_count)).toBeLessThanOrEqual(4000);
+    const members = await database().db.selectFrom('deliveries').select('event_id').where('batch_id', '=', batch.id).execute();
+    const expected = (await expectedLines(members.map((member) => member.event_id))).map((line) => line + '\n').join('');
+    expect((await s3.read('lake', batch.object_key)).toString('utf8')).toBe(expected);
+    expect(Buffer.byteLength(expected)).toBe(Number(batch.byte_count));
+  }
+  // What is left is below the threshold: it waits for the interval, then goes too.
+  const left = await database().db.selectFrom('deliveries').select('event_id').where('integration_id', '=', 'by-size').where('batch_id', 'is', null).execute();
+  expect(left.length).toBeGreaterThan(0);
+  expect(left.length).toBeLessThan(11);
+  clock += 61_000;
+  expect(await loop().runOnce()).toBe(1);
+  // Every event exactly once across the objects; every delivery success, attempted at upload time.
+  const lines = await allLines('by-size');
+  expect(lines.length).toBe(40);
+  expect(new Set(lines.map((line) => JSON.parse(line).id))).toEqual(new Set(events.map((event) => event.id)));
+  const deliveries = await database().db.selectFrom('deliveries').select(['status', 'last_attempted_at', 'batch_id']).where('integration_id', '=', 'by-size').execute();
+  expect(deliveries.every((row) => row.status === 'success' && row.last_attempted_at !== null && row.batch_id !== null)).toBe(true);
+});
+
+test('time trigger: below the threshold nothing is cut until the interval has passed; never an empty object', async () => {
+  await lake('by-time');
+  const worker = loop();
+  expect(await worker.runOnce()).toBe(0); // nothing waits: no empty batch
+  await publish(3);
+  expect(await worker.runOnce()).toBe(0);
+  clock += 61_000;
+  expect(await worker.runOnce()).toBe(1);
+  expect(await allLines('by-time')).toHaveLength(3);
+  // Sent just now: the next batch waits for the next interval.
+  await publish(2);
+  expect(await worker.runOnce()).toBe(0);
+  clock += 61_000;
+  expect(await worker.runOnce()).toBe(1);
+  expect((await s3.keys('lake')).filter((key) => key.startsWith('by-time/'))).toHaveLength(2);
+});
+
+test('gzip: .export.gz that decompresses to the same lines', async () => {
+  await lake('zipped', { gzip: true });
+  const events = await publish(5);
+  clock += 61_000;
+  expect(await loop().runOnce()).toBe(1);
+  const [key] = (await s3.keys('lake')).filter((entry) => entry.startsWith('zipped/'));
+  expect(key).toMatch(/\.export\.gz$/);
+  expect(await allLines('zipped', true)).toEqual(await expectedLines(events.map((event) => event.id)));
+});
+
+test('a crash between upload and marking: the retry writes the same key, one object per batch, every event once', async () => {
+  await lake('crashy');
+  await publish(25);
+  let crash = true;
+  const first = loop({ beforeMark: async () => {
+    if (crash) throw new Error('process died here');
+  } });
+  await first.runOnce();
+  crash = false;
+  const sealed = await database().db.selectFrom('s3_batches').select(['id', 'object_key', 'status']).where('integration_id', '=', 'crashy').execute();
+  expect(sealed.every((batch) => batch.status === 'sealed')).toBe(true);
+  const keysAfterCrash = (await s3.keys('lake')).filter((key) => key.startsWith('crashy/'));
+
+  clock += 10 * 60_000; // past the backoff (and the interval: the remainder is cut too)
+  await loop().runOnce();
+  const keys = (await s3.keys('lake')).filter((key) => key.startsWith('crashy/'));
+  // The retried batches landed on the keys they had been sealed with, once each.
+  for (const batch of sealed) expect(keys.filter((key) => key === batch.object_key)).toHaveLength(1);
+  expect(keysAfterCrash).toEqual(sealed.map((batch) => batch.object_key).sort());
+  const batches = await database().db.selectFrom('s3_batches').select('status').where('integration_id', '=', 'crashy').execute();
+  expect(keys).toHaveLength(batches.length);
+  expect(batches.every((batch) => batch.status === 'uploaded')).toBe(true);
+  const lines = await allLines('crashy');
+  expect(lines).toHaveLength(25);
+  expect(new Set(lines).size).toBe(25);
+});
+
+test('a permanent error (an unknown access key) stops the integration with what to fix, in its log', async () => {
+  await lake('bad-key', { accessKeyId: 'NOT-A-KEY' });
+  await publish(2);
+  clock += 61_000;
+  expect(await loop().runOnce()).toBe(0);
+  const integration = await database().db.selectFrom('integrations').select('status').where('id', '=', 'bad-key').executeTakeFirstOrThrow();
+  expect(integration.status).toBe('stopped');
+  const log = await database().db.selectFrom('integration_logs').select(['reason', 'actor']).where('integration_id', '=', 'bad-key').where('action', '=', 'stopped').executeTakeFirstOrThrow();
+  expect(log.reason).toContain('InvalidAccessKeyId');
+  expect(log.reason).toContain('check the Access Key');
+  expect(log.actor).toBe('system');
+  const [attempt] = await database().db.selectFrom('s3_batch_attempts').selectAll().execute();
+  expect(attempt).toMatchObject({ outcome: 'permanent', error_code: 'InvalidAccessKeyId' });
+});
+
+test('a transient error (the store is down) is retried with backoff and completes', async () => {
+  await lake('flaky-store');
+  await publish(4);
+  clock += 61_000;
+  await s3.stop();
+  const worker = loop();
+  expect(await worker.runOnce()).toBe(0);
+  const [batch] = await database().db.selectFrom('s3_batches').selectAll().where('integration_id', '=', 'flaky-store').execute();
+  expect(batch).toMatchObject({ status: 'sealed', attempts: 1 });
+  expect(batch!.next_attempt_at.getTime() - clock).toBe(5_000);
+  expect((await database().db.selectFrom('integrations').select('status').where('id', '=', 'flaky-store').executeTakeFirstOrThrow()).status).toBe('running');
+
+  await s3.start(s3.port);
+  clock += 6_000;
+  expect(await worker.runOnce()).toBe(1);
+  expect(await allLines('flaky-store')).toHaveLength(4);
+});
+
+test('two workers: every event in exactly one object', async () => {
+  await lake('shared');
+  const events = await publish(120);
+  const workers = [loop(), loop()];
+  await Promise.all(workers.map((worker) => worker.runOnce()));
+  clock += 61_000;
+  await Promise.all(workers.map((worker) => worker.runOnce()));
+  const lines = await allLines('shared');
+  expect(lines).toHaveLength(120);
+  expect(new Set(lines.map((line) => JSON.parse(line).id))).toEqual(new Set(events.map((event) => event.id)));
+  expect(await database().db.selectFrom('deliveries').select('event_id').where('integration_id', '=', 'shared').where('status', '<>', 'success').execute()).toEqual([]);
+});
+
+test('paused: nothing is cut or sent; started again, the backlog goes out', async () => {
+  await lake('paused-lake');
+  await setIntegrationStatus(database().db, 'paused-lake', 'stopped', 'maintenance', 'ops@example.com');
+  await publish(3);
+  clock += 61_000;
+  expect(await loop().runOnce()).toBe(0);
+  await setIntegrationStatus(database().db, 'paused-lake', 'running', 'done', 'ops@example.com');
+  expect(await loop().runOnce()).toBe(1);
+});

@@ -1,0 +1,57 @@
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+
+/** s3rver in this process over real HTTP on loopback; credentials S3RVER/S3RVER, signatures checked. */
+export class FakeS3 {
+  private server: S3rver | undefined;
+  readonly directory = mkdtempSync(join(tmpdir(), 'tideway-s3rver-'));
+  port = 0;
+  client!: S3Client;
+
+  async start(port = 0): Promise<this> {
+    this.server = new S3rver({ port, address: '127.0.0.1', silent: true, directory: this.directory });
+    const address = (await this.server.run()) as unknown as { port: number };
+    this.port = address.port;
+    this.client = new S3Client({
+      region: 'us-east-1',
+      endpoint: this.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    return this;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async createBucket(name: string): Promise<void> {
+    await this.client.send(new CreateBucketCommand({ Bucket: name }));
+  }
+
+  async keys(bucket: string): Promise<string[]> {
+    const listed = await this.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    return (listed.Contents ?? []).map((object) => object.Key!).sort();
+  }
+
+  async read(bucket: string, key: string): Promise<Buffer> {
+    const object = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.client?.destroy();
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+}
