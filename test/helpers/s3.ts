@@ -13,7 +13,7 @@ export class FakeS3 {
 
   async start(port = 0): Promise<this> {
     this.server = new S3rver({ port, address: '127.0.0.1', silent: true, directory: this.directory });
-    const address = (await this.server.run()) as unknown as { port: number };
+    const address = await this.server.run();
     this.port = address.port;
     this.client = new S3Client({
       region: 'us-east-1',
