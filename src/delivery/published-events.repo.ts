@@ -124,7 +124,9 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
   const delivery = await db
     .selectFrom('deliveries')
     .leftJoin('events', 'events.id', 'deliveries.event_id')
+    .leftJoin('s3_batches', 's3_batches.id', 'deliveries.batch_id')
     .select([
+      's3_batches.object_key',
       'deliveries.integration_id',
       sql<string>`deliveries.event_id::text`.as('event_id'),
       'deliveries.event_name',

@@ -310,6 +310,7 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
           domainEntity={`${delivery.domain_entity_type ?? '—'} ${delivery.domain_entity_id ?? ''}`.trim()}
           publishedAt={delivery.published_at}
           nextAttemptAt={delivery.next_attempt_at}
+          objectKey={delivery.object_key}
           envelope={envelope}
           attempts={attempts}
           csrfToken={session(c).csrfToken}

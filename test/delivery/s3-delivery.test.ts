@@ -7,7 +7,7 @@ import { createIntegration, setIntegrationStatus } from '../../src/integrations/
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { envelope, testSecrets, tokenWith } from '../helpers/fixtures.ts';
+import { envelope, signedIn, testSecrets, tokenWith } from '../helpers/fixtures.ts';
 import { FakeS3 } from '../helpers/s3.ts';
 
 /*
@@ -106,8 +106,13 @@ test('size trigger: batches close at the threshold; each object is byte for byte
   const lines = await allLines('by-size');
   expect(lines.length).toBe(40);
   expect(new Set(lines.map((line) => JSON.parse(line).id))).toEqual(new Set(events.map((event) => event.id)));
-  const deliveries = await database().db.selectFrom('deliveries').select(['status', 'last_attempted_at', 'batch_id']).where('integration_id', '=', 'by-size').execute();
+  const deliveries = await database().db.selectFrom('deliveries').select(['event_id', 'status', 'last_attempted_at', 'batch_id']).where('integration_id', '=', 'by-size').execute();
   expect(deliveries.every((row) => row.status === 'success' && row.last_attempted_at !== null && row.batch_id !== null)).toBe(true);
+  // The events view shows each delivery's object key.
+  const { cookie } = await signedIn(database().db, ['view_tools']);
+  const detail = await (await app.request(`/tools/event-stream/by-size/events/${deliveries[0]!.event_id}`, { headers: { cookie } })).text();
+  expect(detail).toMatch(/<dt>S3 object<\/dt><dd class="mono">by-size\/acme\/\d{13}-data-[0-9a-f-]{36}\.export<\/dd>/);
+  expect(detail).toContain('<span class="badge status-success">Success</span>');
 });
 
 test('time trigger: below the threshold nothing is cut until the interval has passed; never an empty object', async () => {

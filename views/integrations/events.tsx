@@ -187,6 +187,7 @@ export function DeliveryDetailPage(props: {
   domainEntity: string;
   publishedAt: Date;
   nextAttemptAt: Date | null;
+  objectKey?: string | null;
   envelope: string | null;
   attempts: AttemptView[];
   csrfToken: string;
@@ -223,6 +224,12 @@ export function DeliveryDetailPage(props: {
         <dd class="mono">{props.domainEntity}</dd>
         <dt>Published at</dt>
         <dd>{formatTime(props.publishedAt)}</dd>
+        {props.objectKey ? (
+          <>
+            <dt>S3 object</dt>
+            <dd class="mono">{props.objectKey}</dd>
+          </>
+        ) : null}
       </dl>
       <section class="card" aria-labelledby="payload-title">
         <h2 id="payload-title">Envelope</h2>
