@@ -47,28 +47,41 @@ export async function sealBatch(db: Kysely<Database>, integration: IntegrationRo
   return db.transaction().execute(async (trx) => {
     const locked = await trx.selectFrom('integrations').select('id').where('id', '=', integration.id).where('status', '=', 'running').forUpdate().skipLocked().executeTakeFirst();
     if (!locked) return undefined;
-    // The running size along (published_at, event_id): members are a prefix of that order.
-    const { rows } = await sql<{ event_id: string; running: string }>`
-      select event_id, running from (
-        select d.event_id, sum(e.size_bytes + 1) over (order by d.published_at, d.event_id) as running
+    // Members are a prefix of the (published_at, event_id) order whose running
+    // NDJSON size stays within maxBytes (at least one). All in the database:
+    // no member list travels to this process.
+    const id = randomUUID();
+    const key = objectKey(integration, input.tenant, input.now, id);
+    // The batch row first (members reference it), its counts once they are known.
+    await trx
+      .insertInto('s3_batches')
+      .values({ id, integration_id: integration.id, object_key: key, event_count: 0, byte_count: 0, sealed_at: input.now, next_attempt_at: input.now })
+      .execute();
+    const { rows } = await sql<{ event_count: string; byte_count: string | null }>`
+      with candidates as (
+        select d.event_id, d.published_at,
+          sum(e.size_bytes + 1) over (order by d.published_at, d.event_id) as running,
+          row_number() over (order by d.published_at, d.event_id) as position
         from deliveries d join events e on e.id = d.event_id
         where d.integration_id = ${integration.id} and d.status = 'pending' and d.batch_id is null
         order by d.published_at, d.event_id
         limit ${SEAL_SCAN_LIMIT}
-      ) candidates`.execute(trx);
-    if (rows.length === 0) return undefined;
-    const members = rows.filter((row, index) => index === 0 || Number(row.running) <= input.maxBytes);
-    const byteCount = Number(members.at(-1)!.running);
-    const id = randomUUID();
-    const key = objectKey(integration, input.tenant, input.now, id);
-    await trx
-      .insertInto('s3_batches')
-      .values({ id, integration_id: integration.id, object_key: key, event_count: members.length, byte_count: byteCount, sealed_at: input.now, next_attempt_at: input.now })
-      .execute();
-    await sql`
-      update deliveries set batch_id = ${id}
-      where integration_id = ${integration.id} and event_id = any(${members.map((member) => member.event_id)}::uuid[])`.execute(trx);
-    return { id, object_key: key, event_count: members.length, byte_count: String(byteCount) };
+      ),
+      members as (select event_id, running from candidates where running <= ${input.maxBytes} or position = 1),
+      marked as (
+        update deliveries d set batch_id = ${id}
+        from members m where d.integration_id = ${integration.id} and d.event_id = m.event_id
+        returning d.event_id
+      )
+      select (select count(*) from marked) as event_count, (select max(running) from members) as byte_count`.execute(trx);
+    const eventCount = Number(rows[0]!.event_count);
+    if (eventCount === 0) {
+      await trx.deleteFrom('s3_batches').where('id', '=', id).execute();
+      return undefined;
+    }
+    const byteCount = Number(rows[0]!.byte_count);
+    await trx.updateTable('s3_batches').set({ event_count: eventCount, byte_count: byteCount }).where('id', '=', id).execute();
+    return { id, object_key: key, event_count: eventCount, byte_count: String(byteCount) };
   });
 }
 
