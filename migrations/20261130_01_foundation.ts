@@ -228,7 +228,8 @@ const statements = [
   // twice for one integration, and the API addresses deliveries by it.
   //
   // event_name, domain_entity_*, published_at are copied from the event so
-  // that View Events filters and pages on this one table, with no join.
+  // that View Events filters and pages on this one table, with no join;
+  // size_bytes (the envelope's) so that S3 batching sums it likewise.
   //
   // next_attempt_trigger is 'manual' after a user's bulk retry, so the
   // attempt that follows is recorded as theirs, not the schedule's.
@@ -250,6 +251,7 @@ const statements = [
     domain_entity_type text,
     domain_entity_id text,
     published_at timestamptz not null,
+    size_bytes integer not null default 0,
     status text not null default 'pending',
     attempts integer not null default 0,
     next_attempt_at timestamptz not null default now(),
@@ -286,8 +288,9 @@ const statements = [
   // index entry per delivery cost ingest ~10 % (bench/ingest.ts).
   sql`create index deliveries_by_status on deliveries (integration_id, status, published_at desc, event_id desc)
     where status in ('failure', 'rejected')`,
-  // Members of an S3 batch, read back in key order to rebuild its object.
-  sql`create index deliveries_by_batch on deliveries (batch_id, event_id) where batch_id is not null`,
+  // Members of an S3 batch, read back a page at a time in publication order
+  // (the order of the lines of its object) to rebuild it.
+  sql`create index deliveries_by_batch on deliveries (batch_id, published_at, event_id) where batch_id is not null`,
 
   // Every attempt, webhook or manual resend; response_body holds at most the
   // first 20 KB of what the receiver answered.

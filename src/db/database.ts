@@ -172,6 +172,7 @@ export interface DeliveriesTable {
   domain_entity_type: string | null;
   domain_entity_id: string | null;
   published_at: Timestamp;
+  size_bytes: Generated<number>;
   status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
   attempts: Generated<number>;
   next_attempt_at: DefaultedTimestamp;

@@ -53,8 +53,8 @@ export const integrationWantsEvent = sql`(
  */
 export async function replayIntoIntegration(trx: Db, integrationId: string): Promise<number> {
   const result = await sql`
-    insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at)
-    select i.id, e.id, e.name, e.domain_entity_type, e.domain_entity_id, e.published_at
+    insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at, size_bytes)
+    select i.id, e.id, e.name, e.domain_entity_type, e.domain_entity_id, e.published_at, e.size_bytes
     from integrations i
     join events e on e.published_at >= i.starts_at and (i.ends_at is null or e.published_at < i.ends_at)
     where i.id = ${integrationId} and ${integrationWantsEvent}

@@ -24,9 +24,9 @@ export interface PendingVolume {
 /** How much waits, unbatched, for an integration. */
 export async function pendingVolume(db: Db, integrationId: string): Promise<PendingVolume> {
   const { rows } = await sql<{ events: string; bytes: string | null }>`
-    select count(*) as events, sum(e.size_bytes + 1) as bytes
-    from deliveries d join events e on e.id = d.event_id
-    where d.integration_id = ${integrationId} and d.status = 'pending' and d.batch_id is null`.execute(db);
+    select count(*) as events, sum(size_bytes + 1) as bytes
+    from deliveries
+    where integration_id = ${integrationId} and status = 'pending' and batch_id is null`.execute(db);
   return { events: Number(rows[0]!.events), bytes: Number(rows[0]!.bytes ?? 0) };
 }
 
@@ -59,12 +59,12 @@ export async function sealBatch(db: Kysely<Database>, integration: IntegrationRo
       .execute();
     const { rows } = await sql<{ event_count: string; byte_count: string | null }>`
       with candidates as (
-        select d.event_id, d.published_at,
-          sum(e.size_bytes + 1) over (order by d.published_at, d.event_id) as running,
-          row_number() over (order by d.published_at, d.event_id) as position
-        from deliveries d join events e on e.id = d.event_id
-        where d.integration_id = ${integration.id} and d.status = 'pending' and d.batch_id is null
-        order by d.published_at, d.event_id
+        select event_id, published_at,
+          sum(size_bytes + 1) over (order by published_at, event_id) as running,
+          row_number() over (order by published_at, event_id) as position
+        from deliveries
+        where integration_id = ${integration.id} and status = 'pending' and batch_id is null
+        order by published_at, event_id
         limit ${SEAL_SCAN_LIMIT}
       ),
       members as (select event_id, running from candidates where running <= ${input.maxBytes} or position = 1),
@@ -111,16 +111,18 @@ export async function claimDueBatches(db: Db, input: { integrationIds: string[];
   return rows;
 }
 
-/** A batch's members in key order, a page at a time, as the rows that make their envelopes. */
-export async function batchMembers(db: Db, batchId: string, after: { publishedAt: Date; eventId: string } | undefined, limit: number) {
-  const { rows } = await sql<{ event_id: string; tenant: string; name: string; published_at: Date; payload: string }>`
-    select d.event_id::text, e.tenant, e.name, d.published_at, e.payload
-    from deliveries d join events e on e.id = d.event_id
-    where d.batch_id = ${batchId}
-      ${after ? sql`and (d.published_at, d.event_id) > (${after.publishedAt}, ${after.eventId}::uuid)` : sql``}
-    order by d.published_at, d.event_id
-    limit ${limit}`.execute(db);
-  return rows;
+/** A batch's member ids in the order of its object's lines (publication, then id). */
+export async function batchMemberIds(db: Db, batchId: string): Promise<string[]> {
+  const { rows } = await sql<{ event_id: string }>`
+    select event_id::text from deliveries where batch_id = ${batchId} order by published_at, event_id`.execute(db);
+  return rows.map((row) => row.event_id);
+}
+
+/** The events that make these envelopes, by id (primary-key lookups). */
+export async function eventsById(db: Db, ids: string[]) {
+  const { rows } = await sql<{ id: string; tenant: string; name: string; published_at: Date; payload: string }>`
+    select id::text, tenant, name, published_at, payload from events where id = any(${ids}::uuid[])`.execute(db);
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 /**

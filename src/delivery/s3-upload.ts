@@ -8,7 +8,7 @@ import type { Database, IntegrationRow } from '../db/database.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { checkOutboundUrl, type OutboundPolicy } from './outbound.ts';
-import { batchMembers } from './s3-batches.repo.ts';
+import { batchMemberIds, eventsById } from './s3-batches.repo.ts';
 
 /** Multipart parts of 8 MiB, two in flight: memory stays flat whatever the batch size. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -30,19 +30,26 @@ export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox): S3
   });
 }
 
-/** The batch's NDJSON, read from the database page by page as the upload asks for it. */
+/**
+ * The batch's NDJSON, read from the database as the upload asks for it: the
+ * member ids once, in order (a few MB for 50 MB of events), then the events
+ * a page at a time by primary key, so only one page of payloads is in memory.
+ */
 export function batchNdjson(db: Kysely<Database>, batchId: string): Readable {
   async function* lines() {
-    let after: { publishedAt: Date; eventId: string } | undefined;
-    for (;;) {
-      const rows = await batchMembers(db, batchId, after, PAGE);
-      if (rows.length === 0) return;
+    const ids = await batchMemberIds(db, batchId);
+    for (let start = 0; start < ids.length; start += PAGE) {
+      const page = ids.slice(start, start + PAGE);
+      const events = await eventsById(db, page);
       yield Buffer.from(
-        rows.map((row) => envelopeJson({ id: row.event_id, tenant: row.tenant, name: row.name, publishedAt: row.published_at, payloadJson: row.payload }) + '\n').join(''),
+        page
+          .map((id) => {
+            const event = events.get(id);
+            // Pruned by retention under a sealed batch: nothing left to send for it.
+            return event ? envelopeJson({ id, tenant: event.tenant, name: event.name, publishedAt: event.published_at, payloadJson: event.payload }) + '\n' : '';
+          })
+          .join(''),
       );
-      const last = rows.at(-1)!;
-      after = { publishedAt: last.published_at, eventId: last.event_id };
-      if (rows.length < PAGE) return;
     }
   }
   return Readable.from(lines());

@@ -38,11 +38,11 @@ export async function insertEventsAndQueueDeliveries(trx: Db, tenant: string, ev
       select id, ${tenant}, name, entity, entity_id, domain_entity_type, domain_entity_id, published_at, payload, size_bytes
       from incoming
       on conflict (id) do nothing
-      returning id, name, entity, domain_entity_type, domain_entity_id, published_at
+      returning id, name, entity, domain_entity_type, domain_entity_id, published_at, size_bytes
     ),
     queued as (
-      insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at)
-      select i.id, e.id, e.name, e.domain_entity_type, e.domain_entity_id, e.published_at
+      insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at, size_bytes)
+      select i.id, e.id, e.name, e.domain_entity_type, e.domain_entity_id, e.published_at, e.size_bytes
       from stored e
       join integrations i on ${integrationWantsEvent}
       on conflict (integration_id, event_id) do nothing
