@@ -31,6 +31,16 @@ export function metricsRoutes(deps: { db: Kysely<Database>; tokens: TokenVerifie
       const oldest = stats.get(id)?.oldest_pending_at;
       return oldest ? Math.max(0, Math.round((now - oldest.getTime()) / 1000)) : 0;
     });
+    const batches = await deps.db
+      .selectFrom('s3_batches')
+      .select(['integration_id', (eb) => eb.fn.countAll<string>().as('count'), (eb) => eb.fn.sum<string>('byte_count').as('bytes'), (eb) => eb.fn.sum<string>('event_count').as('events')])
+      .where('status', '=', 'uploaded')
+      .groupBy('integration_id')
+      .execute();
+    const batchesOf = (id: string) => batches.find((batch) => batch.integration_id === id);
+    family('tideway_s3_batches_uploaded_total', 'counter', 'S3 batches uploaded (kept for the retention period), per integration.', (id) => (batchesOf(id) ? Number(batchesOf(id)!.count) : undefined));
+    family('tideway_s3_batch_bytes_sum', 'counter', 'NDJSON bytes in those batches; divide by the count for the average batch size.', (id) => (batchesOf(id) ? Number(batchesOf(id)!.bytes) : undefined));
+    family('tideway_s3_batch_events_sum', 'counter', 'Events in those batches.', (id) => (batchesOf(id) ? Number(batchesOf(id)!.events) : undefined));
     family('tideway_integration_running', 'gauge', '1 when the integration is running, 0 when paused.', (id) => (integrations.find((row) => row.id === id)?.status === 'running' ? 1 : 0));
     return c.text(lines.join('\n') + '\n' + processMetricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });

@@ -113,6 +113,10 @@ test('size trigger: batches close at the threshold; each object is byte for byte
   const detail = await (await app.request(`/tools/event-stream/by-size/events/${deliveries[0]!.event_id}`, { headers: { cookie } })).text();
   expect(detail).toMatch(/<dt>S3 object<\/dt><dd class="mono">by-size\/acme\/\d{13}-data-[0-9a-f-]{36}\.export<\/dd>/);
   expect(detail).toContain('<span class="badge status-success">Success</span>');
+  // Batch sizes are in the metrics.
+  const metrics = await (await app.request('/metrics', { headers: { authorization: `Bearer ${await tokenWith(database().db, 'view_tools')}` } })).text();
+  expect(metrics).toMatch(/tideway_s3_batches_uploaded_total\{integration="by-size"\} \d+/);
+  expect(metrics).toContain('tideway_s3_batch_events_sum{integration="by-size"} 40');
 });
 
 test('time trigger: below the threshold nothing is cut until the interval has passed; never an empty object', async () => {
