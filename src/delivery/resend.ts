@@ -6,7 +6,7 @@ import { findIntegration } from '../integrations/integrations.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { settleDeliveries } from './deliveries.repo.ts';
 import { findDeliveryDetail } from './published-events.repo.ts';
-import { sendWebhook, type AttemptResult } from './webhook.ts';
+import { attemptRecord, sendWebhook, type AttemptResult } from './webhook.ts';
 
 export type ResendOutcome =
   | { kind: 'not-found' }
@@ -52,12 +52,7 @@ export async function resendDelivery(
       counted: 0,
       outcome: result.attemptClass === 'retry' ? 'retry' : result.attemptClass,
       trigger: 'manual',
-      attemptedAt: result.attemptedAt,
-      durationMs: result.durationMs,
-      statusCode: result.statusCode,
-      errorClass: result.errorClass,
-      errorMessage: result.errorMessage,
-      responseBody: result.responseBody,
+      ...attemptRecord(result),
     },
   ]);
   return { kind: 'sent', status, result };

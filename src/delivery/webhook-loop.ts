@@ -22,7 +22,7 @@ import {
   type Settlement,
 } from './deliveries.repo.ts';
 import { nextRetryDelayMs } from './retry.ts';
-import { describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
+import { attemptRecord, describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
 
 /*
  * The webhook delivery loop. Claim due deliveries of running webhook
@@ -129,12 +129,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       integrationId: delivery.integration_id,
       eventId: delivery.event_id,
       trigger: delivery.next_attempt_trigger,
-      attemptedAt: result.attemptedAt,
-      durationMs: result.durationMs,
-      statusCode: result.statusCode,
-      errorClass: result.errorClass,
-      errorMessage: result.errorMessage,
-      responseBody: result.responseBody,
+      ...attemptRecord(result),
     };
     switch (result.attemptClass) {
       case 'success':

@@ -117,3 +117,15 @@ function classifyFetchError(error: unknown, timedOut: boolean, timeoutMs: number
   if (/CERT|TLS|SSL|certificate/i.test(code + message)) return { errorClass: 'tls', message };
   return { errorClass: 'connection_error', message };
 }
+
+/** The parts of a settlement that record the attempt itself. */
+export function attemptRecord(result: AttemptResult) {
+  return {
+    attemptedAt: result.attemptedAt,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    errorClass: result.errorClass,
+    errorMessage: result.errorMessage,
+    responseBody: result.responseBody,
+  };
+}

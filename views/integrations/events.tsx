@@ -1,4 +1,5 @@
 import type { DeliveryListItem } from '../../src/delivery/published-events.repo.ts';
+import { FilterFields, Pager, STATUS_LABELS, type EventFilterValues } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
 
 /*
@@ -7,15 +8,6 @@ import { formatTime } from '../components/format.tsx';
  * first page is open. Plus the detail of one delivery.
  */
 
-export interface EventFilterValues {
-  domain_entity_id: string;
-  status: string;
-  event_name: string;
-  from: string;
-  to: string;
-}
-
-const STATUS_LABELS: Record<string, string> = { pending: 'Pending', success: 'Success', failure: 'Failure', rejected: 'Rejected' };
 
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge status-${status}`}>{STATUS_LABELS[status] ?? status}</span>;
@@ -71,18 +63,7 @@ export function EventsResults({ integrationId, items, selfHref, newerHref, older
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {newerHref ? (
-          <a class="button" href={newerHref}>
-            ← Newer
-          </a>
-        ) : null}
-        {olderHref ? (
-          <a class="button" href={olderHref}>
-            Older →
-          </a>
-        ) : null}
-      </nav>
+      <Pager newerHref={newerHref} olderHref={olderHref} />
     </section>
   );
 }
@@ -100,40 +81,7 @@ export function EventsPage(
       </nav>
       <h1>Events: {props.integrationId}</h1>
       <form method="get" action={path} class="filters" role="search" {...live}>
-        <div class="field">
-          <label for="domain_entity_id">Domain Entity ID</label>
-          <input id="domain_entity_id" name="domain_entity_id" type="search" value={props.values.domain_entity_id} placeholder="e.g. an order ID" autocomplete="off" />
-        </div>
-        <div class="field">
-          <label for="status">Status</label>
-          <select id="status" name="status">
-            <option value="">Any</option>
-            {Object.entries(STATUS_LABELS).map(([value, label]) => (
-              <option value={value} selected={props.values.status === value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="event_name">Event type</label>
-          <select id="event_name" name="event_name">
-            <option value="">Any</option>
-            {props.eventNames.map((name) => (
-              <option value={name} selected={props.values.event_name === name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="from">From (UTC)</label>
-          <input id="from" name="from" type="datetime-local" step="1" value={props.values.from} />
-        </div>
-        <div class="field">
-          <label for="to">To (UTC)</label>
-          <input id="to" name="to" type="datetime-local" step="1" value={props.values.to} />
-        </div>
+        <FilterFields values={props.values} eventNames={props.eventNames} withStatus />
         <noscript>
           <button type="submit" class="button">
             Apply

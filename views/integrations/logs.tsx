@@ -1,4 +1,5 @@
 import type { LogEntry } from '../../src/integrations/logs.repo.ts';
+import { Pager } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
 
 /** View Logs: every start and stop of one integration, newest first. */
@@ -42,13 +43,7 @@ export function LogsPage({ integrationId, entries, nextHref }: { integrationId: 
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {nextHref ? (
-          <a class="button" href={nextHref}>
-            Older entries
-          </a>
-        ) : null}
-      </nav>
+      <Pager olderHref={nextHref} olderLabel="Older entries" />
     </>
   );
 }

@@ -1,6 +1,6 @@
 import type { DeliveryListItem, LastResponse } from '../../src/delivery/published-events.repo.ts';
 import { formatTime } from '../components/format.tsx';
-import type { EventFilterValues } from './events.tsx';
+import { FilterFields, Pager, type EventFilterValues } from '../components/filters.tsx';
 
 /** View Rejected Events: what the consumer refused, with its answer; CSV export of the same filters. */
 export function RejectedEventsPage(props: {
@@ -27,29 +27,7 @@ export function RejectedEventsPage(props: {
         </a>
       </div>
       <form method="get" action={path} class="filters" role="search">
-        <div class="field">
-          <label for="domain_entity_id">Domain Entity ID</label>
-          <input id="domain_entity_id" name="domain_entity_id" type="search" value={props.values.domain_entity_id} autocomplete="off" />
-        </div>
-        <div class="field">
-          <label for="event_name">Event type</label>
-          <select id="event_name" name="event_name">
-            <option value="">Any</option>
-            {props.eventNames.map((name) => (
-              <option value={name} selected={props.values.event_name === name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="from">From (UTC)</label>
-          <input id="from" name="from" type="datetime-local" step="1" value={props.values.from} />
-        </div>
-        <div class="field">
-          <label for="to">To (UTC)</label>
-          <input id="to" name="to" type="datetime-local" step="1" value={props.values.to} />
-        </div>
+        <FilterFields values={props.values} eventNames={props.eventNames} withStatus={false} />
         <div class="field">
           <button type="submit" class="button">
             Apply
@@ -96,18 +74,7 @@ export function RejectedEventsPage(props: {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {props.newerHref ? (
-          <a class="button" href={props.newerHref}>
-            ← Newer
-          </a>
-        ) : null}
-        {props.olderHref ? (
-          <a class="button" href={props.olderHref}>
-            Older →
-          </a>
-        ) : null}
-      </nav>
+      <Pager newerHref={props.newerHref} olderHref={props.olderHref} />
     </>
   );
 }
