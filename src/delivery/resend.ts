@@ -7,6 +7,7 @@ import type { SecretBox } from '../lib/crypto.ts';
 import { settleDeliveries } from './deliveries.repo.ts';
 import { findDeliveryDetail } from './published-events.repo.ts';
 import { attemptRecord, sendWebhook, type AttemptResult } from './webhook.ts';
+import { webhookRequestFor } from './webhook-target.ts';
 
 export type ResendOutcome =
   | { kind: 'not-found' }
@@ -32,15 +33,8 @@ export async function resendDelivery(
   const { delivery } = detail;
   if (delivery.payload === null) return { kind: 'not-supported', reason: 'The event was pruned by retention; there is nothing to resend.' };
 
-  const result = await sendWebhook({
-    url: integration.callback_url!,
-    apiKey: integration.api_key_enc ? deps.secrets.decrypt(integration.api_key_enc) : null,
-    signingSecrets: [deps.secrets.decrypt(integration.signing_secret_enc)],
-    id: delivery.event_id,
-    body: envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.event_name, publishedAt: delivery.published_at, payloadJson: delivery.payload }),
-    timeoutMs: deps.config.webhook.timeoutMs,
-    policy: deps.config.outbound,
-  });
+  const body = envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.event_name, publishedAt: delivery.published_at, payloadJson: delivery.payload });
+  const result = await sendWebhook(webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, new Date()));
   const status: DeliveryStatus =
     result.attemptClass === 'success' ? 'success' : result.attemptClass === 'rejected' ? 'rejected' : delivery.status;
   await settleDeliveries(deps.db, null, [

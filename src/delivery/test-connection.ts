@@ -4,6 +4,7 @@ import type { IntegrationRow } from '../db/database.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { describeStatus, sendWebhook } from './webhook.ts';
+import { webhookRequestFor } from './webhook-target.ts';
 
 export interface ConnectionTest {
   ok: boolean;
@@ -29,15 +30,7 @@ export async function testWebhookConnection(integration: IntegrationRow, secrets
     publishedAt: new Date(),
     payloadJson: JSON.stringify({ integration_id: integration.id, message: 'A test event from Tideway. It needs no processing.' }),
   });
-  const result = await sendWebhook({
-    url: integration.callback_url!,
-    apiKey: integration.api_key_enc ? secrets.decrypt(integration.api_key_enc) : null,
-    signingSecrets: [secrets.decrypt(integration.signing_secret_enc)],
-    id,
-    body,
-    timeoutMs: config.webhook.timeoutMs,
-    policy: config.outbound,
-  });
+  const result = await sendWebhook(webhookRequestFor(integration, secrets, config, { id, body }, new Date()));
   const ok = result.attemptClass === 'success';
   const answer = result.statusCode !== null ? `answered ${describeStatus(result.statusCode)}` : `failed: ${result.errorMessage}`;
   return {

@@ -23,6 +23,7 @@ import {
 } from './deliveries.repo.ts';
 import { nextRetryDelayMs } from './retry.ts';
 import { attemptRecord, describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
+import { webhookRequestFor } from './webhook-target.ts';
 
 /*
  * The webhook delivery loop. Claim due deliveries of running webhook
@@ -102,27 +103,6 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     return integrations.rows;
   }
 
-  // Decrypted once per integration row read (they are re-read every second), not per delivery.
-  const opened = new WeakMap<IntegrationRow, { signing: string; previous: string | null; apiKey: string | null }>();
-  function secretsOf(integration: IntegrationRow) {
-    let secrets = opened.get(integration);
-    if (!secrets) {
-      secrets = {
-        signing: deps.secrets.decrypt(integration.signing_secret_enc),
-        previous: integration.previous_signing_secret_enc ? deps.secrets.decrypt(integration.previous_signing_secret_enc) : null,
-        apiKey: integration.api_key_enc ? deps.secrets.decrypt(integration.api_key_enc) : null,
-      };
-      opened.set(integration, secrets);
-    }
-    return secrets;
-  }
-
-  function signingSecrets(integration: IntegrationRow): string[] {
-    const { signing, previous } = secretsOf(integration);
-    const overlap = integration.previous_signing_secret_expires_at;
-    return previous && overlap && overlap > now() ? [signing, previous] : [signing];
-  }
-
   /** Decides what an attempt means for its delivery. */
   function settlementOf(delivery: ClaimedDelivery, result: AttemptResult): Settlement {
     const base = {
@@ -179,18 +159,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
         publishedAt: delivery.published_at,
         payloadJson: delivery.payload,
       });
-      result = await sendWebhook(
-        {
-          url: integration.callback_url!,
-          apiKey: secretsOf(integration).apiKey,
-          signingSecrets: signingSecrets(integration),
-          id: delivery.event_id,
-          body,
-          timeoutMs: config.webhook.timeoutMs,
-          policy: config.outbound,
-        },
-        now,
-      );
+      result = await sendWebhook(webhookRequestFor(integration, deps.secrets, config, { id: delivery.event_id, body }, now()), now);
     }
     attempted++;
     observeAttemptDuration(result.durationMs / 1000);
