@@ -22,7 +22,7 @@ import { hashPassword, insertUserIfAbsent } from '../src/auth/users.repo.ts';
 import { loadConfig } from '../src/config.ts';
 import { openPostgres } from '../src/db/client.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { encodePosition } from '../src/delivery/published-events.repo.ts';
+import { encodeKeyset } from '../src/lib/keyset-cursor.ts';
 import { createIntegration } from '../src/integrations/integrations.service.ts';
 import { createSecretBox } from '../src/lib/crypto.ts';
 import { silentLogger } from '../src/lib/log.ts';
@@ -70,7 +70,7 @@ try {
   const user = await insertUserIfAbsent(handle.db, { email: 'bench@example.com', passwordHash: await hashPassword('bench-password'), permissions: ['view_tools'] });
   const { token: sessionToken } = await createSession(handle.db, { userId: user!.id, address: 'bench', userAgent: 'bench', now: new Date() });
   const apiToken = (await createApiToken(handle.db, { name: 'bench', permissions: ['view_tools'] })).token;
-  const deep = encodePosition({ publishedAt: new Date(END - 30 * DAY), eventId: 'ffffffff-ffff-ffff-ffff-ffffffffffff' });
+  const deep = encodeKeyset({ at: new Date(END - 30 * DAY), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' });
   const from = new Date(END - 10 * DAY).toISOString().slice(0, 19);
   const to = new Date(END - 9 * DAY).toISOString().slice(0, 19);
 

@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Database, Db, DeliveryStatus } from '../db/database.ts';
+import type { KeysetPosition } from '../lib/keyset-cursor.ts';
 
 /*
  * Reading deliveries for View Events and GET /published-events: filters on
@@ -19,10 +20,10 @@ export interface DeliveryFilters {
   to?: Date;
 }
 
-export interface Position {
-  publishedAt: Date;
-  eventId: string;
-}
+/** A delivery's place in the list order: (published_at, event_id). */
+export type Position = KeysetPosition;
+
+export const UUID_SHAPE = /^[0-9a-f-]{36}$/i;
 
 export interface DeliveryListItem {
   integration_id: string;
@@ -83,7 +84,7 @@ export async function listDeliveries(
   const position = input.after ?? input.before;
   if (position) {
     query = query.where((eb) =>
-      eb(eb.refTuple('published_at', 'event_id'), backwards ? '>' : '<', eb.tuple(position.publishedAt, sql<string>`${position.eventId}::uuid`)),
+      eb(eb.refTuple('published_at', 'event_id'), backwards ? '>' : '<', eb.tuple(position.at, sql<string>`${position.id}::uuid`)),
     );
   }
   const direction = backwards ? 'asc' : 'desc';
@@ -99,28 +100,12 @@ export async function listDeliveries(
 }
 
 export function positionOf(item: DeliveryListItem): Position {
-  return { publishedAt: item.published_at, eventId: item.event_id };
-}
-
-export function encodePosition(position: Position): string {
-  return Buffer.from(JSON.stringify([position.publishedAt.toISOString(), position.eventId])).toString('base64url');
-}
-
-export function decodePosition(cursor: string | undefined): Position | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [at, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    const publishedAt = new Date(at);
-    if (Number.isNaN(publishedAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(eventId)) return undefined;
-    return { publishedAt, eventId };
-  } catch {
-    return undefined;
-  }
+  return { at: item.published_at, id: item.event_id };
 }
 
 /** One delivery with its event and every attempt, for the detail view. */
 export async function findDeliveryDetail(db: Db, integrationId: string, eventId: string) {
-  if (!/^[0-9a-f-]{36}$/i.test(eventId)) return undefined;
+  if (!UUID_SHAPE.test(eventId)) return undefined;
   const delivery = await db
     .selectFrom('deliveries')
     .leftJoin('events', 'events.id', 'deliveries.event_id')

@@ -10,12 +10,13 @@ import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
+import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { ProblemError } from '../lib/problem.ts';
-import { decodePosition, encodePosition, entityIdsOf, lastResponses, listDeliveries, positionOf } from '../delivery/published-events.repo.ts';
+import { entityIdsOf, lastResponses, listDeliveries, positionOf, UUID_SHAPE } from '../delivery/published-events.repo.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
-import { decodeCursor, encodeCursor, listIntegrationLogs } from './logs.repo.ts';
+import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
 import {
   createIntegrationSchema,
@@ -130,7 +131,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
     .get('/published-events', async (c) => {
       const query = deliveryQuerySchema.safeParse(c.req.query());
       if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
-      const { items, hasOlder } = await listDeliveries(db, { filters: filtersOf(query.data), limit: query.data.limit, after: decodePosition(query.data.cursor) });
+      const { items, hasOlder } = await listDeliveries(db, { filters: filtersOf(query.data), limit: query.data.limit, after: decodeKeyset(query.data.cursor, UUID_SHAPE) });
       const integrations = new Map((await listIntegrations(db)).map((row) => [row.id, row]));
       const entityIds = await entityIdsOf(db, items.map((item) => item.event_id));
       const retries = deps.config.webhook.retryScheduleSeconds.length;
@@ -154,7 +155,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
             response_time_ms: item.response_time_ms,
           };
         }),
-        next_cursor: hasOlder && last ? encodePosition(positionOf(last)) : null,
+        next_cursor: hasOlder && last ? encodeKeyset(positionOf(last)) : null,
       });
     })
     .get('/eventstream/:id', async (c) => c.json((await resources([await existing(c.req.param('id'))]))[0]))
@@ -210,7 +211,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
       const { items, hasOlder } = await listDeliveries(db, {
         filters: { ...filtersOf(query.data), integrationId: integration.id, status: 'rejected' },
         limit: query.data.limit,
-        after: decodePosition(query.data.cursor),
+        after: decodeKeyset(query.data.cursor, UUID_SHAPE),
       });
       const responses = await lastResponses(db, integration.id, items.map((item) => item.event_id));
       const last = items.at(-1);
@@ -224,17 +225,17 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
           status_code: responses.get(item.event_id)?.status_code ?? null,
           response: responses.get(item.event_id)?.response_body ?? responses.get(item.event_id)?.error_message ?? null,
         })),
-        next_cursor: hasOlder && last ? encodePosition(positionOf(last)) : null,
+        next_cursor: hasOlder && last ? encodeKeyset(positionOf(last)) : null,
       });
     })
     .get('/eventstream/:id/logs', async (c) => {
       const integration = await existing(c.req.param('id'));
       const query = listQuery.safeParse(c.req.query());
       if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
-      const { entries, next } = await listIntegrationLogs(db, { integrationId: integration.id, limit: query.data.limit, after: decodeCursor(query.data.cursor) });
+      const { entries, next } = await listIntegrationLogs(db, { integrationId: integration.id, limit: query.data.limit, after: decodeKeyset(query.data.cursor, LOG_ID_SHAPE) });
       return c.json({
         logs: entries.map((entry) => ({ action: entry.action, reason: entry.reason, actor: entry.actor, created_at: entry.created_at.toISOString() })),
-        next_cursor: next ? encodeCursor(next) : null,
+        next_cursor: next ? encodeKeyset(next) : null,
       });
     })
     .get('/eventstream/:id/signing-secret', async (c) => c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }))

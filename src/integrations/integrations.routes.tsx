@@ -11,7 +11,7 @@ import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission, type SessionVariables } from '../auth/session.ts';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
-import { countRetryable, decodePosition, encodePosition, findDeliveryDetail, lastResponses, listDeliveries, positionOf, retryMatching } from '../delivery/published-events.repo.ts';
+import { countRetryable, findDeliveryDetail, lastResponses, listDeliveries, positionOf, retryMatching, UUID_SHAPE } from '../delivery/published-events.repo.ts';
 import { wakeDeliveryLoops } from '../delivery/wake.ts';
 import { rejectedEventsCsv } from '../delivery/rejected-csv.ts';
 import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
@@ -21,11 +21,12 @@ import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import { maskSecret, type SecretBox } from '../lib/crypto.ts';
+import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { catalogNames } from './integrations.api.ts';
 import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesFromRow } from './integrations.form.ts';
 import { countIntegrationsByStatus, findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
-import { decodeCursor, encodeCursor, listIntegrationLogs } from './logs.repo.ts';
+import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { minuteSeries } from './overview.repo.ts';
 import { createIntegrationSchema, updateIntegrationSchema } from './integrations.schema.ts';
 import {
@@ -211,8 +212,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       const parsed = deliveryQuerySchema.safeParse({ ...raw, limit: '50', integration_id: undefined });
       const query = parsed.success ? parsed.data : deliveryQuerySchema.parse({ limit: '50' });
       const error = parsed.success ? undefined : `Filters ignored: ${parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`).join('; ')}.`;
-      const after = decodePosition(query.cursor);
-      const before = decodePosition(query.before);
+      const after = decodeKeyset(query.cursor, UUID_SHAPE);
+      const before = decodeKeyset(query.before, UUID_SHAPE);
       const result = await listDeliveries(db, { filters: { ...filtersOf(query), integrationId: row.id }, limit: 50, after, before });
 
       const filterParams = new URLSearchParams();
@@ -230,8 +231,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         items: result.items,
         selfHref: href({}),
         firstPage: !after && !before,
-        olderHref: result.hasOlder && last ? href({ cursor: encodePosition(positionOf(last)) }) : undefined,
-        newerHref: result.hasNewer && first ? href({ before: encodePosition(positionOf(first)) }) : undefined,
+        olderHref: result.hasOlder && last ? href({ cursor: encodeKeyset(positionOf(last)) }) : undefined,
+        newerHref: result.hasNewer && first ? href({ before: encodeKeyset(positionOf(first)) }) : undefined,
       };
       if (c.req.header('hx-request') && (c.req.header('hx-target') ?? '').endsWith('#events-results')) return c.html(<EventsResults {...results} />);
 
@@ -335,8 +336,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       const raw = c.req.query();
       const parsed = deliveryQuerySchema.safeParse({ ...raw, status: undefined, integration_id: undefined });
       const query = parsed.success ? parsed.data : deliveryQuerySchema.parse({});
-      const after = decodePosition(query.cursor);
-      const before = decodePosition(query.before);
+      const after = decodeKeyset(query.cursor, UUID_SHAPE);
+      const before = decodeKeyset(query.before, UUID_SHAPE);
       const result = await listDeliveries(db, { filters: { ...filtersOf(query), integrationId: row.id, status: 'rejected' }, limit: 50, after, before });
       const responses = await lastResponses(db, row.id, result.items.map((item) => item.event_id));
       const filterParams = new URLSearchParams();
@@ -357,8 +358,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
           values={values}
           eventNames={(await listEventTypes(db)).map((type) => type.name)}
           csvHref={href(`${path}.csv`)}
-          olderHref={result.hasOlder && last ? href(path, { cursor: encodePosition(positionOf(last)) }) : undefined}
-          newerHref={result.hasNewer && first ? href(path, { before: encodePosition(positionOf(first)) }) : undefined}
+          olderHref={result.hasOlder && last ? href(path, { cursor: encodeKeyset(positionOf(last)) }) : undefined}
+          newerHref={result.hasNewer && first ? href(path, { before: encodeKeyset(positionOf(first)) }) : undefined}
         />,
         { title: `Rejected events: ${row.id}`, section: 'event-stream' },
       );
@@ -366,8 +367,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     .get('/:id/logs', async (c) => {
       const row = await existing(c);
       if (row instanceof Response) return row;
-      const { entries, next } = await listIntegrationLogs(db, { integrationId: row.id, limit: 50, after: decodeCursor(c.req.query('cursor')) });
-      const nextHref = next ? `/tools/event-stream/${encodeURIComponent(row.id)}/logs?cursor=${encodeCursor(next)}` : undefined;
+      const { entries, next } = await listIntegrationLogs(db, { integrationId: row.id, limit: 50, after: decodeKeyset(c.req.query('cursor'), LOG_ID_SHAPE) });
+      const nextHref = next ? `/tools/event-stream/${encodeURIComponent(row.id)}/logs?cursor=${encodeKeyset(next)}` : undefined;
       return c.render(<LogsPage integrationId={row.id} entries={entries} nextHref={nextHref} />, { title: `Logs: ${row.id}`, section: 'event-stream' });
     });
 }
