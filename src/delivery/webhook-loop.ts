@@ -52,7 +52,7 @@ export interface WebhookLoopDeps {
   config: Config;
   log: Logger;
   /** Ingest's wake-up signal: resolves a wait early. */
-  listen?: (onWake: () => void) => Promise<() => Promise<void>>;
+  listen?: (onWake: (integrationIds: string[] | 'all') => void) => Promise<() => Promise<void>>;
   now?: () => Date;
   random?: () => number;
   pollIntervalMs?: number;
@@ -290,8 +290,11 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     start() {
       if (running) return;
       running = true;
-      void deps.listen?.(() => {
-        integrations.at = -Infinity;
+      void deps.listen?.((integrationIds) => {
+        // Re-read the integrations only when the work is for one not known yet
+        // (just created or started): not on every ingest commit.
+        const known = new Set(integrations.rows.map((row) => row.id));
+        if (integrationIds === 'all' || integrationIds.some((id) => !known.has(id))) integrations.at = -Infinity;
         signal();
       }).then((stop) => (unlisten = stop));
       loopDone = loop();
