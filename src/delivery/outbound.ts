@@ -40,6 +40,22 @@ function blockList(entries: [string, number, 'ipv4' | 'ipv6'][]) {
 
 const blocked = blockList(BLOCKED);
 
+// The allow-list is built once per policy (the config's, frozen), not per request.
+const allowLists = new WeakMap<OutboundPolicy, BlockList>();
+function allowListOf(policy: OutboundPolicy): BlockList {
+  let list = allowLists.get(policy);
+  if (!list) {
+    list = blockList(
+      policy.allowedCidrs.map((cidr) => {
+        const [network, prefix] = cidr.split('/');
+        return [network!, Number(prefix), isIP(network!) === 6 ? 'ipv6' : 'ipv4'];
+      }),
+    );
+    allowLists.set(policy, list);
+  }
+  return list;
+}
+
 /** IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries. */
 function normalise(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
@@ -61,12 +77,7 @@ export async function checkOutboundUrl(url: string, policy: OutboundPolicy): Pro
     return { ok: false, errorClass: 'dns', reason: `Could not resolve ${host}: ${(error as Error).message}` };
   }
   if (policy.allowPrivateTargets) return { ok: true, address: addresses[0]! };
-  const allowed = blockList(
-    policy.allowedCidrs.map((cidr) => {
-      const [network, prefix] = cidr.split('/');
-      return [network!, Number(prefix), isIP(network!) === 6 ? 'ipv6' : 'ipv4'];
-    }),
-  );
+  const allowed = allowListOf(policy);
   for (const raw of addresses) {
     const { address, family } = normalise(raw);
     if (blocked.check(address, family) && !allowed.check(address, family)) {
