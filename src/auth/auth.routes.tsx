@@ -21,7 +21,9 @@ const MAX_FAILURES_PER_EMAIL = 5;
 const MAX_FAILURES_PER_ADDRESS = 20;
 // Verifying against a real hash when the email is unknown keeps the answer's
 // timing from telling which emails have accounts.
-const DUMMY_HASH = await Bun.password.hash('tideway-timing-equaliser', { algorithm: 'argon2id' });
+// Hashed on the first sign-in, not at start-up (argon2 is deliberately slow).
+let dummyHash: Promise<string> | undefined;
+const timingEqualiser = () => (dummyHash ??= Bun.password.hash('tideway-timing-equaliser', { algorithm: 'argon2id' }));
 
 /** Only same-site paths: `next` must never send a user to another site. */
 export function safeNext(next: unknown): string {
@@ -54,7 +56,7 @@ export function authRoutes(deps: { db: Kysely<Database>; now?: () => Date }) {
         return refuse(429, 'Too many failed sign-ins. Wait 15 minutes, then try again.');
       }
       const user = email ? await findUserByEmail(deps.db, email) : undefined;
-      const valid = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+      const valid = await verifyPassword(password, user?.password_hash ?? (await timingEqualiser()));
       const succeeded = Boolean(user && valid && !user.disabled_at);
       await recordLoginAttempt(deps.db, { email, address, succeeded, now: now() });
       if (!user || !succeeded) return refuse(401, 'The email or password is incorrect.');
