@@ -144,22 +144,25 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
   return Number(rows[0]?.accepted ?? 0);
 }
 
-/** Hands leased deliveries back (shutdown): due again at once, for any worker. */
-export async function releaseLeases(db: Db, owner: string, now: Date): Promise<void> {
+/**
+ * Hands leased deliveries back (shutdown). A claim never moves
+ * next_attempt_at, so they are due again at once, for any worker.
+ */
+export async function releaseLeases(db: Db, owner: string): Promise<void> {
   await db
     .updateTable('deliveries')
-    .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
+    .set({ lease_owner: null, lease_expires_at: null })
     .where('lease_owner', '=', owner)
     .where('status', '=', 'pending')
     .execute();
 }
 
 /** Hands back some of one integration's leased deliveries, due at once. */
-export async function releaseDeliveries(db: Db, owner: string, integrationId: string, eventIds: string[], now: Date): Promise<void> {
+export async function releaseDeliveries(db: Db, owner: string, integrationId: string, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
   await db
     .updateTable('deliveries')
-    .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
+    .set({ lease_owner: null, lease_expires_at: null })
     .where('lease_owner', '=', owner)
     .where('integration_id', '=', integrationId)
     .where('event_id', 'in', eventIds)

@@ -140,7 +140,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     // What was claimed for it and not yet sent stays pending, for when it is started again.
     const held = ready.get(integration.id)?.deliveries ?? [];
     ready.delete(integration.id);
-    await releaseDeliveries(db, owner, integration.id, held.map((delivery) => delivery.event_id), now());
+    await releaseDeliveries(db, owner, integration.id, held.map((delivery) => delivery.event_id));
     await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system');
     integrations.at = -Infinity;
     log.warn('integration stopped', { integration: integration.id, reason });
@@ -309,7 +309,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       queue.clear();
       await Promise.race([queue.onIdle(), Bun.sleep(deadlineMs)]);
       await flush();
-      await releaseLeases(db, owner, now());
+      await releaseLeases(db, owner);
       log.info('webhook delivery stopped', { owner, attempted });
     },
   };
