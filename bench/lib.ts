@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -97,4 +97,46 @@ export async function steadyIngest(baseUrl: string, token: string, rate: number,
 /** A line of a results table. */
 export function row(cells: (string | number)[], widths: number[]): string {
   return cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]!) : String(cell).padStart(widths[i]!))).join('  ');
+}
+
+/**
+ * CPU seconds (user + system) used by processes whose command line contains
+ * one of `patterns` (Linux /proc), summed per pattern, from now until
+ * `stop()`: where a benchmark's time goes when the database, the target and
+ * Tideway share the machine's cores. Samples every 200 ms so that processes
+ * that exit meanwhile (autovacuum workers, closed connections) still count
+ * up to their last sample.
+ */
+export function cpuMeter(patterns: Record<string, string>) {
+  const last = new Map<string, { name: string; seconds: number }>();
+  const sample = () => {
+    for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+      let command: string;
+      let stat: string;
+      try {
+        command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      const name = Object.keys(patterns).find((key) => command.includes(patterns[key]!));
+      if (!name) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+      last.set(pid, { name, seconds });
+    }
+  };
+  sample();
+  // Processes already running count from here; later ones from their start.
+  const baseline = new Map([...last].map(([pid, { seconds }]) => [pid, seconds]));
+  const timer = setInterval(sample, 200);
+  return {
+    stop(): Record<string, number> {
+      clearInterval(timer);
+      sample();
+      const totals: Record<string, number> = Object.fromEntries(Object.keys(patterns).map((name) => [name, 0]));
+      for (const [pid, { name, seconds }] of last) totals[name]! += seconds - (baseline.get(pid) ?? 0);
+      return totals;
+    },
+  };
 }

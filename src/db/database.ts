@@ -153,6 +153,8 @@ export interface S3BatchesTable {
   lease_expires_at: Timestamp | null;
   uploaded_at: Timestamp | null;
   last_error: string | null;
+  /** Event ids in object-line order while sealed; emptied once uploaded (deliveries.batch_id then says). */
+  member_ids: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 export interface S3BatchAttemptsTable {

@@ -7,8 +7,8 @@ import type { Database, Db, IntegrationRow } from '../db/database.ts';
  * retry — also after a crash — rebuilds the same bytes under the same key.
  */
 
-/** Candidates read per seal; a 50 MB batch of ~1 KB events is ~50,000. */
-const SEAL_SCAN_LIMIT = 200_000;
+/** Pending deliveries read per round trip while cutting batches. */
+const SEAL_PAGE = 10_000;
 
 /** `{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}.export[.gz]` (no leading slash without a prefix). */
 export function objectKey(integration: IntegrationRow, tenant: string, sealedAt: Date, batchId: string): string {
@@ -16,72 +16,88 @@ export function objectKey(integration: IntegrationRow, tenant: string, sealedAt:
   return `${prefix}${tenant}/${sealedAt.getTime()}-data-${batchId}.export${integration.s3_gzip ? '.gz' : ''}`;
 }
 
-export interface PendingVolume {
-  events: number;
-  bytes: number;
-}
-
-/** How much waits, unbatched, for an integration. */
-export async function pendingVolume(db: Db, integrationId: string): Promise<PendingVolume> {
-  const { rows } = await sql<{ events: string; bytes: string | null }>`
-    select count(*) as events, sum(size_bytes + 1) as bytes
-    from deliveries
-    where integration_id = ${integrationId} and status = 'pending' and batch_id is null`.execute(db);
-  return { events: Number(rows[0]!.events), bytes: Number(rows[0]!.bytes ?? 0) };
-}
-
 export interface SealedBatch {
   id: string;
   object_key: string;
   event_count: number;
-  byte_count: string;
+  byte_count: number;
 }
 
 /**
- * Seals the next batch of an integration: its oldest unbatched pending
- * deliveries up to `maxBytes` of NDJSON (at least one), in one transaction
- * that holds the integration's row so that only one worker seals for it at a
- * time. Returns undefined when nothing waits.
+ * Seals an integration's next batches, oldest pending deliveries first:
+ * when fewer than `refillBelow` of its batches are sealed and not yet
+ * uploaded, as many as bring them to `maxOpen` (sealing several at once
+ * reads past the sealed ones' members once for all of them).
+ * Each takes deliveries while its NDJSON stays within `maxBytes` (at least
+ * one); full batches are always sealed, the remainder only once `intervalMs`
+ * has passed since the integration's previous batch was sent. One transaction holding the integration's row, so
+ * one worker seals for it at a time; it writes one row per batch — the
+ * members' ids, in object-line order (publication, then id) — and leaves the
+ * deliveries alone. Returns what it sealed.
  */
-export async function sealBatch(db: Kysely<Database>, integration: IntegrationRow, input: { tenant: string; maxBytes: number; now: Date }): Promise<SealedBatch | undefined> {
+export async function sealBatches(
+  db: Kysely<Database>,
+  integration: IntegrationRow,
+  input: { tenant: string; maxBytes: number; intervalMs: number; refillBelow: number; maxOpen: number; now: Date },
+): Promise<SealedBatch[]> {
   return db.transaction().execute(async (trx) => {
-    const locked = await trx.selectFrom('integrations').select('id').where('id', '=', integration.id).where('status', '=', 'running').forUpdate().skipLocked().executeTakeFirst();
-    if (!locked) return undefined;
-    // Members are a prefix of the (published_at, event_id) order whose running
-    // NDJSON size stays within maxBytes (at least one). All in the database:
-    // no member list travels to this process.
-    const id = randomUUID();
-    const key = objectKey(integration, input.tenant, input.now, id);
-    // The batch row first (members reference it), its counts once they are known.
-    await trx
-      .insertInto('s3_batches')
-      .values({ id, integration_id: integration.id, object_key: key, event_count: 0, byte_count: 0, sealed_at: input.now, next_attempt_at: input.now })
-      .execute();
-    const { rows } = await sql<{ event_count: string; byte_count: string | null }>`
-      with candidates as (
-        select event_id, published_at,
-          sum(size_bytes + 1) over (order by published_at, event_id) as running,
-          row_number() over (order by published_at, event_id) as position
-        from deliveries
-        where integration_id = ${integration.id} and status = 'pending' and batch_id is null
-        order by published_at, event_id
-        limit ${SEAL_SCAN_LIMIT}
-      ),
-      members as (select event_id, running from candidates where running <= ${input.maxBytes} or position = 1),
-      marked as (
-        update deliveries d set batch_id = ${id}
-        from members m where d.integration_id = ${integration.id} and d.event_id = m.event_id
-        returning d.event_id
-      )
-      select (select count(*) from marked) as event_count, (select max(running) from members) as byte_count`.execute(trx);
-    const eventCount = Number(rows[0]!.event_count);
-    if (eventCount === 0) {
-      await trx.deleteFrom('s3_batches').where('id', '=', id).execute();
-      return undefined;
+    const locked = await trx
+      .selectFrom('integrations')
+      .select(['last_batch_sent_at', 'created_at'])
+      .where('id', '=', integration.id)
+      .where('status', '=', 'running')
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    if (!locked) return [];
+    const due = input.now.getTime() - (locked.last_batch_sent_at ?? locked.created_at).getTime() >= input.intervalMs;
+    const open = await trx.selectFrom('s3_batches').select((eb) => eb.fn.countAll<string>().as('count')).where('integration_id', '=', integration.id).where('status', '=', 'sealed').executeTakeFirstOrThrow();
+    if (Number(open.count) >= input.refillBelow) return [];
+    const room = input.maxOpen - Number(open.count);
+
+    // Oldest first, in the order of the pending index, skipping members of
+    // sealed batches (a hashed NOT IN: one lookup per row); a cursor, so a
+    // large backlog is read only as far as the batches it fills.
+    await sql`declare unbatched no scroll cursor for
+      select event_id::text as id, (extract(epoch from published_at) * 1000)::float8 as published_ms, size_bytes from deliveries
+      where integration_id = ${integration.id} and status = 'pending'
+        and event_id not in (select unnest(member_ids) from s3_batches where integration_id = ${integration.id} and status = 'sealed')
+      order by next_attempt_at`.execute(trx);
+    // A group's members as parallel arrays (a batch can be 50,000+ of them).
+    type Group = { ids: string[]; publishedMs: number[]; bytes: number };
+    const groups: Group[] = [];
+    let group: Group = { ids: [], publishedMs: [], bytes: 0 };
+    read: for (;;) {
+      const { rows } = await sql<{ id: string; published_ms: string; size_bytes: number }>`fetch ${sql.lit(SEAL_PAGE)} from unbatched`.execute(trx);
+      for (const row of rows) {
+        const bytes = row.size_bytes + 1; // and its newline
+        if (group.ids.length > 0 && group.bytes + bytes > input.maxBytes) {
+          groups.push(group);
+          group = { ids: [], publishedMs: [], bytes: 0 };
+          if (groups.length === room) break read;
+        }
+        group.ids.push(row.id);
+        group.publishedMs.push(Number(row.published_ms));
+        group.bytes += bytes;
+      }
+      if (rows.length < SEAL_PAGE) break;
     }
-    const byteCount = Number(rows[0]!.byte_count);
-    await trx.updateTable('s3_batches').set({ event_count: eventCount, byte_count: byteCount }).where('id', '=', id).execute();
-    return { id, object_key: key, event_count: eventCount, byte_count: String(byteCount) };
+    await sql`close unbatched`.execute(trx);
+    if (group.ids.length > 0 && groups.length < room && (due || group.bytes >= input.maxBytes)) groups.push(group);
+
+    const sealed: SealedBatch[] = [];
+    for (const members of groups) {
+      const id = randomUUID();
+      const batch = { id, object_key: objectKey(integration, input.tenant, input.now, id), event_count: members.ids.length, byte_count: members.bytes };
+      const { ids, publishedMs } = members;
+      const order = ids.map((_, i) => i).sort((a, b) => publishedMs[a]! - publishedMs[b]! || (ids[a]! < ids[b]! ? -1 : 1));
+      await trx
+        .insertInto('s3_batches')
+        .values({ ...batch, integration_id: integration.id, sealed_at: input.now, next_attempt_at: input.now, member_ids: order.map((i) => ids[i]!) })
+        .execute();
+      sealed.push(batch);
+    }
+    return sealed;
   });
 }
 
@@ -101,6 +117,7 @@ export async function claimDueBatches(db: Db, input: { integrationIds: string[];
       select id from s3_batches
       where status = 'sealed' and next_attempt_at <= ${input.now} and integration_id = any(${input.integrationIds}::text[])
         and (lease_expires_at is null or lease_expires_at <= ${input.now})
+        and integration_id in (select id from integrations where status = 'running')
       order by next_attempt_at
       limit ${input.limit}
       for update skip locked
@@ -111,18 +128,18 @@ export async function claimDueBatches(db: Db, input: { integrationIds: string[];
   return rows;
 }
 
-/** A batch's member ids in the order of its object's lines (publication, then id). */
-export async function batchMemberIds(db: Db, batchId: string): Promise<string[]> {
-  const { rows } = await sql<{ event_id: string }>`
-    select event_id::text from deliveries where batch_id = ${batchId} order by published_at, event_id`.execute(db);
-  return rows.map((row) => row.event_id);
-}
-
-/** The events that make these envelopes, by id (primary-key lookups). */
-export async function eventsById(db: Db, ids: string[]) {
+/**
+ * One page of a sealed batch's envelopes, in object-line order: members
+ * `from` to `to` (1-based, inclusive), each looked up by primary key. An
+ * event pruned by retention under a sealed batch is simply not there.
+ */
+export async function batchEventsPage(db: Db, batchId: string, from: number, to: number) {
   const { rows } = await sql<{ id: string; tenant: string; name: string; published_at: Date; payload: string }>`
-    select id::text, tenant, name, published_at, payload from events where id = any(${ids}::uuid[])`.execute(db);
-  return new Map(rows.map((row) => [row.id, row]));
+    select e.id::text, e.tenant, e.name, e.published_at, e.payload
+    from unnest((select member_ids[${from}:${to}] from s3_batches where id = ${batchId})) with ordinality as m(id, position)
+    join events e on e.id = m.id
+    order by m.position`.execute(db);
+  return rows;
 }
 
 /**
@@ -137,16 +154,17 @@ export async function markBatchUploaded(db: Kysely<Database>, input: { batchId: 
       .set({ status: 'uploaded', uploaded_at: input.uploadedAt, attempts: sql`attempts + 1`, lease_owner: null, lease_expires_at: null, last_error: null })
       .where('id', '=', input.batchId)
       .where('lease_owner', '=', input.owner)
-      .returning(['event_count'])
+      .returning(['id'])
       .executeTakeFirst();
     if (!batch) return false;
-    const marked = await trx
-      .updateTable('deliveries')
-      .set({ status: 'success', attempts: sql`attempts + 1`, last_attempted_at: input.uploadedAt, response_time_ms: input.durationMs, last_error: null, next_attempt_at: input.uploadedAt })
-      .where('batch_id', '=', input.batchId)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    const delivered = Number(marked.numUpdatedRows);
+    // Its members, by primary key: status and batch in the one write each delivery gets.
+    const marked = await sql`
+      update deliveries d set status = 'success', batch_id = ${input.batchId}, attempts = d.attempts + 1,
+        last_attempted_at = ${input.uploadedAt}, response_time_ms = ${input.durationMs}, last_error = null, next_attempt_at = ${input.uploadedAt}
+      from unnest((select member_ids from s3_batches where id = ${input.batchId})) as m(event_id)
+      where d.integration_id = ${input.integrationId} and d.event_id = m.event_id and d.status = 'pending'`.execute(trx);
+    const delivered = Number(marked.numAffectedRows ?? 0n);
+    await trx.updateTable('s3_batches').set({ member_ids: [] }).where('id', '=', input.batchId).execute();
     await trx.insertInto('s3_batch_attempts').values({ batch_id: input.batchId, attempted_at: input.uploadedAt, duration_ms: input.durationMs, outcome: 'success' }).execute();
     await sql`
       update integrations set delivered_count = delivered_count + ${delivered},

@@ -7,22 +7,25 @@ import { setIntegrationStatus } from '../integrations/integrations.service.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
 import type { BackgroundLoop } from '../loops/registry.ts';
-import { claimDueBatches, markBatchFailed, markBatchUploaded, pendingVolume, runningS3Integrations, sealBatch } from './s3-batches.repo.ts';
+import { type ClaimedBatch, claimDueBatches, markBatchFailed, markBatchUploaded, runningS3Integrations, sealBatches } from './s3-batches.repo.ts';
 import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3-upload.ts';
 
 /*
- * The S3 batch loop. Per running S3 integration: seal a batch when the
- * unbatched pending NDJSON reaches S3_BATCH_MAX_BYTES (as many as the
- * backlog fills), or when S3_BATCH_INTERVAL_MS has passed since the previous
- * batch was sent and something waits; then upload sealed batches, each
- * leased to one worker, streaming from the database. Success marks every
- * member delivered. Transient errors retry with backoff; permanent ones stop
- * the integration with what to fix. A crash between upload and marking
+ * The S3 batch loop. A few uploaders run side by side; each, in turn, seals
+ * what is due — per running S3 integration, a batch whenever the unbatched
+ * pending NDJSON fills S3_BATCH_MAX_BYTES, and the remainder once
+ * S3_BATCH_INTERVAL_MS has passed since the previous batch was sent — then
+ * leases one sealed batch, streams it from the database to S3 and marks its
+ * members delivered. So while one batch uploads, the next is sealed and
+ * another is marked. Transient errors retry with backoff; permanent ones
+ * stop the integration with what to fix. A crash between upload and marking
  * leaves the batch sealed: its retry writes the same bytes to the same key.
  */
 
 const LEASE_MS = 10 * 60_000;
-const UPLOADS_AT_ONCE = 2;
+const UPLOADS_AT_ONCE = 3;
+/** Sealed batches per integration (waiting or uploading): refilled to twice the uploaders when fewer than them are left. */
+const MAX_OPEN_BATCHES = 2 * UPLOADS_AT_ONCE;
 /** Transient failures: 5 s, 30 s, 2 min, 10 min, then every 30 min. */
 const BACKOFF_SECONDS = [5, 30, 120, 600, 1800];
 
@@ -33,6 +36,8 @@ export interface S3LoopDeps {
   log: Logger;
   now?: () => Date;
   pollIntervalMs?: number;
+  /** Multipart part size; tests make it small to exercise multipart uploads with small batches. */
+  partSize?: number;
   /** Test hook: runs after an upload and before marking it (to simulate a crash there). */
   beforeMark?: (batchId: string) => Promise<void>;
 }
@@ -48,34 +53,30 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
   const now = deps.now ?? (() => new Date());
   const owner = `${hostname()}:${process.pid}:s3:${randomUUID().slice(0, 8)}`;
   let running = false;
+  let stopping = false;
   let loopDone: Promise<void> | undefined;
   let wake: (() => void) | undefined;
 
-  async function sealDue(integration: IntegrationRow): Promise<number> {
-    let sealed = 0;
-    for (;;) {
-      const volume = await pendingVolume(db, integration.id);
-      if (volume.events === 0) return sealed;
-      const full = volume.bytes >= config.s3.batchMaxBytes;
-      const since = (integration.last_batch_sent_at ?? integration.created_at).getTime();
-      const due = now().getTime() - since >= config.s3.batchIntervalMs;
-      if (!full && !(due && sealed === 0)) return sealed;
-      const batch = await sealBatch(db, integration, { tenant: config.tenant, maxBytes: config.s3.batchMaxBytes, now: now() });
-      if (!batch) return sealed;
-      sealed++;
-      log.debug('batch sealed', { integration: integration.id, batch: batch.id, events: batch.event_count });
-      if (!full) return sealed;
-    }
+  async function sealDue(integration: IntegrationRow): Promise<void> {
+    const sealed = await sealBatches(db, integration, {
+      tenant: config.tenant,
+      maxBytes: config.s3.batchMaxBytes,
+      intervalMs: config.s3.batchIntervalMs,
+      refillBelow: UPLOADS_AT_ONCE,
+      maxOpen: MAX_OPEN_BATCHES,
+      now: now(),
+    });
+    for (const batch of sealed) log.debug('batch sealed', { integration: integration.id, batch: batch.id, events: batch.event_count });
   }
 
-  async function upload(integration: IntegrationRow, batch: { id: string; object_key: string; attempts: number }): Promise<boolean> {
+  async function upload(integration: IntegrationRow, batch: ClaimedBatch): Promise<boolean> {
     const started = performance.now();
     const attemptedAt = now();
     const refused = await checkS3Endpoint(integration, config.outbound);
     const client = s3ClientFor(integration, deps.secrets);
     try {
       if (refused) throw Object.assign(new Error(refused), { name: 'BlockedAddress' });
-      await uploadBatch(db, client, integration, batch);
+      await uploadBatch(db, client, integration, batch, deps.partSize);
       await deps.beforeMark?.(batch.id);
       return await markBatchUploaded(db, { batchId: batch.id, integrationId: integration.id, owner, uploadedAt: now(), durationMs: Math.round(performance.now() - started) });
     } catch (error) {
@@ -102,18 +103,28 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
   }
 
   async function runOnce(): Promise<number> {
-    const integrations = await runningS3Integrations(db);
-    for (const integration of integrations) await sealDue(integration);
-    const byId = new Map(integrations.map((integration) => [integration.id, integration]));
+    const integrations = new Map((await runningS3Integrations(db)).map((integration) => [integration.id, integration]));
     let uploaded = 0;
-    for (;;) {
-      const batches = await claimDueBatches(db, { integrationIds: [...byId.keys()], owner, now: now(), leaseMs: LEASE_MS, limit: UPLOADS_AT_ONCE });
-      if (batches.length === 0) return uploaded;
-      const results = await Promise.all(batches.map((batch) => upload(byId.get(batch.integration_id)!, batch)));
-      uploaded += results.filter(Boolean).length;
-      // A permanent failure stops its integration: leave the rest of its batches alone.
-      for (const [i, ok] of results.entries()) if (!ok) byId.delete(batches[i]!.integration_id);
+    // One uploader seals at a time, and the others wait for it rather than
+    // finding nothing sealed yet and giving up.
+    let sealing = Promise.resolve();
+    function sealAll() {
+      const round = sealing.then(async () => {
+        for (const integration of integrations.values()) await sealDue(integration);
+      });
+      sealing = round.catch(() => {});
+      return round;
     }
+    async function uploader() {
+      while (!stopping) {
+        await sealAll();
+        const [batch] = await claimDueBatches(db, { integrationIds: [...integrations.keys()], owner, now: now(), leaseMs: LEASE_MS, limit: 1 });
+        if (!batch) return;
+        if (await upload(integrations.get(batch.integration_id)!, batch)) uploaded++;
+      }
+    }
+    await Promise.all(Array.from({ length: UPLOADS_AT_ONCE }, uploader));
+    return uploaded;
   }
 
   async function loop() {
@@ -140,10 +151,12 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     start() {
       if (running) return;
       running = true;
+      stopping = false;
       loopDone = loop();
     },
     async stop() {
       running = false;
+      stopping = true;
       wake?.();
       await loopDone;
     },

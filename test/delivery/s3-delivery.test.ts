@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'bun:test';
+import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { loadConfig } from '../../src/config.ts';
 import { createS3Loop } from '../../src/delivery/s3-loop.ts';
@@ -146,6 +147,30 @@ test('gzip: .export.gz that decompresses to the same lines', async () => {
   expect(await allLines('zipped', true)).toEqual(await expectedLines(events.map((event) => event.id)));
 });
 
+test('a batch larger than a part goes up as a multipart upload, byte for byte, plain and gzip', async () => {
+  const env = { ...ENV, S3_BATCH_MAX_BYTES: '10000000' };
+  for (const gzip of [false, true]) {
+    const id = gzip ? 'parts-gzip' : 'parts-plain';
+    await lake(id, { gzip });
+    // Random notes, so that even gzipped the object spans several 64 KiB parts.
+    const events = Array.from({ length: 300 }, (_, i) => envelope('order.created', { id: `o-${i}`, note: randomBytes(500).toString('hex') }));
+    const response = await app.request('/api/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(events) });
+    expect(response.status).toBe(202);
+    clock += 61_000;
+    expect(await loop({ partSize: 64 * 1024 }, env).runOnce()).toBe(1);
+
+    const [key] = (await s3.keys('lake')).filter((entry) => entry.startsWith(`${id}/`));
+    const partUploads = s3.requests.filter((request) => request.startsWith(`PUT /lake/${key}?`) && request.includes('partNumber='));
+    expect(partUploads.length).toBe(Math.ceil((await s3.read('lake', key!)).length / (64 * 1024)));
+    expect(partUploads.length).toBeGreaterThanOrEqual(2);
+    expect(s3.requests.filter((request) => request.startsWith(`POST /lake/${key}?uploadId=`))).toHaveLength(1); // completed once
+    const body = await s3.read('lake', key!);
+    const expected = (await expectedLines(events.map((event) => event.id))).map((line) => line + '\n').join('');
+    expect((gzip ? gunzipSync(body) : body).toString('utf8')).toBe(expected);
+    await database().db.deleteFrom('integrations').where('id', '=', id).execute();
+  }
+});
+
 test('a crash between upload and marking: the retry writes the same key, one object per batch, every event once', async () => {
   await lake('crashy');
   await publish(25);
@@ -159,7 +184,9 @@ test('a crash between upload and marking: the retry writes the same key, one obj
   expect(sealed.every((batch) => batch.status === 'sealed')).toBe(true);
   const keysAfterCrash = (await s3.keys('lake')).filter((key) => key.startsWith('crashy/'));
 
-  clock += 10 * 60_000; // past the backoff (and the interval: the remainder is cut too)
+  clock += 10 * 60_000; // past the backoff
+  await loop().runOnce();
+  clock += 61_000; // the remainder, below the threshold, goes an interval after those were sent
   await loop().runOnce();
   const keys = (await s3.keys('lake')).filter((key) => key.startsWith('crashy/'));
   // The retried batches landed on the keys they had been sealed with, once each.

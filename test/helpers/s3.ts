@@ -10,9 +10,16 @@ export class FakeS3 {
   readonly directory = mkdtempSync(join(tmpdir(), 'tideway-s3rver-'));
   port = 0;
   client!: S3Client;
+  /** Every request the store received, as `METHOD /path?query`. */
+  readonly requests: string[] = [];
 
   async start(port = 0): Promise<this> {
     this.server = new S3rver({ port, address: '127.0.0.1', silent: true, directory: this.directory });
+    // s3rver is a Koa app: a middleware put first sees every request.
+    (this.server as unknown as { middleware: Function[] }).middleware.unshift(async (context: { method: string; url: string }, next: () => Promise<void>) => {
+      this.requests.push(`${context.method} ${context.url}`);
+      await next();
+    });
     const address = await this.server.run();
     this.port = address.port;
     this.client = new S3Client({
