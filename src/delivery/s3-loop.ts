@@ -23,7 +23,7 @@ import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3
  */
 
 const LEASE_MS = 10 * 60_000;
-const UPLOADS_AT_ONCE = 3;
+const UPLOADS_AT_ONCE = 2;
 /** Sealed batches per integration (waiting or uploading): refilled to twice the uploaders when fewer than them are left. */
 const MAX_OPEN_BATCHES = 2 * UPLOADS_AT_ONCE;
 /** Transient failures: 5 s, 30 s, 2 min, 10 min, then every 30 min. */
@@ -54,6 +54,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
   const owner = `${hostname()}:${process.pid}:s3:${randomUUID().slice(0, 8)}`;
   let running = false;
   let stopping = false;
+  let uploadedTotal = 0;
   let loopDone: Promise<void> | undefined;
   let wake: (() => void) | undefined;
 
@@ -69,7 +70,12 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     for (const batch of sealed) log.debug('batch sealed', { integration: integration.id, batch: batch.id, events: batch.event_count });
   }
 
-  async function upload(integration: IntegrationRow, batch: ClaimedBatch): Promise<boolean> {
+  /**
+   * Uploads a batch, calls `uploaded` (so the uploader can go on to the
+   * next while the database marks this one), then — after the previous
+   * batch's marking — marks it. Resolves whether it was delivered.
+   */
+  async function deliver(integration: IntegrationRow, batch: ClaimedBatch, uploaded: () => void, previousMarking: Promise<unknown>): Promise<boolean> {
     const started = performance.now();
     const attemptedAt = now();
     const refused = await checkS3Endpoint(integration, config.outbound);
@@ -77,6 +83,8 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     try {
       if (refused) throw Object.assign(new Error(refused), { name: 'BlockedAddress' });
       await uploadBatch(db, client, integration, batch, deps.partSize);
+      uploaded();
+      await previousMarking;
       await deps.beforeMark?.(batch.id);
       return await markBatchUploaded(db, { batchId: batch.id, integrationId: integration.id, owner, uploadedAt: now(), durationMs: Math.round(performance.now() - started) });
     } catch (error) {
@@ -98,6 +106,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       log.warn('batch upload failed', { integration: integration.id, batch: batch.id, code: failure.code, permanent: failure.permanent });
       return false;
     } finally {
+      uploaded();
       client.destroy();
     }
   }
@@ -116,14 +125,19 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       return round;
     }
     async function uploader() {
+      let marking: Promise<unknown> = Promise.resolve();
       while (!stopping) {
         await sealAll();
         const [batch] = await claimDueBatches(db, { integrationIds: [...integrations.keys()], owner, now: now(), leaseMs: LEASE_MS, limit: 1 });
-        if (!batch) return;
-        if (await upload(integrations.get(batch.integration_id)!, batch)) uploaded++;
+        if (!batch) break;
+        const { promise: upload, resolve: onUploaded } = Promise.withResolvers<void>();
+        marking = deliver(integrations.get(batch.integration_id)!, batch, onUploaded, marking).then((delivered) => void (delivered && uploaded++));
+        await upload;
       }
+      await marking;
     }
     await Promise.all(Array.from({ length: UPLOADS_AT_ONCE }, uploader));
+    uploadedTotal += uploaded;
     return uploaded;
   }
 
@@ -159,6 +173,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       stopping = true;
       wake?.();
       await loopDone;
+      log.info('s3 batches stopped', { owner, uploaded: uploadedTotal });
     },
   };
 }

@@ -12,7 +12,7 @@ import {
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import type { Kysely } from 'kysely';
 import type { Database, IntegrationRow } from '../db/database.ts';
-import { envelopeJson } from '../events/envelope.ts';
+import { ENVELOPE_TAIL, type EnvelopeFields, envelopeHead, envelopeJson } from '../events/envelope.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { checkOutboundUrl, type OutboundPolicy } from './outbound.ts';
 import { batchEventsPage } from './s3-batches.repo.ts';
@@ -20,7 +20,7 @@ import { batchEventsPage } from './s3-batches.repo.ts';
 /** Multipart parts of 8 MiB (S3's minimum is 5 MiB): one being sent, the next being read. */
 export const PART_SIZE = 8 * 1024 * 1024;
 /** Members read per round trip: ~1 MB of ~1 KB events. */
-const PAGE = 2_000;
+const PAGE = 1_000;
 
 /**
  * The S3 client of an integration: its region and credentials; with an
@@ -43,6 +43,24 @@ export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox): S3
 }
 
 /**
+ * Part buffers no upload is using. Reused rather than allocated per batch:
+ * freed 8 MiB buffers wait for a garbage collection that large batches of
+ * small strings postpone, and RSS would climb by their sum.
+ */
+const spareBuffers = new Map<number, Buffer[]>();
+
+function takeBuffer(size: number): Buffer {
+  return spareBuffers.get(size)?.pop() ?? Buffer.allocUnsafe(size);
+}
+
+function returnBuffers(size: number, buffers: Buffer[]) {
+  const spares = spareBuffers.get(size) ?? [];
+  spareBuffers.set(size, spares);
+  spares.push(...buffers);
+  spares.splice(8); // enough for several uploads at once; the rest go
+}
+
+/**
  * Writes one object from many small writes with constant memory: bytes go
  * into a part buffer; a full part is sent (as a multipart upload, started
  * then) while the next fills the other of two buffers. An object that never
@@ -61,7 +79,7 @@ export class ObjectWriter {
     private readonly target: { Bucket: string; Key: string; ContentType: string },
     private readonly partSize = PART_SIZE,
   ) {
-    this.buffers = [Buffer.allocUnsafe(partSize), Buffer.allocUnsafe(partSize)];
+    this.buffers = [takeBuffer(partSize), takeBuffer(partSize)];
     this.part = this.buffers[0];
   }
 
@@ -86,15 +104,17 @@ export class ObjectWriter {
     const { Bucket, Key, ContentType } = this.target;
     if (this.uploadId === undefined) {
       await this.client.send(new PutObjectCommand({ Bucket, Key, ContentType, Body: this.part.subarray(0, this.filled) }));
-      return;
+    } else {
+      if (this.filled > 0) await this.sendPart();
+      await this.sending;
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts: this.sent } }));
     }
-    if (this.filled > 0) await this.sendPart();
-    await this.sending;
-    await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts: this.sent } }));
+    returnBuffers(this.partSize, this.buffers);
   }
 
   async abort(): Promise<void> {
     await this.sending.catch(() => {});
+    returnBuffers(this.partSize, this.buffers);
     if (this.uploadId === undefined) return;
     await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId: this.uploadId })).catch(() => {});
   }
@@ -129,9 +149,13 @@ async function* batchEvents(db: Kysely<Database>, batch: { id: string; event_cou
   }
 }
 
-function ndjsonLine(event: { id: string; tenant: string; name: string; published_at: Date; payload: string }): string {
-  return envelopeJson({ id: event.id, tenant: event.tenant, name: event.name, publishedAt: event.published_at, payloadJson: event.payload }) + '\n';
+type StoredEvent = Awaited<ReturnType<typeof batchEventsPage>>[number];
+
+function envelopeFields(event: StoredEvent): EnvelopeFields {
+  return { id: event.id, tenant: event.tenant, name: event.name, publishedAt: event.published_at, payloadJson: event.payload };
 }
+
+const LINE_TAIL = `${ENVELOPE_TAIL}\n`;
 
 /**
  * Streams a sealed batch to its object key as NDJSON (gzipped as one gzip
@@ -155,7 +179,7 @@ export async function uploadBatch(
         try {
           for await (const page of batchEvents(db, batch)) {
             if (compressor.destroyed) return; // the upload failed
-            if (!compressor.write(page.map(ndjsonLine).join(''))) {
+            if (!compressor.write(page.map((event) => envelopeJson(envelopeFields(event)) + '\n').join(''))) {
               await new Promise((resolve) => compressor.once('drain', resolve).once('close', resolve));
             }
           }
@@ -168,9 +192,13 @@ export async function uploadBatch(
       await feeding;
     } else {
       for await (const page of batchEvents(db, batch)) {
+        // Head, payload and tail written one after the other: the envelope
+        // line is never built as one more string.
         for (const event of page) {
-          const partFull = writer.writeText(ndjsonLine(event));
-          if (partFull) await partFull;
+          for (const text of [envelopeHead(envelopeFields(event)), event.payload, LINE_TAIL]) {
+            const partFull = writer.writeText(text);
+            if (partFull) await partFull;
+          }
         }
       }
     }

@@ -5,16 +5,18 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createIngestWriter } from '../../src/events/ingest-writer.ts';
+import { createIntegration } from '../../src/integrations/integrations.service.ts';
 import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
-import { TEST_SECRET_KEY, webhookIntegration } from '../helpers/fixtures.ts';
+import { TEST_SECRET_KEY, testSecrets, webhookIntegration } from '../helpers/fixtures.ts';
 import { startTideway, stopTideway, type RunningTideway } from '../helpers/process.ts';
 import { Receiver } from '../helpers/receiver.ts';
+import { FakeS3 } from '../helpers/s3.ts';
 
 /*
  * Worker processes against one Postgres (the embedded database belongs to a
  * single process, so this is Postgres only): killed mid-flight, nothing is
- * lost; two side by side, nothing is sent twice.
+ * lost; two side by side, nothing is sent twice — webhooks and S3 batches.
  */
 
 const EVENTS = 10_000;
@@ -42,9 +44,9 @@ async function seed(integrationId: string, path: string, name: string) {
   for (let i = 0; i < EVENTS; i += 1_000) await writer.write(Array.from({ length: 1_000 }, () => event(name)));
 }
 
-function worker(): Promise<RunningTideway> {
+function worker(env: Record<string, string> = {}): Promise<RunningTideway> {
   return startTideway(
-    { DATABASE_URL: database.url!, DATA_DIR: keyDir, SECRET_KEY: TEST_SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '1000' },
+    { DATABASE_URL: database.url!, DATA_DIR: keyDir, SECRET_KEY: TEST_SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '1000', ...env },
     45_000,
     ['--role', 'worker'],
   );
@@ -112,6 +114,44 @@ describe.skipIf(!usingPostgres)('worker processes on one Postgres', () => {
       const ids = receiver.received.filter((request) => request.path === '/two').map((request) => request.headers['webhook-id']);
       expect(ids).toHaveLength(EVENTS);
       expect(new Set(ids).size).toBe(EVENTS);
+    },
+    180_000,
+  );
+
+  test(
+    `two worker processes cut and upload S3 batches of ${EVENTS} events: every event in exactly one object`,
+    async () => {
+      const s3 = await new FakeS3().start();
+      try {
+        await s3.createBucket('lake');
+        await createIntegration(
+          database.db,
+          testSecrets,
+          { id: 'shared-lake', integrationType: 'permanent', filter: { events: ['order.completed'] }, target: { kind: 's3', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', bucket: 'lake', keyPrefix: 'shared', endpoint: s3.endpoint } },
+          'test',
+        );
+        const writer = createIngestWriter(database.db, 'default');
+        for (let i = 0; i < EVENTS; i += 1_000) await writer.write(Array.from({ length: 1_000 }, () => event('order.completed')));
+        // ~150-byte envelopes, 20 kB batches: about 75 of them to share.
+        const workers = await Promise.all([0, 1].map(() => worker({ S3_BATCH_MAX_BYTES: '20000', S3_BATCH_INTERVAL_MS: '1000' })));
+        await waitUntil(async () => (await pendingOf('shared-lake')) === 0, 90_000);
+        await Promise.all(workers.map((running) => stopTideway(running)));
+        for (const running of workers) {
+          const stopped = running.stdout.logLines().find((line) => line.msg === 's3 batches stopped');
+          expect(Number(stopped?.uploaded)).toBeGreaterThan(0);
+        }
+
+        const keys = (await s3.keys('lake')).filter((key) => key.startsWith('shared/'));
+        const batches = await database.db.selectFrom('s3_batches').select(['object_key', 'status']).where('integration_id', '=', 'shared-lake').execute();
+        expect(batches.every((batch) => batch.status === 'uploaded')).toBe(true);
+        expect(keys).toEqual(batches.map((batch) => batch.object_key).sort());
+        const ids: string[] = [];
+        for (const key of keys) ids.push(...(await s3.read('lake', key)).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line).id));
+        expect(ids).toHaveLength(EVENTS);
+        expect(new Set(ids).size).toBe(EVENTS);
+      } finally {
+        await s3.dispose();
+      }
     },
     180_000,
   );
