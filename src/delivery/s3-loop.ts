@@ -125,13 +125,20 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       return round;
     }
     async function uploader() {
-      let marking: Promise<unknown> = Promise.resolve();
+      let marking: Promise<unknown> | undefined;
       while (!stopping) {
         await sealAll();
         const [batch] = await claimDueBatches(db, { integrationIds: [...integrations.keys()], owner, now: now(), leaseMs: LEASE_MS, limit: 1 });
-        if (!batch) break;
+        if (!batch) {
+          if (!marking) break;
+          // The batch being marked still counts as open: once it is marked,
+          // there may be room to seal more.
+          await marking;
+          marking = undefined;
+          continue;
+        }
         const { promise: upload, resolve: onUploaded } = Promise.withResolvers<void>();
-        marking = deliver(integrations.get(batch.integration_id)!, batch, onUploaded, marking).then((delivered) => void (delivered && uploaded++));
+        marking = deliver(integrations.get(batch.integration_id)!, batch, onUploaded, marking ?? Promise.resolve()).then((delivered) => void (delivered && uploaded++));
         await upload;
       }
       await marking;

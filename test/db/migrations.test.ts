@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { sql } from 'kysely';
-import { migrateToLatest, pendingMigrations } from '../../src/db/migrate.ts';
-import { tableNames, useTestDatabase, usingPostgres } from '../helpers/database.ts';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { FileMigrationProvider, Migrator } from 'kysely/migration';
+import { MIGRATIONS_FOLDER, migrateToLatest, pendingMigrations } from '../../src/db/migrate.ts';
+import { createTestDatabase, tableNames, useTestDatabase, usingPostgres } from '../helpers/database.ts';
 
 const testDatabase = useTestDatabase();
 
@@ -187,4 +190,38 @@ describe('constraints refuse bad rows at the database', () => {
       expect(left, table).toEqual([]);
     }
   });
+});
+
+describe('20261130_03: S3 batch members move onto the batch', () => {
+  test('a batch sealed under the old layout keeps its members, in publication order', async () => {
+    const behind = await createTestDatabase();
+    try {
+      const migrator = new Migrator({ db: behind.db, provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }) });
+      expect((await migrator.migrateTo('20261130_02_event_catalog')).error).toBeUndefined();
+      // The old layout: members marked by deliveries.batch_id.
+      await sql`insert into integrations (id, integration_type, target_kind, s3_bucket, s3_region, s3_access_key_id, s3_secret_access_key_enc, signing_secret_enc)
+        values ('old-lake', 'permanent', 's3', 'lake', 'us-east-1', 'AK', 'v1:x', 'v1:x')`.execute(behind.db);
+      const batchId = '00000000-0000-4000-8000-000000000001';
+      await sql`insert into s3_batches (id, integration_id, object_key, event_count, byte_count) values (${batchId}, 'old-lake', 'k', 3, 300)`.execute(behind.db);
+      const members: [string, string][] = [
+        ['00000000-0000-4000-8000-00000000000c', '2026-11-30T10:00:00Z'],
+        ['00000000-0000-4000-8000-00000000000a', '2026-11-30T10:00:01Z'],
+        ['00000000-0000-4000-8000-00000000000b', '2026-11-30T10:00:01Z'],
+      ];
+      for (const [id, at] of [...members].reverse()) {
+        await sql`insert into deliveries (integration_id, event_id, event_name, published_at, batch_id) values ('old-lake', ${id}, 'order.created', ${at}, ${batchId})`.execute(behind.db);
+      }
+      await sql`insert into deliveries (integration_id, event_id, event_name, published_at) values ('old-lake', '00000000-0000-4000-8000-0000000000ff', 'order.created', now())`.execute(behind.db);
+
+      await migrateToLatest(behind.db);
+      const { rows } = await sql<{ member_ids: string[] }>`select member_ids::text[] as member_ids from s3_batches where id = ${batchId}`.execute(behind.db);
+      expect(rows[0]!.member_ids).toEqual(members.map(([id]) => id));
+      const stillMarked = await behind.db.selectFrom('deliveries').select('event_id').where('batch_id', 'is not', null).execute();
+      expect(stillMarked).toEqual([]); // pending members are found through the batch now
+      const { rows: indexes } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'deliveries'`.execute(behind.db);
+      expect(indexes.map((index) => index.indexname)).not.toContain('deliveries_by_batch');
+    } finally {
+      await behind.close();
+    }
+  }, 60_000);
 });
