@@ -62,7 +62,7 @@ for (const gzip of [false, true]) {
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-    const loop = createS3Loop({ db, secrets: deployment.secrets, config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true' }), log: silentLogger });
+    const loop = createS3Loop({ db, copyOut: deployment.handle.copyOut, secrets: deployment.secrets, config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true' }), log: silentLogger });
     const meter = cpuMeter({ tideway: 'bench/s3.ts', postgres: 'postgres: ', s3rver: 'bench/s3rver.ts' });
     const started = performance.now();
     for (;;) {

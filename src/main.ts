@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       listen: (onWake) => listenForWake(deployment.database, onWake),
     }),
   );
-  loops.register(createS3Loop({ db, secrets: deployment.secrets, config, log: log.child({ loop: 's3-batches' }) }));
+  loops.register(createS3Loop({ db, copyOut: deployment.database.copyOut, secrets: deployment.secrets, config, log: log.child({ loop: 's3-batches' }) }));
   if (config.role !== 'web') loops.startAll();
   log.info('tideway started', {
     version: packageJson.version,

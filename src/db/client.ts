@@ -16,6 +16,13 @@ export interface DatabaseHandle {
    * A hint only: a listener that is down for a while misses notifications.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Runs `COPY (select) TO … (FORMAT binary)` and hands its output to
+   * `onChunk` in order, as it arrives: for exports too large to hold as rows
+   * (read them with CopyBinaryReader). COPY takes no parameters, so
+   * `select` must carry its values as literals.
+   */
+  copyOut(select: string, onChunk: (chunk: Buffer) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,11 +47,64 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
         await listener.close();
       };
     },
+    async copyOut(select, onChunk) {
+      const client = await pool.connect();
+      try {
+        await client.query(new CopyOutQuery(`copy (${select}) to stdout (format binary)`, onChunk)).done;
+      } finally {
+        client.release();
+      }
+    },
     async close() {
       await Promise.all([...listeners].map((listener) => listener.close()));
       await db.destroy();
     },
   };
+}
+
+/**
+ * COPY … TO STDOUT as a pg "submittable": pg's protocol parser hands over
+ * each CopyData message (PostgreSQL sends one per row) as a view of its
+ * read buffer, and it goes to `onChunk` at once, so the export is never
+ * copied or buffered on the way. Should `onChunk` throw, the rest of the
+ * output is drained and the error reported, leaving the connection usable.
+ */
+class CopyOutQuery {
+  readonly done: Promise<void>;
+  #failure: unknown;
+  #settle: (failure: unknown) => void = () => {};
+
+  constructor(
+    private readonly text: string,
+    private readonly onChunk: (chunk: Buffer) => void,
+  ) {
+    this.done = new Promise((resolve, reject) => {
+      this.#settle = (failure) => (failure === undefined ? resolve() : reject(failure));
+    });
+  }
+
+  submit(connection: { query(text: string): void }) {
+    connection.query(this.text);
+  }
+
+  handleCopyData(message: { chunk: Buffer }) {
+    if (this.#failure !== undefined) return;
+    try {
+      this.onChunk(message.chunk);
+    } catch (error) {
+      this.#failure = error;
+    }
+  }
+
+  handleCommandComplete() {}
+
+  handleReadyForQuery() {
+    this.#settle(this.#failure);
+  }
+
+  handleError(error: Error) {
+    this.#settle(error);
+  }
 }
 
 /**
@@ -114,6 +174,11 @@ export async function openPglite(source: { dataDir?: string; dump?: Blob } = {})
     pglite,
     // PGlite delivers NOTIFY in-process only, which is all it needs: one process owns it.
     listen: (channel, onNotify) => pglite.listen(channel, onNotify),
+    // PGlite writes COPY output to a Blob; its queries wait for any open transaction.
+    async copyOut(select, onChunk) {
+      const { blob } = await pglite.query(`copy (${select}) to '/dev/blob' (format binary)`);
+      onChunk(Buffer.from(await blob!.arrayBuffer()));
+    },
     close: () => db.destroy(),
   };
 }

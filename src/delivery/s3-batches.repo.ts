@@ -24,21 +24,20 @@ export interface SealedBatch {
 }
 
 /**
- * Seals an integration's next batches, oldest pending deliveries first:
- * when fewer than `refillBelow` of its batches are sealed and not yet
- * uploaded, as many as bring them to `maxOpen` (sealing several at once
- * reads past the sealed ones' members once for all of them).
- * Each takes deliveries while its NDJSON stays within `maxBytes` (at least
- * one); full batches are always sealed, the remainder only once `intervalMs`
- * has passed since the integration's previous batch was sent. One transaction holding the integration's row, so
- * one worker seals for it at a time; it writes one row per batch — the
- * members' ids, in object-line order (publication, then id) — and leaves the
- * deliveries alone. Returns what it sealed.
+ * Seals an integration's next batches, oldest pending deliveries first, as
+ * many as bring its sealed (not yet uploaded) batches to `maxOpen`. Each
+ * takes deliveries while its NDJSON stays within `maxBytes` (at least one);
+ * full batches are always sealed, the remainder only once `intervalMs` has
+ * passed since the integration's previous batch was sent. One transaction
+ * holding the integration's row, so one worker seals for it at a time; it
+ * writes one row per batch — the members' ids, in object-line order
+ * (publication, then id) — and leaves the deliveries alone. Returns what it
+ * sealed.
  */
 export async function sealBatches(
   db: Kysely<Database>,
   integration: IntegrationRow,
-  input: { tenant: string; maxBytes: number; intervalMs: number; refillBelow: number; maxOpen: number; now: Date },
+  input: { tenant: string; maxBytes: number; intervalMs: number; maxOpen: number; now: Date; pageSize?: number },
 ): Promise<SealedBatch[]> {
   return db.transaction().execute(async (trx) => {
     const locked = await trx
@@ -52,8 +51,9 @@ export async function sealBatches(
     if (!locked) return [];
     const due = input.now.getTime() - (locked.last_batch_sent_at ?? locked.created_at).getTime() >= input.intervalMs;
     const open = await trx.selectFrom('s3_batches').select((eb) => eb.fn.countAll<string>().as('count')).where('integration_id', '=', integration.id).where('status', '=', 'sealed').executeTakeFirstOrThrow();
-    if (Number(open.count) >= input.refillBelow) return [];
+    if (Number(open.count) >= input.maxOpen) return [];
     const room = input.maxOpen - Number(open.count);
+    const pageSize = input.pageSize ?? SEAL_PAGE;
 
     // Oldest first, in the order of the pending index, skipping members of
     // sealed batches (a hashed NOT IN: one lookup per row); a cursor, so a
@@ -68,7 +68,7 @@ export async function sealBatches(
     const groups: Group[] = [];
     let group: Group = { ids: [], publishedMs: [], bytes: 0 };
     read: for (;;) {
-      const { rows } = await sql<{ id: string; published_ms: string; size_bytes: number }>`fetch ${sql.lit(SEAL_PAGE)} from unbatched`.execute(trx);
+      const { rows } = await sql<{ id: string; published_ms: string; size_bytes: number }>`fetch ${sql.lit(pageSize)} from unbatched`.execute(trx);
       for (const row of rows) {
         const bytes = row.size_bytes + 1; // and its newline
         if (group.ids.length > 0 && group.bytes + bytes > input.maxBytes) {
@@ -80,7 +80,7 @@ export async function sealBatches(
         group.publishedMs.push(Number(row.published_ms));
         group.bytes += bytes;
       }
-      if (rows.length < SEAL_PAGE) break;
+      if (rows.length < pageSize) break;
     }
     await sql`close unbatched`.execute(trx);
     if (group.ids.length > 0 && groups.length < room && (due || group.bytes >= input.maxBytes)) groups.push(group);
@@ -107,6 +107,7 @@ export interface ClaimedBatch {
   integration_id: string;
   object_key: string;
   event_count: number;
+  byte_count: number;
   attempts: number;
 }
 
@@ -125,22 +126,25 @@ export async function claimDueBatches(db: Db, input: { integrationIds: string[];
     )
     update s3_batches b set lease_owner = ${input.owner}, lease_expires_at = ${new Date(input.now.getTime() + input.leaseMs)}
     from due where b.id = due.id
-    returning b.id::text, b.integration_id, b.object_key, b.event_count, b.attempts`.execute(db);
+    returning b.id::text, b.integration_id, b.object_key, b.event_count, b.byte_count::float8 as byte_count, b.attempts`.execute(db);
   return rows;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * One page of a sealed batch's envelopes, in object-line order: members
- * `from` to `to` (1-based, inclusive), each looked up by primary key. An
- * event pruned by retention under a sealed batch is simply not there.
+ * The query for one page of a sealed batch's envelope fields — id, tenant,
+ * name, published_at, payload — in object-line order: members `from` to
+ * `to` (1-based, inclusive), each looked up by primary key. An event pruned
+ * by retention under a sealed batch is simply not there. With its values as
+ * literals, for COPY (which takes no parameters).
  */
-export async function batchEventsPage(db: Db, batchId: string, from: number, to: number) {
-  const { rows } = await sql<{ id: string; tenant: string; name: string; published_at: Date; payload: string }>`
-    select e.id::text, e.tenant, e.name, e.published_at, e.payload
-    from unnest((select member_ids[${from}:${to}] from s3_batches where id = ${batchId})) with ordinality as m(id, position)
+export function batchEnvelopesQuery(batchId: string, from: number, to: number): string {
+  if (!UUID.test(batchId) || !Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Error(`not a batch page: ${batchId} ${from}..${to}`);
+  return `select e.id, e.tenant, e.name, e.published_at, e.payload
+    from unnest((select member_ids[${from}:${to}] from s3_batches where id = '${batchId}')) with ordinality as m(id, position)
     join events e on e.id = m.id
-    order by m.position`.execute(db);
-  return rows;
+    order by m.position`;
 }
 
 /**

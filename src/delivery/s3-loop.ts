@@ -8,6 +8,7 @@ import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
 import type { BackgroundLoop } from '../loops/registry.ts';
 import { type ClaimedBatch, claimDueBatches, markBatchFailed, markBatchUploaded, runningS3Integrations, sealBatches } from './s3-batches.repo.ts';
+import type { CopyOut } from './s3-batch-lines.ts';
 import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3-upload.ts';
 
 /*
@@ -24,13 +25,20 @@ import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3
 
 const LEASE_MS = 10 * 60_000;
 const UPLOADS_AT_ONCE = 2;
-/** Sealed batches per integration (waiting or uploading): refilled to twice the uploaders when fewer than them are left. */
-const MAX_OPEN_BATCHES = 2 * UPLOADS_AT_ONCE;
+/**
+ * Sealed batches per integration (uploading or waiting): one more than the
+ * uploaders, so the next is ready when one finishes. Sealing reads past the
+ * open batches' members, and holds the ids of what it seals, so sealing
+ * them one at a time as room appears keeps that small (bench/s3.ts).
+ */
+const MAX_OPEN_BATCHES = UPLOADS_AT_ONCE + 1;
 /** Transient failures: 5 s, 30 s, 2 min, 10 min, then every 30 min. */
 const BACKOFF_SECONDS = [5, 30, 120, 600, 1800];
 
 export interface S3LoopDeps {
   db: Kysely<Database>;
+  /** The database's COPY export, which batches are read through. */
+  copyOut: CopyOut;
   secrets: SecretBox;
   config: Config;
   log: Logger;
@@ -63,7 +71,6 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       tenant: config.tenant,
       maxBytes: config.s3.batchMaxBytes,
       intervalMs: config.s3.batchIntervalMs,
-      refillBelow: UPLOADS_AT_ONCE,
       maxOpen: MAX_OPEN_BATCHES,
       now: now(),
     });
@@ -82,7 +89,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     const client = s3ClientFor(integration, deps.secrets);
     try {
       if (refused) throw Object.assign(new Error(refused), { name: 'BlockedAddress' });
-      await uploadBatch(db, client, integration, batch, deps.partSize);
+      await uploadBatch(deps.copyOut, client, integration, batch, deps.partSize);
       uploaded();
       await previousMarking;
       await deps.beforeMark?.(batch.id);

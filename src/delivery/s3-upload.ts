@@ -10,17 +10,17 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
-import type { Kysely } from 'kysely';
-import type { Database, IntegrationRow } from '../db/database.ts';
-import { ENVELOPE_TAIL, type EnvelopeFields, envelopeHead, envelopeJson } from '../events/envelope.ts';
+import type { IntegrationRow } from '../db/database.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { checkOutboundUrl, type OutboundPolicy } from './outbound.ts';
-import { batchEventsPage } from './s3-batches.repo.ts';
+import { batchLinePages, type CopyOut } from './s3-batch-lines.ts';
 
-/** Multipart parts of 8 MiB (S3's minimum is 5 MiB): one being sent, the next being read. */
-export const PART_SIZE = 8 * 1024 * 1024;
-/** Members read per round trip: ~1 MB of ~1 KB events. */
-const PAGE = 1_000;
+/**
+ * Multipart parts of 5 MiB, S3's minimum. A part is sent before the next
+ * is written, in the one buffer: the other uploader keeps the CPU busy
+ * meanwhile, and a second buffer per upload only raised RSS (bench/s3.ts).
+ */
+export const PART_SIZE = 5 * 1024 * 1024;
 
 /**
  * The S3 client of an integration: its region and credentials; with an
@@ -44,8 +44,8 @@ export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox): S3
 
 /**
  * Part buffers no upload is using. Reused rather than allocated per batch:
- * freed 8 MiB buffers wait for a garbage collection that large batches of
- * small strings postpone, and RSS would climb by their sum.
+ * freed buffers wait for a garbage collection, and RSS would climb by
+ * their sum meanwhile.
  */
 const spareBuffers = new Map<number, Buffer[]>();
 
@@ -53,45 +53,33 @@ function takeBuffer(size: number): Buffer {
   return spareBuffers.get(size)?.pop() ?? Buffer.allocUnsafe(size);
 }
 
-function returnBuffers(size: number, buffers: Buffer[]) {
+function returnBuffer(size: number, buffer: Buffer) {
   const spares = spareBuffers.get(size) ?? [];
   spareBuffers.set(size, spares);
-  spares.push(...buffers);
-  spares.splice(8); // enough for several uploads at once; the rest go
+  if (spares.length < 4) spares.push(buffer); // enough for several uploads at once; the rest go
 }
 
 /**
  * Writes one object from many small writes with constant memory: bytes go
  * into a part buffer; a full part is sent (as a multipart upload, started
- * then) while the next fills the other of two buffers. An object that never
- * fills a part goes up as one PUT. Abort cleans up a started upload.
+ * then) before the buffer takes more. An object that never fills a part
+ * goes up as one PUT. Abort cleans up a started upload.
  */
-export class ObjectWriter {
-  private readonly buffers: [Buffer, Buffer];
-  private part: Buffer;
+class ObjectWriter {
+  private readonly part: Buffer;
   private filled = 0;
   private uploadId: string | undefined;
   private readonly sent: { ETag: string; PartNumber: number }[] = [];
-  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: S3Client,
     private readonly target: { Bucket: string; Key: string; ContentType: string },
     private readonly partSize = PART_SIZE,
   ) {
-    this.buffers = [takeBuffer(partSize), takeBuffer(partSize)];
-    this.part = this.buffers[0];
+    this.part = takeBuffer(partSize);
   }
 
-  /** Appends text as UTF-8; when a part fills, returns a promise to await before writing more. */
-  writeText(text: string): Promise<void> | undefined {
-    const length = Buffer.byteLength(text);
-    if (this.filled + length >= this.partSize) return this.writeBytes(Buffer.from(text));
-    this.filled += this.part.write(text, this.filled);
-    return undefined;
-  }
-
-  async writeBytes(bytes: Buffer): Promise<void> {
+  async write(bytes: Buffer): Promise<void> {
     for (let offset = 0; offset < bytes.length; ) {
       const copied = bytes.copy(this.part, this.filled, offset, offset + Math.min(this.partSize - this.filled, bytes.length - offset));
       this.filled += copied;
@@ -106,56 +94,27 @@ export class ObjectWriter {
       await this.client.send(new PutObjectCommand({ Bucket, Key, ContentType, Body: this.part.subarray(0, this.filled) }));
     } else {
       if (this.filled > 0) await this.sendPart();
-      await this.sending;
       await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts: this.sent } }));
     }
-    returnBuffers(this.partSize, this.buffers);
+    returnBuffer(this.partSize, this.part);
   }
 
   async abort(): Promise<void> {
-    await this.sending.catch(() => {});
-    returnBuffers(this.partSize, this.buffers);
+    returnBuffer(this.partSize, this.part);
     if (this.uploadId === undefined) return;
     await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId: this.uploadId })).catch(() => {});
   }
 
-  /** Sends the current part once the previous one is through (its buffer is the one to fill next). */
   private async sendPart(): Promise<void> {
     const { Bucket, Key, ContentType } = this.target;
     this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }))).UploadId!;
-    await this.sending;
     const PartNumber = this.sent.length + 1;
     const body = this.part.subarray(0, this.filled);
-    this.sending = this.client
-      .send(new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }))
-      .then(({ ETag }) => void (this.sent[PartNumber - 1] = { ETag: ETag!, PartNumber }));
-    this.sending.catch(() => {}); // awaited later; not unhandled meanwhile
-    this.part = this.buffers[PartNumber % 2]!;
+    const { ETag } = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }));
+    this.sent.push({ ETag: ETag!, PartNumber });
     this.filled = 0;
   }
 }
-
-/**
- * The batch's envelopes, a page of members at a time by primary key, the
- * next page read while this one is written: only two pages of payloads are
- * in memory, whatever the batch size.
- */
-async function* batchEvents(db: Kysely<Database>, batch: { id: string; event_count: number }) {
-  let next = batchEventsPage(db, batch.id, 1, PAGE);
-  for (let from = 1; from <= batch.event_count; from += PAGE) {
-    const page = await next;
-    if (from + PAGE <= batch.event_count) next = batchEventsPage(db, batch.id, from + PAGE, from + 2 * PAGE - 1);
-    yield page;
-  }
-}
-
-type StoredEvent = Awaited<ReturnType<typeof batchEventsPage>>[number];
-
-function envelopeFields(event: StoredEvent): EnvelopeFields {
-  return { id: event.id, tenant: event.tenant, name: event.name, publishedAt: event.published_at, payloadJson: event.payload };
-}
-
-const LINE_TAIL = `${ENVELOPE_TAIL}\n`;
 
 /**
  * Streams a sealed batch to its object key as NDJSON (gzipped as one gzip
@@ -164,10 +123,10 @@ const LINE_TAIL = `${ENVELOPE_TAIL}\n`;
  * aborted.
  */
 export async function uploadBatch(
-  db: Kysely<Database>,
+  copyOut: CopyOut,
   client: S3Client,
   integration: IntegrationRow,
-  batch: { id: string; object_key: string; event_count: number },
+  batch: { id: string; object_key: string; event_count: number; byte_count: number },
   partSize = PART_SIZE,
 ): Promise<void> {
   const gzip = integration.s3_gzip;
@@ -177,30 +136,20 @@ export async function uploadBatch(
       const compressor = createGzip();
       const feeding = (async () => {
         try {
-          for await (const page of batchEvents(db, batch)) {
-            if (compressor.destroyed) return; // the upload failed
-            if (!compressor.write(page.map((event) => envelopeJson(envelopeFields(event)) + '\n').join(''))) {
-              await new Promise((resolve) => compressor.once('drain', resolve).once('close', resolve));
-            }
+          // Each page is handed over once the compressor has taken it in,
+          // since its buffer is reused for the page after next.
+          for await (const page of batchLinePages(copyOut, batch)) {
+            await new Promise<void>((resolve, reject) => compressor.write(page, (error) => (error ? reject(error) : resolve())));
           }
           compressor.end();
         } catch (error) {
           compressor.destroy(error as Error);
         }
       })();
-      for await (const chunk of compressor) await writer.writeBytes(chunk as Buffer);
+      for await (const chunk of compressor) await writer.write(chunk as Buffer);
       await feeding;
     } else {
-      for await (const page of batchEvents(db, batch)) {
-        // Head, payload and tail written one after the other: the envelope
-        // line is never built as one more string.
-        for (const event of page) {
-          for (const text of [envelopeHead(envelopeFields(event)), event.payload, LINE_TAIL]) {
-            const partFull = writer.writeText(text);
-            if (partFull) await partFull;
-          }
-        }
-      }
+      for await (const page of batchLinePages(copyOut, batch)) await writer.write(page);
     }
     await writer.finish();
   } catch (error) {

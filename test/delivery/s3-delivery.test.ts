@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 function loop(extra: Partial<Parameters<typeof createS3Loop>[0]> = {}, env: Record<string, string> = ENV) {
-  return createS3Loop({ db: database().db, secrets: testSecrets, config: loadConfig(env), log: createLogger('error', () => {}), now, ...extra });
+  return createS3Loop({ db: database().db, copyOut: database().copyOut, secrets: testSecrets, config: loadConfig(env), log: createLogger('error', () => {}), now, ...extra });
 }
 
 async function lake(id: string, options: { prefix?: string; gzip?: boolean; accessKeyId?: string } = {}) {

@@ -1,0 +1,146 @@
+import type { DatabaseHandle } from '../db/client.ts';
+import { CopyBinaryReader } from '../db/copy-binary.ts';
+import { batchEnvelopesQuery } from './s3-batches.repo.ts';
+
+/*
+ * A sealed batch's NDJSON, built as bytes straight from the database's
+ * binary COPY output: each line is envelopeJson's text (src/events/envelope.ts)
+ * and a newline, with the stored payload copied in as it is. Reading the
+ * payloads as rows would turn ~50 MB per batch into strings only to encode
+ * them again, and leave them for the garbage collector: RSS would rise with
+ * the batch size, and decoding them was the S3 loop's largest CPU cost.
+ */
+
+export type CopyOut = DatabaseHandle['copyOut'];
+
+/** A page of members holds about this much NDJSON (and at most PAGE_MEMBERS members). */
+const PAGE_BYTES = 1024 * 1024;
+const PAGE_MEMBERS = 1_000;
+
+/**
+ * The batch's lines, a page at a time; the next page is read while this
+ * one is written. A page's bytes are valid until the next one is asked for
+ * (two page buffers take turns), so memory stays at two pages whatever the
+ * batch size.
+ */
+export async function* batchLinePages(copyOut: CopyOut, batch: { id: string; event_count: number; byte_count: number }): AsyncGenerator<Buffer> {
+  const perPage = Math.max(1, Math.min(PAGE_MEMBERS, Math.floor(PAGE_BYTES / Math.max(1, batch.byte_count / batch.event_count))));
+  const buffers = [new LineBuffer(), new LineBuffer()];
+  const read = (from: number, buffer: LineBuffer) => {
+    const page = readPage(copyOut, batch.id, from, from + perPage - 1, buffer);
+    page.catch(() => {}); // awaited below; not unhandled if the reader stops first
+    return page;
+  };
+  let next = read(1, buffers[0]!);
+  for (let from = 1, turn = 1; from <= batch.event_count; from += perPage, turn++) {
+    const page = await next;
+    if (from + perPage <= batch.event_count) next = read(from + perPage, buffers[turn % 2]!);
+    yield page;
+  }
+}
+
+async function readPage(copyOut: CopyOut, batchId: string, from: number, to: number, lines: LineBuffer): Promise<Buffer> {
+  lines.clear();
+  const reader = new CopyBinaryReader(5, (bytes, fields) => lines.appendEnvelope(bytes, fields));
+  await copyOut(batchEnvelopesQuery(batchId, from, to), (chunk) => reader.push(chunk));
+  reader.end();
+  return lines.view();
+}
+
+const ascii = (text: string) => Buffer.from(text, 'latin1');
+const ID_OPEN = ascii('{"id":"');
+const TENANT = ascii('","tenant":');
+const NAME = ascii(',"name":');
+const PUBLISHED_AT = ascii(',"published_at":"');
+const PAYLOAD = ascii('","payload":');
+const LINE_END = ascii('}\n');
+/** Lower-case hex digits of every byte value, as ASCII codes. */
+const HEX = Buffer.from(Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')).join(''), 'latin1');
+/** PostgreSQL timestamps count microseconds from 2000-01-01 UTC. */
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+
+/** A growable byte buffer of NDJSON lines, reused page after page. */
+class LineBuffer {
+  private bytes = Buffer.allocUnsafe(PAGE_BYTES + 64 * 1024);
+  private length = 0;
+  private lastMicros = NaN;
+  private lastIso = '';
+
+  clear() {
+    this.length = 0;
+  }
+
+  view(): Buffer {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  /** Appends the envelope line of a COPY row (id uuid, tenant, name, published_at timestamptz, payload). */
+  appendEnvelope(row: Buffer, fields: Int32Array) {
+    this.reserve(ID_OPEN.length + 36 + TENANT.length + NAME.length + PUBLISHED_AT.length + 24 + PAYLOAD.length + LINE_END.length + 2 * (fields[3]! - fields[2]! + fields[5]! - fields[4]!) + 8 + fields[9]! - fields[8]!);
+    this.append(ID_OPEN, 0, ID_OPEN.length);
+    this.appendUuid(row, fields[0]!);
+    this.append(TENANT, 0, TENANT.length);
+    this.appendJsonString(row, fields[2]!, fields[3]!);
+    this.append(NAME, 0, NAME.length);
+    this.appendJsonString(row, fields[4]!, fields[5]!);
+    this.append(PUBLISHED_AT, 0, PUBLISHED_AT.length);
+    this.appendIsoTime(row, fields[6]!);
+    this.append(PAYLOAD, 0, PAYLOAD.length);
+    this.append(row, fields[8]!, fields[9]!);
+    this.append(LINE_END, 0, LINE_END.length);
+  }
+
+  private reserve(extra: number) {
+    if (this.length + extra <= this.bytes.length) return;
+    const larger = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.length + extra));
+    this.bytes.copy(larger, 0, 0, this.length);
+    this.bytes = larger;
+  }
+
+  private append(source: Buffer, start: number, end: number) {
+    this.length += source.copy(this.bytes, this.length, start, end);
+  }
+
+  /** 16 bytes as 8-4-4-4-12 lower-case hex, as PostgreSQL and randomUUID write them. */
+  private appendUuid(row: Buffer, start: number) {
+    const out = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) out[at++] = 0x2d;
+      const byte = row[start + i]!;
+      out[at++] = HEX[2 * byte]!;
+      out[at++] = HEX[2 * byte + 1]!;
+    }
+    this.length = at;
+  }
+
+  /**
+   * A text field as a JSON string: tenant and name are checked against
+   * plain ASCII patterns, so their bytes are copied between quotes; anything
+   * else is escaped as JSON.stringify would.
+   */
+  private appendJsonString(row: Buffer, start: number, end: number) {
+    for (let i = start; i < end; i++) {
+      const byte = row[i]!;
+      if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) {
+        const escaped = Buffer.from(JSON.stringify(row.toString('utf8', start, end)));
+        this.reserve(escaped.length);
+        this.append(escaped, 0, escaped.length);
+        return;
+      }
+    }
+    this.bytes[this.length++] = 0x22;
+    this.append(row, start, end);
+    this.bytes[this.length++] = 0x22;
+  }
+
+  /** A timestamptz (int64 µs since 2000) as Date#toISOString writes it: to the millisecond, rounded down. */
+  private appendIsoTime(row: Buffer, start: number) {
+    const micros = row.readInt32BE(start) * 2 ** 32 + row.readUInt32BE(start + 4);
+    if (micros !== this.lastMicros) {
+      this.lastMicros = micros;
+      this.lastIso = new Date(PG_EPOCH_MS + Math.floor(micros / 1000)).toISOString();
+    }
+    this.length += this.bytes.write(this.lastIso, this.length, 'latin1');
+  }
+}
