@@ -33,6 +33,10 @@ const INT8_OID = 20;
 /** Connects to PostgreSQL at `url` through a pool. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 20 });
+  // An idle connection the server ended (a restart, an operator) is dropped
+  // by the pool, and the next query opens another; without a listener its
+  // error would be thrown as an uncaught exception.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const listeners = new Set<PostgresListener>();
   return {
