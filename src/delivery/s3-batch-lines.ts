@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from '../db/client.ts';
 import { CopyBinaryReader } from '../db/copy-binary.ts';
+import { ENVELOPE_END, ENVELOPE_KEYS } from '../events/envelope.ts';
 import { batchEnvelopesQuery } from './s3-batches.repo.ts';
 
 /*
@@ -48,12 +49,15 @@ async function readPage(copyOut: CopyOut, batchId: string, from: number, to: num
 }
 
 const ascii = (text: string) => Buffer.from(text, 'latin1');
-const ID_OPEN = ascii('{"id":"');
-const TENANT = ascii('","tenant":');
-const NAME = ascii(',"name":');
-const PUBLISHED_AT = ascii(',"published_at":"');
-const PAYLOAD = ascii('","payload":');
-const LINE_END = ascii('}\n');
+// The envelope's text between fields; id and published_at are quoted here, tenant and name by appendJsonString.
+const ID_OPEN = ascii(`${ENVELOPE_KEYS.id}"`);
+const TENANT = ascii(`"${ENVELOPE_KEYS.tenant}`);
+const NAME = ascii(ENVELOPE_KEYS.name);
+const PUBLISHED_AT = ascii(`${ENVELOPE_KEYS.publishedAt}"`);
+const PAYLOAD = ascii(`"${ENVELOPE_KEYS.payload}`);
+const LINE_END = ascii(`${ENVELOPE_END}\n`);
+/** A line's bytes besides tenant, name and payload: the frame, a UUID, an ISO time, tenant's and name's quotes. */
+const LINE_FRAME_BYTES = ID_OPEN.length + TENANT.length + NAME.length + PUBLISHED_AT.length + PAYLOAD.length + LINE_END.length + 36 + 24 + 4;
 /** Lower-case hex digits of every byte value, as ASCII codes. */
 const HEX = Buffer.from(Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')).join(''), 'latin1');
 /** PostgreSQL timestamps count microseconds from 2000-01-01 UTC. */
@@ -76,7 +80,8 @@ class LineBuffer {
 
   /** Appends the envelope line of a COPY row (id uuid, tenant, name, published_at timestamptz, payload). */
   appendEnvelope(row: Buffer, fields: Int32Array) {
-    this.reserve(ID_OPEN.length + 36 + TENANT.length + NAME.length + PUBLISHED_AT.length + 24 + PAYLOAD.length + LINE_END.length + 2 * (fields[3]! - fields[2]! + fields[5]! - fields[4]!) + 8 + fields[9]! - fields[8]!);
+    // Enough unless tenant or name needs escaping, which reserves for itself.
+    this.reserve(LINE_FRAME_BYTES + fields[3]! - fields[2]! + fields[5]! - fields[4]! + fields[9]! - fields[8]!);
     this.append(ID_OPEN, 0, ID_OPEN.length);
     this.appendUuid(row, fields[0]!);
     this.append(TENANT, 0, TENANT.length);

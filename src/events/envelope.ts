@@ -7,7 +7,8 @@
  * @example envelopeJson({ id: 'e1', tenant: 'acme', name: 'order.created', publishedAt: new Date(0), payloadJson: '{"id":"o1"}' })
  */
 export function envelopeJson(event: EnvelopeFields): string {
-  return envelopeHead(event) + event.payloadJson + ENVELOPE_TAIL;
+  const { id, tenant, name, publishedAt, payload } = ENVELOPE_KEYS;
+  return `${id}${JSON.stringify(event.id)}${tenant}${JSON.stringify(event.tenant)}${name}${JSON.stringify(event.name)}${publishedAt}${JSON.stringify(event.publishedAt.toISOString())}${payload}${event.payloadJson}${ENVELOPE_END}`;
 }
 
 export interface EnvelopeFields {
@@ -19,18 +20,15 @@ export interface EnvelopeFields {
 }
 
 /**
- * The envelope's text before the payload: envelopeJson is `head + payload +
- * ENVELOPE_TAIL`, which lets a writer copy the (large) payload as it is
- * instead of building one more string per event.
+ * The envelope's text before each field, in order; after the payload comes
+ * ENVELOPE_END. The S3 batch writer (src/delivery/s3-batch-lines.ts) builds
+ * the same text as bytes from these.
  */
-export function envelopeHead(event: EnvelopeFields): string {
-  return `{"id":${JSON.stringify(event.id)},"tenant":${JSON.stringify(event.tenant)},"name":${JSON.stringify(event.name)},"published_at":${JSON.stringify(event.publishedAt.toISOString())},"payload":`;
-}
+export const ENVELOPE_KEYS = { id: '{"id":', tenant: ',"tenant":', name: ',"name":', publishedAt: ',"published_at":', payload: ',"payload":' } as const;
+export const ENVELOPE_END = '}';
 
-export const ENVELOPE_TAIL = '}';
-
-/** The bytes of envelopeJson's text without its fields. */
-const ENVELOPE_FRAME_BYTES = Buffer.byteLength('{"id":"","tenant":"","name":"","published_at":"","payload":}');
+/** The bytes of envelopeJson's text without its fields (the first four are quoted strings). */
+const ENVELOPE_FRAME_BYTES = Object.values(ENVELOPE_KEYS).join('').length + 4 * 2 + ENVELOPE_END.length;
 const ISO_TIME_BYTES = 24;
 
 /**
