@@ -68,7 +68,7 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
   let tooLarge = false;
   for (const item of raw) {
     const where = { ...(item.index !== undefined ? { index: item.index } : {}), ...(item.line !== undefined ? { line: item.line } : {}) };
-    const problems: FieldError[] = [];
+    let problems: FieldError[] = [];
     const parsed = envelopeSchema.safeParse(item.value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -91,7 +91,14 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
     if (isRecord(item.value) && typeof item.value.tenant === 'string' && item.value.tenant !== context.tenant) {
       problems.push({ ...where, field: 'tenant', message: `must be "${context.tenant}" (this deployment's tenant) or absent` });
     }
-    if (!envelope || !type || problems.length > 0) {
+    const payloadJson = envelope ? JSON.stringify(envelope.payload) : undefined;
+    const unpaired = loneSurrogateProblems(item.value, payloadJson);
+    if (unpaired.length > 0) {
+      // Other messages may quote the same text (an unknown name or field):
+      // escape it there too, so that the refusal is itself valid I-JSON.
+      problems = [...problems, ...unpaired.map((problem) => ({ ...where, ...problem }))].map(printable);
+    }
+    if (!envelope || !type || payloadJson === undefined || problems.length > 0) {
       errors.push(...problems);
       continue;
     }
@@ -107,7 +114,7 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
       domainEntityType: envelope.domain_entity_type ?? type.domain_entity_type,
       domainEntityId: envelope.domain_entity_id ?? ruleId,
       publishedAt: envelope.published_at ? new Date(envelope.published_at) : context.now,
-      payloadJson: JSON.stringify(payload),
+      payloadJson,
       sizeBytes: 0,
     };
     for (const [field, value] of [['payload.id', entityId], [`payload.${type.domain_entity_id_field}`, ruleId]] as const) {
@@ -122,6 +129,107 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
     events.push(event);
   }
   return { events, errors, tooLarge };
+}
+
+/*
+ * A lone surrogate (JSON `"\ud800"` without the low half after it) is not
+ * Unicode text: PostgreSQL jsonb, BigQuery and strict parsers refuse it, RFC
+ * 7493 (I-JSON) forbids it, and a text column would store U+FFFD instead.
+ * Raw bytes were checked as UTF-8 already, so only `\u` escapes make one.
+ */
+
+/**
+ * Every lone surrogate in an envelope's keys and string values, at any depth,
+ * as field errors. The payload, the bulk of an envelope, is walked only when
+ * its JSON text holds a `\ud` escape: JSON.stringify writes lone surrogates
+ * as such escapes (lowercase) and pairs as the character itself.
+ */
+function loneSurrogateProblems(envelope: unknown, payloadJson: string | undefined): FieldError[] {
+  const clean = payloadJson !== undefined && !payloadJson.includes('\\ud');
+  if (clean && isRecord(envelope) && flatAndWellFormed(envelope)) return [];
+  return collectLoneSurrogates(envelope, clean && isRecord(envelope) ? envelope.payload : undefined);
+}
+
+/** The common case, checked without the walk's allocations: well-formed keys and strings around the payload. */
+function flatAndWellFormed(envelope: Record<string, unknown>): boolean {
+  for (const key in envelope) {
+    const value = envelope[key];
+    if (!key.isWellFormed()) return false;
+    if (key !== 'payload' && typeof value === 'object' && value !== null) return false;
+    if (typeof value === 'string' && !value.isWellFormed()) return false;
+  }
+  return true;
+}
+
+/** A value met in the walk, with the key or index that leads to it from its parent. */
+interface Step {
+  value: unknown;
+  name?: string;
+  /** Whether `name` is an object's key (checked too) rather than an array index. */
+  isKey?: boolean;
+  parent?: Step;
+}
+
+/** How many lone surrogates one envelope reports: enough to fix it, not a reply as large as the body. */
+const MAX_SURROGATE_ERRORS = 20;
+
+/**
+ * The walk, in document order, skipping `skip`. An explicit stack, and paths
+ * built only for what is found, because a payload may nest a million deep.
+ */
+function collectLoneSurrogates(root: unknown, skip: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const stack: Step[] = [{ value: root }];
+  while (stack.length > 0 && found.length < MAX_SURROGATE_ERRORS) {
+    const step = stack.pop()!;
+    const { value } = step;
+    if (step.isKey && !step.name!.isWellFormed()) found.push(loneSurrogateKey(pathOf(step.parent), step.name!));
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) found.push({ ...fieldOf(pathOf(step)), message: `holds ${firstLoneSurrogate(value)}, a lone surrogate, so it is not Unicode text${PAIR_HINT}` });
+    } else if (Array.isArray(value)) {
+      for (let index = value.length - 1; index >= 0; index--) stack.push({ value: value[index], name: String(index), parent: step });
+    } else if (isRecord(value) && value !== skip) {
+      const keys = Object.keys(value);
+      for (let at = keys.length - 1; at >= 0; at--) stack.push({ value: value[keys[at]!], name: keys[at]!, isKey: true, parent: step });
+    }
+  }
+  return found;
+}
+
+function pathOf(step: Step | undefined): string[] {
+  const path: string[] = [];
+  for (let at = step; at?.name !== undefined; at = at.parent) path.push(at.name);
+  return path.reverse();
+}
+
+const PAIR_HINT = ': send the character itself or a complete surrogate pair';
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function loneSurrogateKey(path: string[], key: string): FieldError {
+  const shown = key.length > 60 ? `${[...key].slice(0, 60).join('')}…` : key;
+  const message = `has a key, "${escapedSurrogates(shown)}", that holds a lone surrogate, so it is not Unicode text${PAIR_HINT}`;
+  return path.length === 0 ? { message: `The envelope ${message}` } : { ...fieldOf(path), message };
+}
+
+/** The first lone surrogate of `text` as its escape, e.g. `\ud800`. */
+function firstLoneSurrogate(text: string): string {
+  return escapedSurrogates(LONE_SURROGATE.exec(text)?.[0] ?? '');
+}
+
+/** The path as other envelope errors name fields (`payload.items.0.name`), lone surrogates escaped. */
+function fieldOf(path: string[]): { field?: string } {
+  return path.length === 0 ? {} : { field: escapedSurrogates(path.join('.')) };
+}
+
+/** `text` with each lone surrogate written as its `\uXXXX` escape (pairs are kept). */
+function escapedSurrogates(text: string): string {
+  return text.replace(/\p{Cs}/gu, (unit) => `\\u${unit.charCodeAt(0).toString(16)}`);
+}
+
+/** `problem` with its field and message made Unicode text. */
+function printable(problem: FieldError): FieldError {
+  const field = problem.field === undefined ? {} : { field: escapedSurrogates(problem.field) };
+  return { ...problem, ...field, message: escapedSurrogates(problem.message) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -18,7 +18,9 @@ const MAX_REPORTED_ERRORS = 100;
  * Reads the body of `POST /api/v1/events`: one JSON envelope, a JSON array of
  * them, or NDJSON read line by line as it streams in. Refuses a wrong content
  * type (415), a body over `maxBytes` (413, without reading past the limit),
- * an empty body or malformed JSON (400, naming each bad line for NDJSON).
+ * an empty body or malformed JSON (400, naming each bad line for NDJSON),
+ * and bytes that are not UTF-8 (400, naming the first bad byte's offset and,
+ * for NDJSON, its line).
  */
 export async function readEnvelopes(request: Request, maxBytes: number): Promise<RawEnvelope[]> {
   const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -35,8 +37,10 @@ export async function readEnvelopes(request: Request, maxBytes: number): Promise
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (ndjson) return readNdjson(request.body, maxBytes);
   // With a Content-Length within the limit the body cannot be longer, and the
-  // runtime's own reader is several times faster than decoding chunk by chunk.
-  return parseJson(Number.isFinite(declared) ? await request.text() : await readLimitedText(request.body, maxBytes));
+  // runtime's own reader is several times faster than reading chunk by chunk.
+  // Bytes rather than request.text(), which would replace invalid UTF-8 with U+FFFD.
+  const bytes = Number.isFinite(declared) ? await request.bytes() : await readLimitedBytes(request.body, maxBytes);
+  return parseJson(decodeUtf8(bytes));
 }
 
 function tooLarge(maxBytes: number) {
@@ -66,10 +70,10 @@ async function* limitedChunks(body: ReadableStream<Uint8Array> | null, maxBytes:
   }
 }
 
-async function readLimitedText(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+async function readLimitedBytes(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of limitedChunks(body, maxBytes)) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): RawEnvelope[] {
@@ -88,7 +92,8 @@ function parseJson(text: string): RawEnvelope[] {
 }
 
 async function readNdjson(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<RawEnvelope[]> {
-  const decoder = new TextDecoder();
+  // Every line break before the current chunk has been taken, so a chunk starts in line lineNumber + 1.
+  const decode = utf8Stream(() => lineNumber + 1);
   const envelopes: RawEnvelope[] = [];
   const errors: FieldError[] = [];
   let pending = '';
@@ -107,7 +112,7 @@ async function readNdjson(body: ReadableStream<Uint8Array> | null, maxBytes: num
   };
 
   for await (const chunk of limitedChunks(body, maxBytes)) {
-    pending += decoder.decode(chunk, { stream: true });
+    pending += decode(chunk);
     let newline = pending.indexOf('\n');
     while (newline !== -1) {
       take(pending.slice(0, newline));
@@ -115,7 +120,7 @@ async function readNdjson(body: ReadableStream<Uint8Array> | null, maxBytes: num
       newline = pending.indexOf('\n');
     }
   }
-  pending += decoder.decode();
+  pending += decode();
   if (pending !== '') take(pending);
 
   if (errors.length > 0) throw malformed(errors);
@@ -130,5 +135,108 @@ function malformed(errors: FieldError[]) {
     title: 'Malformed request body',
     detail: errors.length === 1 ? errors[0]!.message : `${errors.length} lines are not valid JSON; nothing was stored.`,
     errors,
+  });
+}
+
+/*
+ * UTF-8 is checked, never repaired: a decoder that replaces bad bytes with
+ * U+FFFD would store text the producer never sent. A leading byte order mark
+ * is dropped, as request.text() did before.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const offset = Math.max(0, firstInvalidUtf8(bytes));
+    throw notUtf8(offset, bytes[offset]);
+  }
+}
+
+/**
+ * Decodes an NDJSON body chunk by chunk (a character may be split between two
+ * chunks). At the first byte that is not UTF-8 it refuses the body, naming
+ * the byte's offset in the whole body and its line; `lineAtChunkStart` is the
+ * line the next chunk begins in.
+ */
+function utf8Stream(lineAtChunkStart: () => number) {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Bytes of the body before the current chunk, and the start of a character
+  // the previous chunk ended in: the decoder holds it, the error report needs it.
+  let consumed = 0;
+  let carry: Uint8Array = new Uint8Array(0);
+  return (chunk?: Uint8Array): string => {
+    let text: string;
+    try {
+      text = chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      const bytes = chunk ? Buffer.concat([carry, chunk]) : carry;
+      const at = Math.max(0, firstInvalidUtf8(bytes));
+      // Line breaks are ASCII, never inside a character, so none is in `carry`.
+      throw notUtf8(consumed - carry.length + at, bytes[at], lineAtChunkStart() + countLineBreaks(bytes.subarray(0, at)));
+    }
+    if (chunk) {
+      carry = splitCharacter(carry, chunk);
+      consumed += chunk.byteLength;
+    }
+    return text;
+  };
+}
+
+function countLineBreaks(bytes: Uint8Array): number {
+  let breaks = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) breaks++;
+  return breaks;
+}
+
+/** The unfinished character that `chunk` (after `carry`) ends in, or no bytes. */
+function splitCharacter(carry: Uint8Array, chunk: Uint8Array): Uint8Array {
+  const tail = chunk.byteLength >= 3 ? chunk.subarray(-3) : Buffer.concat([carry, chunk]).subarray(-3);
+  for (let i = tail.length - 1; i >= 0; i--) {
+    const byte = tail[i]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: the character began earlier
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > tail.length - i ? tail.slice(i) : new Uint8Array(0);
+  }
+  return new Uint8Array(0);
+}
+
+/**
+ * Offset of the first byte of the first ill-formed sequence (Unicode 3.9,
+ * table 3-7: no overlongs, surrogates or code points past U+10FFFF), or -1.
+ * Only run once a fatal decoder has refused the bytes, so it need not be fast.
+ */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i]!;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0) return i;
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
+/** A FieldError that also names the byte offset, so clients need not read the message. */
+interface ByteError extends FieldError {
+  offset: number;
+}
+
+function notUtf8(offset: number, byte: number | undefined, line?: number) {
+  const where = `at byte offset ${offset}${line === undefined ? '' : ` (line ${line})`}, byte 0x${(byte ?? 0).toString(16).padStart(2, '0')}`;
+  const error: ByteError = { ...(line === undefined ? {} : { line }), offset, message: `Not valid UTF-8 ${where}.` };
+  return new ProblemError({
+    status: 400,
+    type: 'invalid-utf8',
+    title: 'Request body is not UTF-8',
+    detail: `The body is not valid UTF-8 ${where}: send text as UTF-8. Nothing was stored.`,
+    errors: [error],
   });
 }
