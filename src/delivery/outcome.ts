@@ -1,3 +1,7 @@
+import type { ClaimedDelivery, Settlement } from './deliveries.repo.ts';
+import { nextRetryDelayMs } from './retry.ts';
+import { attemptRecord, type AttemptResult } from './webhook.ts';
+
 /*
  * What one webhook attempt's answer means (SPEC §4), as explicit outcome
  * classes rather than status arithmetic scattered through the loop.
@@ -17,9 +21,51 @@ export function classifyStatus(status: number): AttemptClass {
   return 'rejected';
 }
 
-/** Errors before or instead of an answer: all retried, except a refused address. */
-export type ErrorClass = 'timeout' | 'connection_refused' | 'connection_error' | 'dns' | 'tls' | 'blocked_address';
+/**
+ * Errors before or instead of an answer: all retried, except a refused address.
+ * `invalid_response` is an answer that is not HTTP (a garbled status line,
+ * broken framing): the receiver is reachable but something in front of it, or
+ * it, is broken, which may well be fixed by the next attempt.
+ */
+export type ErrorClass = 'timeout' | 'connection_refused' | 'connection_error' | 'invalid_response' | 'dns' | 'tls' | 'blocked_address';
 
 export function classifyError(errorClass: ErrorClass): AttemptClass {
   return errorClass === 'blocked_address' ? 'interrupt' : 'retry';
+}
+
+/**
+ * What one scheduled attempt leaves of its delivery (SPEC §4): success and
+ * rejected settle it; an interrupt leaves it pending, uncounted, for when
+ * the integration is started again; a retry is due after the schedule's
+ * next delay, or is a failure once the schedule is used up. Pure.
+ *
+ * @example settlementFor(delivery, result, { scheduleSeconds: [5, 300] }).status // 'pending'
+ */
+export function settlementFor(
+  delivery: Pick<ClaimedDelivery, 'integration_id' | 'event_id' | 'attempts' | 'next_attempt_trigger'>,
+  result: AttemptResult,
+  options: { scheduleSeconds: readonly number[]; random?: () => number },
+): Settlement {
+  const base = { integrationId: delivery.integration_id, eventId: delivery.event_id, trigger: delivery.next_attempt_trigger, ...attemptRecord(result) };
+  const at = result.attemptedAt;
+  switch (result.attemptClass) {
+    case 'success':
+      return { ...base, status: 'success', nextAttemptAt: at, counted: 1, outcome: 'success' };
+    case 'rejected':
+      return { ...base, status: 'rejected', nextAttemptAt: at, counted: 1, outcome: 'rejected' };
+    case 'interrupt':
+      return { ...base, status: 'pending', nextAttemptAt: at, counted: 0, outcome: 'interrupt' };
+    case 'retry': {
+      const delay = nextRetryDelayMs({
+        attempts: delivery.attempts + 1,
+        scheduleSeconds: options.scheduleSeconds,
+        retryAfterMs: result.retryAfterMs,
+        overloaded: result.errorClass === 'timeout' || result.statusCode === 429,
+        random: options.random,
+      });
+      return delay === undefined
+        ? { ...base, status: 'failure', nextAttemptAt: at, counted: 1, outcome: 'failure' }
+        : { ...base, status: 'pending', nextAttemptAt: new Date(at.getTime() + delay), counted: 1, outcome: 'retry' };
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { checkOutboundUrl } from '../../src/delivery/outbound.ts';
-import { classifyError, classifyStatus } from '../../src/delivery/outcome.ts';
+import { classifyError, classifyStatus, settlementFor } from '../../src/delivery/outcome.ts';
+import type { AttemptResult } from '../../src/delivery/webhook.ts';
 import { nextRetryDelayMs, parseRetryAfter } from '../../src/delivery/retry.ts';
 import { signatureOf, standardWebhookHeaders } from '../../src/delivery/signature.ts';
 
@@ -32,7 +33,7 @@ describe('outcome classes (SPEC §4)', () => {
   });
 
   test('network errors are retried; a refused address interrupts', () => {
-    for (const error of ['timeout', 'connection_refused', 'connection_error', 'dns', 'tls'] as const) expect(classifyError(error)).toBe('retry');
+    for (const error of ['timeout', 'connection_refused', 'connection_error', 'invalid_response', 'dns', 'tls'] as const) expect(classifyError(error)).toBe('retry');
     expect(classifyError('blocked_address')).toBe('interrupt');
   });
 });
@@ -84,5 +85,33 @@ describe('outbound addresses', () => {
     expect((await checkOutboundUrl('http://127.0.0.1/x', { allowPrivateTargets: true, allowedCidrs: [] })).ok).toBe(true);
     expect((await checkOutboundUrl('http://10.1.2.3/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok).toBe(true);
     expect((await checkOutboundUrl('http://10.2.0.1/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok).toBe(false);
+  });
+});
+
+describe('what an attempt leaves of its delivery (settlementFor)', () => {
+  const at = new Date('2026-12-01T10:00:00.000Z');
+  const delivery = { integration_id: 'erp', event_id: 'e-1', attempts: 0, next_attempt_trigger: 'scheduled' as const };
+  const result = (fields: Partial<AttemptResult>): AttemptResult => ({ attemptClass: 'success', attemptedAt: at, durationMs: 12, statusCode: 200, errorClass: null, errorMessage: null, responseBody: 'ok', ...fields });
+  const options = { scheduleSeconds: [5, 300], random: () => 0.5 };
+
+  test('success and rejected settle it, counting the attempt', () => {
+    expect(settlementFor(delivery, result({}), options)).toMatchObject({ status: 'success', outcome: 'success', counted: 1, nextAttemptAt: at, statusCode: 200, responseBody: 'ok' });
+    expect(settlementFor(delivery, result({ attemptClass: 'rejected', statusCode: 422 }), options)).toMatchObject({ status: 'rejected', outcome: 'rejected', counted: 1 });
+  });
+
+  test('an interrupt leaves it pending and uncounted, for when the integration is started again', () => {
+    expect(settlementFor(delivery, result({ attemptClass: 'interrupt', statusCode: 401 }), options)).toMatchObject({ status: 'pending', outcome: 'interrupt', counted: 0, nextAttemptAt: at });
+  });
+
+  test('a retry is due after the next delay of the schedule; once it is used up, a failure', () => {
+    const retry = result({ attemptClass: 'retry', statusCode: 503 });
+    expect(settlementFor(delivery, retry, options)).toMatchObject({ status: 'pending', outcome: 'retry', counted: 1, nextAttemptAt: new Date(at.getTime() + 5_000) });
+    expect(settlementFor({ ...delivery, attempts: 1 }, retry, options)).toMatchObject({ status: 'pending', nextAttemptAt: new Date(at.getTime() + 300_000) });
+    expect(settlementFor({ ...delivery, attempts: 2 }, retry, options)).toMatchObject({ status: 'failure', outcome: 'failure', counted: 1 });
+  });
+
+  test('a timeout waits at least a minute; the trigger of a manual retry is kept on its record', () => {
+    expect(settlementFor(delivery, result({ attemptClass: 'retry', statusCode: null, errorClass: 'timeout' }), options).nextAttemptAt).toEqual(new Date(at.getTime() + 60_000));
+    expect(settlementFor({ ...delivery, next_attempt_trigger: 'manual' }, result({}), options).trigger).toBe('manual');
   });
 });
