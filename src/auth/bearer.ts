@@ -20,19 +20,33 @@ export interface TokenVerifier {
   verify(token: string): Promise<ApiTokenRow | undefined>;
 }
 
-/** Finds live tokens by their hash, with a short cache. */
+/**
+ * Finds live tokens by their hash, with a short cache. Requests that find
+ * the entry expired at the same moment share one lookup: each of them used
+ * to update the token's row, a dozen connections queueing on one row lock
+ * every few seconds under load.
+ */
 export function createTokenVerifier(db: Kysely<Database>, now: () => number = Date.now): TokenVerifier {
   const cache = new Map<string, { row: ApiTokenRow | undefined; until: number }>();
+  const lookups = new Map<string, Promise<ApiTokenRow | undefined>>();
+  const lookUp = async (key: string, token: string) => {
+    const row = await findActiveApiToken(db, token);
+    if (row) await markApiTokenUsed(db, row.id, new Date(now()));
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, { row, until: now() + CACHE_MS });
+    return row;
+  };
   return {
     async verify(token) {
       const key = sha256Hex(token);
       const hit = cache.get(key);
       if (hit && hit.until > now()) return hit.row;
-      const row = await findActiveApiToken(db, token);
-      if (row) await markApiTokenUsed(db, row.id, new Date(now()));
-      if (cache.size >= CACHE_MAX) cache.clear();
-      cache.set(key, { row, until: now() + CACHE_MS });
-      return row;
+      let lookup = lookups.get(key);
+      if (!lookup) {
+        lookup = lookUp(key, token).finally(() => lookups.delete(key));
+        lookups.set(key, lookup);
+      }
+      return lookup;
     },
   };
 }
