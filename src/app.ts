@@ -22,6 +22,9 @@ import type { Logger } from './lib/log.ts';
 import { integrationApiRoutes } from './integrations/integrations.api.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { ProblemError, problemResponse } from './lib/problem.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
+import { outageReporter } from './lib/outage.ts';
+import type { HealthSource } from './health/health.routes.ts';
 
 /** Everything the HTTP app needs, passed in explicitly (no globals). */
 export interface AppDeps {
@@ -31,7 +34,12 @@ export interface AppDeps {
   secrets: SecretBox;
   log: Logger;
   version: string;
+  /** The background loops' heartbeats, for /readyz (none in a web-only process). */
+  health?: HealthSource;
 }
+
+/** Seconds a client is asked to wait while the database is away. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 declare module 'hono' {
   interface ContextRenderer {
@@ -43,6 +51,7 @@ const PUBLIC_DIR = resolve(import.meta.dir, '../public');
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<{ Variables: SessionVariables }>();
+  const databaseOutage = outageReporter(deps.log, 'requests fail: the database is unavailable');
 
   app.use(requestId());
   app.use(
@@ -64,6 +73,7 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
+    if (c.res.status < 500 && databaseOutage.failing) databaseOutage.recovered();
     deps.log.debug('request', {
       method: c.req.method,
       path: c.req.path,
@@ -126,6 +136,14 @@ export function createApp(deps: AppDeps) {
 
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    if (isDatabaseUnavailable(error)) {
+      databaseOutage.failed(error, { path: c.req.path });
+      c.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      const detail = `The database is unavailable (restarting or failing over). Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds; resending the same event ids is safe.`;
+      if (isApiPath(c.req.path)) return problemResponse(c, { status: 503, type: 'database-unavailable', title: 'Database unavailable', detail });
+      c.status(503);
+      return c.html(`<!DOCTYPE html>${Layout({ title: 'Unavailable', children: ErrorPage({ status: 503, title: 'The database is unavailable', detail }) })}`);
+    }
     deps.log.error('unhandled error', { method: c.req.method, path: c.req.path, request_id: c.get('requestId'), error });
     const detail = `Something went wrong on our side. Reference: ${c.get('requestId')}`;
     if (isApiPath(c.req.path)) return problemResponse(c, { status: 500, title: 'Internal server error', detail });
@@ -133,6 +151,28 @@ export function createApp(deps: AppDeps) {
     return c.render(ErrorPage({ status: 500, title: 'Something went wrong', detail }), { title: 'Error' });
   });
 
+  return app;
+}
+
+/**
+ * What a process serves on METRICS_PORT: /healthz, /readyz and /metrics
+ * alone, so that a worker, which serves no web app, can be probed and scraped.
+ */
+export function createOpsApp(deps: AppDeps) {
+  const app = new Hono();
+  app.use(requestId());
+  app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes({ ...deps, tokens: createTokenVerifier(deps.db) }));
+  app.notFound((c) => problemResponse(c, { status: 404, title: 'Not found', detail: `${c.req.path}: this port serves /healthz, /readyz and /metrics only` }));
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    if (isDatabaseUnavailable(error)) {
+      c.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return problemResponse(c, { status: 503, type: 'database-unavailable', title: 'Database unavailable', detail: 'The database is unavailable (restarting or failing over).' });
+    }
+    deps.log.error('unhandled error', { path: c.req.path, error });
+    return problemResponse(c, { status: 500, title: 'Internal server error', detail: `Something went wrong on our side. Reference: ${c.get('requestId')}` });
+  });
   return app;
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.ts';
 import { lockDataDir, type DataDirLock } from './db/data-dir-lock.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
@@ -26,12 +27,12 @@ export async function openDeployment(config: Config, log: Logger): Promise<Deplo
     if (source === 'generated') log.info('generated an encryption key', { file: `${config.dataDir}/secret.key` });
     const secrets = createSecretBox(key);
 
-    database = config.databaseUrl ? openPostgres(config.databaseUrl) : await openPglite({ dataDir: config.dataDir });
-    const applied = await migrateToLatest(database.db);
+    database = config.databaseUrl ? openPostgres(config.databaseUrl, { log }) : await openPglite({ dataDir: config.dataDir });
+    const opened = database;
+    const applied = await untilDatabaseAnswers(() => migrateToLatest(opened.db), log);
     if (applied.length > 0) log.info('applied migrations', { migrations: applied, database: database.kind });
     await verifySecretKey(database.db, secrets);
 
-    const opened = database;
     return {
       database: opened,
       secrets,
@@ -44,5 +45,30 @@ export async function openDeployment(config: Config, log: Logger): Promise<Deplo
     await database?.close().catch(() => {});
     lock?.release();
     throw error;
+  }
+}
+
+const START_RETRY_MS = [500, 1_000, 2_000, 5_000];
+
+/**
+ * Runs `work` until it gets past an unreachable database: a process started
+ * while PostgreSQL restarts waits for it (saying so once, then every
+ * minute) instead of exiting. Any other failure — a wrong password, a
+ * missing database — is thrown at once.
+ */
+async function untilDatabaseAnswers<T>(work: () => Promise<T>, log: Logger): Promise<T> {
+  const since = Date.now();
+  let lastSaid = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      if (Date.now() - lastSaid >= 60_000) {
+        log.warn('waiting for the database', { error, waited_ms: Date.now() - since });
+        lastSaid = Date.now();
+      }
+      await Bun.sleep(START_RETRY_MS[Math.min(attempt, START_RETRY_MS.length - 1)]!);
+    }
   }
 }

@@ -11,6 +11,8 @@ export const ROLES = ['web', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The worker's health and metrics port when METRICS_PORT is unset (Prometheus exporters' customary port). */
+const DEFAULT_WORKER_METRICS_PORT = 9464;
 const DEFAULT_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000,50400,72000,86400';
 
 /** A whole number within bounds, given as a decimal string. */
@@ -44,6 +46,16 @@ const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i;
 /** Each variable: its schema (string in, typed value out) and a line for the README. */
 const settings = {
   PORT: { schema: wholeNumber(3000, 0, 65535), doc: 'HTTP port of the web role (0 picks a free one).' },
+  METRICS_PORT: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a port number, e.g. 9464')
+      .transform(Number)
+      .pipe(z.number().max(65535, 'must be at most 65535'))
+      .optional(),
+    doc: 'Port on which a `worker` process serves `/healthz`, `/readyz` and `/metrics` (unset: 9464; 0 picks a free one). `web` and `all` serve them on `PORT`, and on this port too when it is set.',
+  },
   HOST: {
     schema: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
     doc: 'Interface to listen on; `0.0.0.0` to serve beyond this machine.',
@@ -192,6 +204,8 @@ type Env = z.output<typeof envSchema>;
 
 export interface Config {
   readonly port: number;
+  /** Where health and metrics are served apart from the web app (always for a worker). */
+  readonly metricsPort: number | undefined;
   readonly host: string;
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
@@ -261,6 +275,7 @@ function dedupeByVariable(problems: { variable: string; message: string }[]) {
 function toConfig(env: Env): Config {
   return {
     port: env.PORT,
+    metricsPort: env.METRICS_PORT ?? (env.ROLE === 'worker' ? DEFAULT_WORKER_METRICS_PORT : undefined),
     host: env.HOST,
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import packageJson from '../package.json' with { type: 'json' };
-import { createApp } from './app.ts';
+import { createApp, createOpsApp } from './app.ts';
 import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { openDeployment } from './boot.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './lib/log.ts';
 import { SecretKeyMismatchError } from './lib/secret-key.ts';
 import { createS3Loop } from './delivery/s3-loop.ts';
 import { createWebhookLoop } from './delivery/webhook-loop.ts';
-import { listenForWake } from './delivery/wake.ts';
+import { reportLoopsFrom } from './lib/metrics.ts';
 import { createRetention } from './events/retention.ts';
 import { createIntervalLoop } from './loops/interval-loop.ts';
 import { LoopRegistry } from './loops/registry.ts';
@@ -32,33 +32,29 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${message}\n\n`),
   );
 
+  const loops = new LoopRegistry(log);
+  const appDeps = { db, databaseKind: kind, config, secrets: deployment.secrets, log, version: packageJson.version, health: loops };
   const server =
     config.role === 'worker'
       ? undefined
-      : Bun.serve({
-          hostname: config.host,
-          port: config.port,
-          idleTimeout: 60,
-          fetch: createApp({ db, databaseKind: kind, config, secrets: deployment.secrets, log, version: packageJson.version }).fetch,
-        });
-  const loops = new LoopRegistry(log);
-  const retention = createRetention({ db, retentionDays: config.retentionDays, log: log.child({ loop: 'retention' }) });
-  loops.register(createIntervalLoop('retention', RETENTION_INTERVAL_MS, retention.runOnce, log));
-  loops.register(
-    createWebhookLoop({
-      db,
-      secrets: deployment.secrets,
-      config,
-      log: log.child({ loop: 'webhook-delivery' }),
-      listen: (onWake) => listenForWake(deployment.database, onWake),
-    }),
-  );
-  loops.register(createS3Loop({ db, copyOut: deployment.database.copyOut, secrets: deployment.secrets, config, log: log.child({ loop: 's3-batches' }) }));
-  if (config.role !== 'web') loops.startAll();
+      : Bun.serve({ hostname: config.host, port: config.port, idleTimeout: 60, fetch: createApp(appDeps).fetch });
+  // Health and metrics on a port of their own: how a worker, which serves no web app, is probed and scraped.
+  const opsServer = config.metricsPort === undefined ? undefined : serveOps(config.host, config.metricsPort, createOpsApp(appDeps).fetch);
+
+  if (config.role !== 'web') {
+    const session = await deployment.database.session();
+    const retention = createRetention({ db, retentionDays: config.retentionDays, log: log.child({ loop: 'retention' }) });
+    loops.register(createIntervalLoop('retention', RETENTION_INTERVAL_MS, (beat) => retention.runOnce(beat), log.child({ loop: 'retention' })));
+    const webhook = loops.register(createWebhookLoop({ db, session, secrets: deployment.secrets, config, log: log.child({ loop: 'webhook-delivery' }) }));
+    const s3 = loops.register(createS3Loop({ db, copyOut: deployment.database.copyOut, secrets: deployment.secrets, config, log: log.child({ loop: 's3-batches' }) }));
+    reportLoopsFrom(() => ({ heartbeats: loops.heartbeats(), webhook: webhook.stats(), s3Uploading: s3.uploading() }));
+    loops.startAll();
+  }
   log.info('tideway started', {
     version: packageJson.version,
     database: kind,
     url: server ? `http://${config.host}:${server.port}` : undefined,
+    metrics_url: opsServer ? `http://${config.host}:${opsServer.port}` : undefined,
   });
 
   let stopping = false;
@@ -73,6 +69,7 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     // Stop accepting first, let in-flight requests and work finish, then close the database.
     await Promise.all([server?.stop(false), loops.stopAll(Math.max(0, deadline - Date.now() - 500))]);
+    await opsServer?.stop(true);
     await deployment.close();
     clearTimeout(forceExit);
     log.info('stopped');
@@ -81,6 +78,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
+
+/** Serves the health and metrics app; a port already taken is a start failure that says what to set. */
+function serveOps(hostname: string, port: number, fetch: (request: Request) => Response | Promise<Response>) {
+  try {
+    return Bun.serve({ hostname, port, idleTimeout: 30, fetch });
+  } catch (error) {
+    throw new StartError(`Could not serve health and metrics on ${hostname}:${port} (${(error as Error).message}). Set METRICS_PORT to a free port, or 0 for any.`);
+  }
+}
+
+/** A start failure whose message says it all. */
+class StartError extends Error {}
 
 function loadConfigOrExit(role: string | undefined): Config {
   try {
@@ -96,7 +105,7 @@ function loadConfigOrExit(role: string | undefined): Config {
 
 /** Known start failures get their message alone; anything else its stack. */
 function exitOnStartFailure(error: unknown, log: Logger): never {
-  if (error instanceof DataDirLockedError || error instanceof SecretKeyMismatchError) {
+  if (error instanceof DataDirLockedError || error instanceof SecretKeyMismatchError || error instanceof StartError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     log.error('start failed', { error });

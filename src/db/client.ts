@@ -2,7 +2,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { join } from 'node:path';
+import type { Logger } from '../lib/log.ts';
 import type { Database } from './database.ts';
+import { PgliteSession, PostgresSession, type DatabaseSession } from './session.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -17,6 +19,11 @@ export interface DatabaseHandle {
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /**
+   * The process's own long-lived connection (LISTEN, session advisory
+   * locks), opened on first use and shared; see DatabaseSession.
+   */
+  session(): Promise<DatabaseSession>;
+  /**
    * Runs `COPY (select) TO … (FORMAT binary)` and hands its output to
    * `onChunk` in order, as it arrives: for exports too large to hold as rows
    * (read them with CopyBinaryReader). COPY takes no parameters, so
@@ -30,27 +37,41 @@ export interface DatabaseHandle {
 // must agree, or code would see numbers on one database and strings on the other.
 const INT8_OID = 20;
 
+/** How long a request waits for a pooled connection before it is told the database is unavailable. */
+const CONNECT_TIMEOUT_MS = 2_000;
+
 /** Connects to PostgreSQL at `url` through a pool. */
-export function openPostgres(url: string, options: { maxConnections?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 20 });
-  // An idle connection the server ended (a restart, an operator) is dropped
-  // by the pool, and the next query opens another; without a listener its
-  // error would be thrown as an uncaught exception.
+export function openPostgres(url: string, options: { maxConnections?: number; log?: Logger } = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 20,
+    // A server that is down refuses at once; one that is unreachable must not hang requests.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  // Every pooled client, idle or checked out (a query, a transaction, a
+  // COPY), emits 'error' when its connection dies: a restart, a failover,
+  // pg_terminate_backend. Unheard, that is an uncaught exception that ends
+  // the process. The query under way rejects on its own, and pg-pool drops
+  // a client that is no longer queryable when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const listeners = new Set<PostgresListener>();
+  let session: PostgresSession | undefined;
+  const openSession = async () => {
+    if (!session) {
+      session = new PostgresSession(url, options.log);
+      await session.start();
+    }
+    return session;
+  };
   return {
     db,
     kind: 'postgres',
     async listen(channel, onNotify) {
-      const listener = new PostgresListener(url, channel, onNotify);
-      listeners.add(listener);
-      await listener.connect();
-      return async () => {
-        listeners.delete(listener);
-        await listener.close();
-      };
+      return (await openSession()).listen(channel, onNotify);
     },
+    session: openSession,
     async copyOut(select, onChunk) {
       const client = await pool.connect();
       try {
@@ -60,7 +81,7 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
       }
     },
     async close() {
-      await Promise.all([...listeners].map((listener) => listener.close()));
+      await session?.close();
       await db.destroy();
     },
   };
@@ -112,55 +133,6 @@ class CopyOutQuery {
 }
 
 /**
- * LISTEN needs a connection of its own for as long as it listens, outside the
- * pool. When that connection drops it reconnects after a pause; whatever was
- * notified meanwhile is caught by the loops' polling.
- */
-class PostgresListener {
-  #client: pg.Client | undefined;
-  #closed = false;
-
-  constructor(
-    private readonly url: string,
-    private readonly channel: string,
-    private readonly onNotify: (payload: string) => void,
-  ) {}
-
-  async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', (message) => {
-      if (message.channel === this.channel) this.onNotify(message.payload ?? '');
-    });
-    client.on('error', () => this.#lost(client));
-    client.on('end', () => this.#lost(client));
-    await client.connect();
-    await client.query(`listen ${pg.escapeIdentifier(this.channel)}`);
-    this.#client = client;
-  }
-
-  #lost(client: pg.Client) {
-    if (this.#client !== client) return;
-    this.#client = undefined;
-    client.end().catch(() => {});
-    this.#retry();
-  }
-
-  #retry() {
-    if (this.#closed) return;
-    setTimeout(() => {
-      if (!this.#closed) this.connect().catch(() => this.#retry());
-    }, 1_000).unref();
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    const client = this.#client;
-    this.#client = undefined;
-    await client?.end().catch(() => {});
-  }
-}
-
-/**
  * Opens an embedded PGlite database: in `dataDir`/pglite, or from a dump made
  * by `dumpDataDir()` (tests), or in memory when neither is given.
  */
@@ -172,12 +144,14 @@ export async function openPglite(source: { dataDir?: string; dump?: Blob } = {})
   });
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  const session = new PgliteSession(pglite);
   return {
     db,
     kind: 'pglite',
     pglite,
     // PGlite delivers NOTIFY in-process only, which is all it needs: one process owns it.
-    listen: (channel, onNotify) => pglite.listen(channel, onNotify),
+    listen: (channel, onNotify) => session.listen(channel, onNotify),
+    session: async () => session,
     // PGlite writes COPY output to a Blob; its queries wait for any open transaction.
     async copyOut(select, onChunk) {
       const { blob } = await pglite.query(`copy (${select}) to '/dev/blob' (format binary)`);

@@ -16,7 +16,8 @@ export interface ClaimedDelivery {
 
 /**
  * Leases due deliveries, oldest due first, up to a limit per integration
- * (its free slots), for all integrations in one statement. FOR UPDATE SKIP
+ * (its free slots), for all integrations in one statement — only those
+ * still running, whatever the caller last knew. FOR UPDATE SKIP
  * LOCKED lets any number of workers claim side by side without waiting on
  * each other or taking the same row. A delivery whose lease has run out
  * (its worker died) is simply claimable again: the claim is the stale-lease
@@ -31,7 +32,8 @@ export async function claimDueDeliveries(
   const until = new Date(input.now.getTime() + input.leaseMs);
   const { rows } = await sql<ClaimedDelivery>`
     with wanted as (
-      select * from unnest(${[...input.limits.keys()]}::text[], ${[...input.limits.values()]}::integer[]) as w(integration_id, slots)
+      select w.* from unnest(${[...input.limits.keys()]}::text[], ${[...input.limits.values()]}::integer[]) as w(integration_id, slots)
+      join integrations i on i.id = w.integration_id and i.status = 'running' and i.deleted_at is null
     ),
     due as (
       select d.integration_id, d.event_id
@@ -157,27 +159,63 @@ export async function releaseLeases(db: Db, owner: string): Promise<void> {
     .execute();
 }
 
-/** Hands back some of one integration's leased deliveries, due at once. */
-export async function releaseDeliveries(db: Db, owner: string, integrationId: string, eventIds: string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await db
-    .updateTable('deliveries')
-    .set({ lease_owner: null, lease_expires_at: null })
-    .where('lease_owner', '=', owner)
-    .where('integration_id', '=', integrationId)
-    .where('event_id', 'in', eventIds)
-    .execute();
+/** A delivery's key. */
+export interface DeliveryKey {
+  integrationId: string;
+  eventId: string;
 }
 
-export async function runningWebhookIntegrations(db: Db): Promise<IntegrationRow[]> {
-  return db
+const keyColumns = (keys: DeliveryKey[]) => [keys.map((key) => key.integrationId), keys.map((key) => key.eventId)] as const;
+
+/** Hands back leased deliveries that were not sent: due at once, for any worker. */
+export async function releaseDeliveries(db: Db, owner: string, keys: DeliveryKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  const [integrationIds, eventIds] = keyColumns(keys);
+  await sql`
+    update deliveries d set lease_owner = null, lease_expires_at = null
+    from unnest(${integrationIds}::text[], ${eventIds}::uuid[]) as k(integration_id, event_id)
+    where d.integration_id = k.integration_id and d.event_id = k.event_id and d.lease_owner = ${owner}`.execute(db);
+}
+
+/**
+ * Moves the leases `owner` holds on these deliveries to `until`, and
+ * returns the keys it still holds. Rows locked right now are skipped: they
+ * are being settled, which protects them (a claim skips locked rows too).
+ */
+export async function extendLeases(db: Db, owner: string, keys: DeliveryKey[], until: Date): Promise<DeliveryKey[]> {
+  if (keys.length === 0) return [];
+  const [integrationIds, eventIds] = keyColumns(keys);
+  const { rows } = await sql<{ integration_id: string; event_id: string }>`
+    with held as (
+      select d.integration_id, d.event_id from deliveries d
+      join unnest(${integrationIds}::text[], ${eventIds}::uuid[]) as k(integration_id, event_id)
+        on d.integration_id = k.integration_id and d.event_id = k.event_id
+      where d.lease_owner = ${owner} and d.status = 'pending'
+      for update of d skip locked
+    )
+    update deliveries d set lease_expires_at = ${until}
+    from held where d.integration_id = held.integration_id and d.event_id = held.event_id
+    returning d.integration_id, d.event_id::text`.execute(db);
+  return rows.map((row) => ({ integrationId: row.integration_id, eventId: row.event_id }));
+}
+
+/** These integrations' rows as they are now (deleted ones are absent). */
+export async function integrationsById(db: Db, ids: string[]): Promise<IntegrationRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('integrations').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute();
+}
+
+/** Ids of the integrations the webhook loop delivers for. */
+export async function runningWebhookIntegrationIds(db: Db): Promise<string[]> {
+  const rows = await db
     .selectFrom('integrations')
-    .selectAll()
+    .select('id')
     .where('status', '=', 'running')
     .where('target_kind', '=', 'webhook')
     .where('deleted_at', 'is', null)
     .orderBy('id')
     .execute();
+  return rows.map((row) => row.id);
 }
 
 /** Running integrations that have failed with no success since before `since`. */

@@ -45,7 +45,10 @@ export async function sealBatches(
       .select(['last_batch_sent_at', 'created_at'])
       .where('id', '=', integration.id)
       .where('status', '=', 'running')
-      .forUpdate()
+      // NO KEY: FOR UPDATE conflicts with the FOR KEY SHARE that every open
+      // ingest transaction holds on this row (its deliveries' foreign key),
+      // so under steady ingest SKIP LOCKED skipped sealing every time.
+      .forNoKeyUpdate()
       .skipLocked()
       .executeTakeFirst();
     if (!locked) return [];
@@ -202,4 +205,15 @@ export async function markBatchFailed(
 
 export async function runningS3Integrations(db: Db): Promise<IntegrationRow[]> {
   return db.selectFrom('integrations').selectAll().where('status', '=', 'running').where('target_kind', '=', 's3').where('deleted_at', 'is', null).orderBy('id').execute();
+}
+
+/**
+ * Hands back sealed batches leased by `owner` (these, or all of them), due
+ * at once for any worker, without counting an attempt: for a shutdown, or
+ * a batch whose integration stopped between sealing and upload.
+ */
+export async function releaseBatchLeases(db: Db, owner: string, batchIds?: string[]): Promise<void> {
+  let query = db.updateTable('s3_batches').set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', '=', owner).where('status', '=', 'sealed');
+  if (batchIds) query = query.where('id', 'in', batchIds);
+  await query.execute();
 }

@@ -1,13 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
 import { setIntegrationStatus } from '../integrations/integrations.service.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
-import type { BackgroundLoop } from '../loops/registry.ts';
-import { type ClaimedBatch, claimDueBatches, markBatchFailed, markBatchUploaded, runningS3Integrations, sealBatches } from './s3-batches.repo.ts';
+import { createLoop, type Loop } from '../loops/loop.ts';
+import { integrationsById } from './deliveries.repo.ts';
+import {
+  type ClaimedBatch,
+  claimDueBatches,
+  markBatchFailed,
+  markBatchUploaded,
+  releaseBatchLeases,
+  runningS3Integrations,
+  sealBatches,
+} from './s3-batches.repo.ts';
 import type { CopyOut } from './s3-batch-lines.ts';
 import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3-upload.ts';
 
@@ -21,6 +28,12 @@ import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3
  * another is marked. Transient errors retry with backoff; permanent ones
  * stop the integration with what to fix. A crash between upload and marking
  * leaves the batch sealed: its retry writes the same bytes to the same key.
+ *
+ * Each batch is uploaded with its integration's row as it is when the
+ * batch is claimed (a stopped integration's batches are not claimed). On
+ * shutdown, uploads get until shortly before the deadline; what cannot
+ * finish is aborted, and every batch still leased is handed back, so a
+ * restarted or other process takes it at once.
  */
 
 const LEASE_MS = 10 * 60_000;
@@ -34,6 +47,8 @@ const UPLOADS_AT_ONCE = 2;
 const MAX_OPEN_BATCHES = UPLOADS_AT_ONCE + 1;
 /** Transient failures: 5 s, 30 s, 2 min, 10 min, then every 30 min. */
 const BACKOFF_SECONDS = [5, 30, 120, 600, 1800];
+/** On shutdown, uploads still running this long before the deadline are aborted. */
+const ABORT_BEFORE_DEADLINE_MS = 1_500;
 
 export interface S3LoopDeps {
   db: Kysely<Database>;
@@ -50,21 +65,37 @@ export interface S3LoopDeps {
   beforeMark?: (batchId: string) => Promise<void>;
 }
 
-export interface S3Loop extends BackgroundLoop {
+export interface S3Loop extends Loop {
   /** Seal what is due, upload what is sealed; returns batches uploaded. */
   runOnce(): Promise<number>;
-  readonly owner: string;
+  /** Batch uploads under way in this process. */
+  uploading(): number;
 }
 
 export function createS3Loop(deps: S3LoopDeps): S3Loop {
   const { db, config, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const owner = `${hostname()}:${process.pid}:s3:${randomUUID().slice(0, 8)}`;
-  let running = false;
   let stopping = false;
   let uploadedTotal = 0;
-  let loopDone: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
+  /** One controller per upload under way, aborted when shutdown runs out of time. */
+  const uploads = new Set<AbortController>();
+  let roundDone: Promise<unknown> = Promise.resolve();
+
+  const shell = createLoop({
+    name: 's3-batches',
+    log,
+    pollIntervalMs: deps.pollIntervalMs ?? Math.min(1_000, config.s3.batchIntervalMs),
+    core: () => ({
+      round: async () => {
+        const round = runOnce();
+        roundDone = round.catch(() => {});
+        await round;
+        return false;
+      },
+      drain,
+    }),
+  });
+  const owner = shell.owner;
 
   async function sealDue(integration: IntegrationRow): Promise<void> {
     const sealed = await sealBatches(db, integration, {
@@ -87,14 +118,23 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     const attemptedAt = now();
     const refused = await checkS3Endpoint(integration, config.outbound);
     const client = s3ClientFor(integration, deps.secrets);
+    const controller = new AbortController();
+    uploads.add(controller);
     try {
       if (refused) throw Object.assign(new Error(refused), { name: 'BlockedAddress' });
-      await uploadBatch(deps.copyOut, client, integration, batch, deps.partSize);
+      await uploadBatch(deps.copyOut, client, integration, batch, { partSize: deps.partSize, signal: controller.signal });
+      uploads.delete(controller);
       uploaded();
       await previousMarking;
       await deps.beforeMark?.(batch.id);
       return await markBatchUploaded(db, { batchId: batch.id, integrationId: integration.id, owner, uploadedAt: now(), durationMs: Math.round(performance.now() - started) });
     } catch (error) {
+      if (controller.signal.aborted) {
+        // Shut down mid-upload: not a failure of the batch; another process takes it now.
+        await releaseBatchLeases(db, owner, [batch.id]);
+        log.info('batch upload aborted for shutdown; handed back', { integration: integration.id, batch: batch.id });
+        return false;
+      }
       const failure = refused ? { permanent: true, code: 'BlockedAddress', message: refused } : classifyS3Error(error);
       const delay = (BACKOFF_SECONDS[Math.min(batch.attempts, BACKOFF_SECONDS.length - 1)] ?? 1800) * 1000;
       await markBatchFailed(db, {
@@ -113,9 +153,18 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       log.warn('batch upload failed', { integration: integration.id, batch: batch.id, code: failure.code, permanent: failure.permanent });
       return false;
     } finally {
+      uploads.delete(controller);
       uploaded();
       client.destroy();
     }
+  }
+
+  /** The integration of a just-claimed batch as it is now; undefined (batch handed back) when no longer running. */
+  async function integrationOf(batch: ClaimedBatch): Promise<IntegrationRow | undefined> {
+    const [row] = await integrationsById(db, [batch.integration_id]);
+    if (row?.status === 'running') return row;
+    await releaseBatchLeases(db, owner, [batch.id]);
+    return undefined;
   }
 
   async function runOnce(): Promise<number> {
@@ -126,7 +175,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     let sealing = Promise.resolve();
     function sealAll() {
       const round = sealing.then(async () => {
-        for (const integration of integrations.values()) await sealDue(integration);
+        for (const integration of integrations.values()) if (!stopping) await sealDue(integration);
       });
       sealing = round.catch(() => {});
       return round;
@@ -135,7 +184,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       let marking: Promise<unknown> | undefined;
       while (!stopping) {
         await sealAll();
-        const [batch] = await claimDueBatches(db, { integrationIds: [...integrations.keys()], owner, now: now(), leaseMs: LEASE_MS, limit: 1 });
+        const [batch] = stopping ? [] : await claimDueBatches(db, { integrationIds: [...integrations.keys()], owner, now: now(), leaseMs: LEASE_MS, limit: 1 });
         if (!batch) {
           if (!marking) break;
           // The batch being marked still counts as open: once it is marked,
@@ -144,8 +193,10 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
           marking = undefined;
           continue;
         }
+        const integration = await integrationOf(batch);
+        if (!integration) continue;
         const { promise: upload, resolve: onUploaded } = Promise.withResolvers<void>();
-        marking = deliver(integrations.get(batch.integration_id)!, batch, onUploaded, marking ?? Promise.resolve()).then((delivered) => void (delivered && uploaded++));
+        marking = deliver(integration, batch, onUploaded, marking ?? Promise.resolve()).then((delivered) => void (delivered && uploaded++));
         await upload;
       }
       await marking;
@@ -155,39 +206,17 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     return uploaded;
   }
 
-  async function loop() {
-    while (running) {
-      try {
-        await runOnce();
-      } catch (error) {
-        log.error('s3 loop round failed', { error });
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deps.pollIntervalMs ?? Math.min(1_000, config.s3.batchIntervalMs));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+  async function drain(deadline: number): Promise<void> {
+    stopping = true;
+    const abort = setTimeout(() => {
+      for (const controller of uploads) controller.abort();
+    }, Math.max(0, deadline - ABORT_BEFORE_DEADLINE_MS - Date.now()));
+    await roundDone;
+    clearTimeout(abort);
+    // Whatever is still leased here (a marking that failed, say) goes back now, not in 10 minutes.
+    await releaseBatchLeases(db, owner).catch((error: unknown) => log.warn('could not hand back S3 batches; their leases will run out', { error }));
+    log.info('s3 batches stopped', { owner, uploaded: uploadedTotal });
   }
 
-  return {
-    name: 's3-batches',
-    owner,
-    runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      stopping = false;
-      loopDone = loop();
-    },
-    async stop() {
-      running = false;
-      stopping = true;
-      wake?.();
-      await loopDone;
-      log.info('s3 batches stopped', { owner, uploaded: uploadedTotal });
-    },
-  };
+  return Object.assign(shell, { runOnce, uploading: () => uploads.size });
 }

@@ -75,11 +75,14 @@ class ObjectWriter {
     private readonly client: S3Client,
     private readonly target: { Bucket: string; Key: string; ContentType: string },
     private readonly partSize = PART_SIZE,
+    /** Aborts the request under way and refuses further writes (shutdown). */
+    private readonly signal?: AbortSignal,
   ) {
     this.part = takeBuffer(partSize);
   }
 
   async write(bytes: Buffer): Promise<void> {
+    this.signal?.throwIfAborted();
     for (let offset = 0; offset < bytes.length; ) {
       const copied = bytes.copy(this.part, this.filled, offset, offset + Math.min(this.partSize - this.filled, bytes.length - offset));
       this.filled += copied;
@@ -91,10 +94,10 @@ class ObjectWriter {
   async finish(): Promise<void> {
     const { Bucket, Key, ContentType } = this.target;
     if (this.uploadId === undefined) {
-      await this.client.send(new PutObjectCommand({ Bucket, Key, ContentType, Body: this.part.subarray(0, this.filled) }));
+      await this.client.send(new PutObjectCommand({ Bucket, Key, ContentType, Body: this.part.subarray(0, this.filled) }), { abortSignal: this.signal });
     } else {
       if (this.filled > 0) await this.sendPart();
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts: this.sent } }));
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts: this.sent } }), { abortSignal: this.signal });
     }
     returnBuffer(this.partSize, this.part);
   }
@@ -107,10 +110,10 @@ class ObjectWriter {
 
   private async sendPart(): Promise<void> {
     const { Bucket, Key, ContentType } = this.target;
-    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }))).UploadId!;
+    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }), { abortSignal: this.signal })).UploadId!;
     const PartNumber = this.sent.length + 1;
     const body = this.part.subarray(0, this.filled);
-    const { ETag } = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }));
+    const { ETag } = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }), { abortSignal: this.signal });
     this.sent.push({ ETag: ETag!, PartNumber });
     this.filled = 0;
   }
@@ -127,10 +130,11 @@ export async function uploadBatch(
   client: S3Client,
   integration: IntegrationRow,
   batch: { id: string; object_key: string; event_count: number; byte_count: number },
-  partSize = PART_SIZE,
+  options: { partSize?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
   const gzip = integration.s3_gzip;
-  const writer = new ObjectWriter(client, { Bucket: integration.s3_bucket!, Key: batch.object_key, ContentType: gzip ? 'application/gzip' : 'application/x-ndjson' }, partSize);
+  const target = { Bucket: integration.s3_bucket!, Key: batch.object_key, ContentType: gzip ? 'application/gzip' : 'application/x-ndjson' };
+  const writer = new ObjectWriter(client, target, options.partSize ?? PART_SIZE, options.signal);
   try {
     if (gzip) {
       const compressor = createGzip();

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DatabaseHandle } from '../db/client.ts';
+import type { DatabaseSession } from '../db/session.ts';
 import type { Db } from '../db/database.ts';
 
 /*
@@ -25,7 +25,7 @@ export async function wakeDeliveryLoops(trx: Db, integrationIds: string[]): Prom
  * notification did not say. Returns the way to stop listening.
  */
 export function listenForWake(
-  database: Pick<DatabaseHandle, 'listen'>,
+  database: Pick<DatabaseSession, 'listen'>,
   onWake: (integrationIds: string[] | 'all') => void,
 ): Promise<() => Promise<void>> {
   return database.listen(WAKE_CHANNEL, (payload) => onWake(payload === '' ? 'all' : payload.split(',')));

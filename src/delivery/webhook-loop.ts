@@ -1,239 +1,331 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import PQueue from 'p-queue';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
+import type { DatabaseSession } from '../db/session.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import { setIntegrationStatus } from '../integrations/integrations.service.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
 import { observeAttemptDuration } from '../lib/metrics.ts';
-import type { BackgroundLoop } from '../loops/registry.ts';
+import { createLoop, type Loop } from '../loops/loop.ts';
+import { AttemptRecorder } from './attempt-recorder.ts';
 import {
   claimDueDeliveries,
   completedTemporaryIntegrations,
+  integrationsById,
   integrationsFailingSince,
   releaseDeliveries,
   releaseLeases,
-  runningWebhookIntegrations,
-  settleDeliveries,
+  runningWebhookIntegrationIds,
   type ClaimedDelivery,
-  type Settlement,
 } from './deliveries.repo.ts';
-import { nextRetryDelayMs } from './retry.ts';
-import { attemptRecord, describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
+import { WorkerFences } from './integration-fence.ts';
+import { LeaseBook, type Leased } from './lease-book.ts';
+import { settlementFor } from './outcome.ts';
+import { listenForWake } from './wake.ts';
+import { describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
 import { webhookRequestFor } from './webhook-target.ts';
 
 /*
  * The webhook delivery loop. Claim due deliveries of running webhook
- * integrations under a lease → send them through one queue with a global
- * and a per-integration limit → settle results in batches. Each integration
- * holds at most its limit in flight plus as many claimed and ready to go, so
- * a freed slot is refilled without a database round trip, and a claimed
- * delivery waits at most one request's time, far inside its lease. A slow
- * or dead receiver fills its own integration's slots and no more, so the
- * others go on (fairness).
+ * integrations under a lease → start them under a global and a
+ * per-integration limit, a slot going to the integration that has waited
+ * longest → record the results in batches (AttemptRecorder).
  *
- * Woken by ingest's NOTIFY; polls as well, which is the source of truth.
+ * - Fair: a slow or dead receiver fills its own integration's slots and no
+ *   more; each integration holds its limit in flight plus a few times as
+ *   many claimed, so a freed slot is refilled without a round trip.
+ * - Bounded: at most 2 × DELIVERY_CONCURRENCY attempts are ever sent and
+ *   not yet recorded; past that nothing is claimed or started until the
+ *   database catches up.
+ * - Never on a short lease: an attempt starts only while its lease covers
+ *   the request and its recording; the lease keeper extends the leases of
+ *   everything held (waiting, on the wire, unrecorded), so a slow database
+ *   does not let another worker send it again.
+ * - Current: an attempt starts only with the integration's row read after
+ *   taking its fence (integration-fence.ts), so once a stop or an edit has
+ *   answered, nothing starts with the old state, in any process.
+ *
+ * Woken by ingest's NOTIFY, by freed room and by integration changes;
+ * polls as well, which is the source of truth.
  */
 
 const CLAIM_BATCH = 100;
-/** Each integration holds up to this many times its limit (in flight + ready): fewer, larger claims. */
+/** Each integration holds up to this many times its limit (in flight + claimed): fewer, larger claims. */
 const READY_FACTOR = 4;
-const SETTLE_EVERY_MS = 20;
-const SETTLE_BATCH = 500;
 const HOUSEKEEPING_EVERY_MS = 5_000;
-const INTEGRATIONS_CACHE_MS = 1_000;
+/** How stale the list of integrations to claim for may be (claims check it again in SQL). */
+const INTEGRATION_LIST_MS = 1_000;
+/** Lease left, beyond the request's timeout, for its result to be recorded. */
+const RECORD_MARGIN_MS = 5_000;
+/** An integration with nothing to do for this long lets go of its fence. */
+const IDLE_RELEASE_MS = 60_000;
 
 export interface WebhookLoopDeps {
   db: Kysely<Database>;
+  /** The process's database session: fences and wake-ups live on it. */
+  session: DatabaseSession;
   secrets: SecretBox;
   config: Config;
   log: Logger;
-  /** Ingest's wake-up signal: resolves a wait early. */
-  listen?: (onWake: (integrationIds: string[] | 'all') => void) => Promise<() => Promise<void>>;
   now?: () => Date;
   random?: () => number;
   pollIntervalMs?: number;
 }
 
-export interface WebhookLoop extends BackgroundLoop {
-  /** One deterministic round: claim what is due, send it, settle it. Returns deliveries attempted. */
-  runOnce(): Promise<number>;
+export interface WebhookLoopStats {
+  /** Requests on the wire. */
+  inFlight: number;
+  /** Attempts sent and not yet recorded. */
+  unrecorded: number;
+  /** The most that were ever unrecorded at once. */
+  peakUnrecorded: number;
+  /** Claimed and waiting for a slot. */
+  waiting: number;
+}
+
+export interface WebhookLoop extends Loop {
   /** Stops integrations that failed too long or whose temporary window is delivered. */
   housekeeping(): Promise<void>;
-  readonly owner: string;
+  stats(): WebhookLoopStats;
+  /** One deterministic round for tests: claim, send everything claimed, record; resolves how many were attempted. */
+  runOnce(): Promise<number>;
+}
+
+/** An integration this process delivers for. */
+interface Served {
+  id: string;
+  /** Read after taking the fence; undefined while not known to be current. */
+  row: IntegrationRow | undefined;
+  ready: Leased[];
+  inFlight: number;
+  /** An attempt was answered 401/403/404/410: nothing starts until the stop is through. */
+  stopping: boolean;
+  lastActive: number;
 }
 
 export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   const { db, config, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const queue = new PQueue({ concurrency: config.webhook.concurrency });
-  const inFlight = new Map<string, number>();
-  /** Claimed deliveries waiting for a free slot of their integration. */
-  const ready = new Map<string, { integration: IntegrationRow; deliveries: (ClaimedDelivery & { claimedAt: number })[] }>();
-  // Long enough for a request that runs to its timeout and the settling
-  // after it; short enough that a dead worker's deliveries soon go out again.
-  const leaseMs = config.webhook.timeoutMs * 2 + 5_000;
-  let buffer: Settlement[] = [];
-  let flushing: Promise<void> | undefined;
-  let flushTimer: ReturnType<typeof setTimeout> | undefined;
-  let integrations: { rows: IntegrationRow[]; at: number } = { rows: [], at: -Infinity };
-  let running = false;
-  let wake: (() => void) | undefined;
-  // Set when a slot frees or ingest signals while no one is waiting, so the
-  // loop does not go to sleep on work that has already arrived.
-  let signalled = false;
-  const signal = () => {
-    signalled = true;
-    wake?.();
-  };
-  let loopDone: Promise<void> | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
-  let lastHousekeeping = 0;
-  const interrupted = new Set<string>();
+  const limit = config.webhook.concurrency;
+  const perIntegration = config.webhook.concurrencyPerIntegration;
+  // Long enough for a request that runs to its timeout and its recording;
+  // short enough that a dead worker's deliveries soon go out again.
+  const leaseMs = config.webhook.timeoutMs * 2 + RECORD_MARGIN_MS;
+
+  const served = new Map<string, Served>();
+  /** Integrations with claimed deliveries waiting for a free global slot, longest-waiting first. */
+  const waiting = new Set<Served>();
+  let inFlight = 0;
+  let draining = false;
   let attempted = 0;
+  let lastHousekeeping = 0;
+  let listed: { ids: string[]; at: number } = { ids: [], at: -Infinity };
+  const stopsUnderWay = new Set<Promise<void>>();
+  let inFlightDrained: (() => void) | undefined;
 
-  async function activeIntegrations(fresh = false): Promise<IntegrationRow[]> {
-    if (fresh || Date.now() - integrations.at > INTEGRATIONS_CACHE_MS) {
-      integrations = { rows: await runningWebhookIntegrations(db), at: Date.now() };
-    }
-    return integrations.rows;
-  }
+  const shell = createLoop({ name: 'webhook-delivery', log, pollIntervalMs: deps.pollIntervalMs ?? 1_000, core: () => ({ open, round, drain }) });
+  const owner = shell.owner;
+  const leases = new LeaseBook({ db, owner, leaseMs, log, onLost: (lost) => forgetLost(lost) });
+  const recorder = new AttemptRecorder({
+    db,
+    owner,
+    log,
+    onRecorded: (batch) => {
+      leases.forget(batch);
+      pump();
+      shell.wake();
+    },
+  });
+  const fences = new WorkerFences(deps.session, {
+    hold: (id) => {
+      const integration = served.get(id);
+      if (integration) integration.row = undefined;
+    },
+    changed: (id) => {
+      const integration = served.get(id);
+      if (integration) integration.row = undefined;
+      listed.at = -Infinity;
+      shell.wake();
+    },
+    lost: () => {
+      for (const integration of served.values()) integration.row = undefined;
+      shell.wake();
+    },
+  });
+  const current = (integration: Served) => integration.row !== undefined && !integration.stopping && !draining && fences.holds(integration.id);
+  const roomToSend = () => inFlight < limit && inFlight + recorder.unrecorded < 2 * limit;
+  const waitingTotal = () => [...served.values()].reduce((sum, integration) => sum + integration.ready.length, 0);
 
-  /** Decides what an attempt means for its delivery. */
-  function settlementOf(delivery: ClaimedDelivery, result: AttemptResult): Settlement {
-    const base = {
-      integrationId: delivery.integration_id,
-      eventId: delivery.event_id,
-      trigger: delivery.next_attempt_trigger,
-      ...attemptRecord(result),
-    };
-    switch (result.attemptClass) {
-      case 'success':
-        return { ...base, status: 'success', nextAttemptAt: result.attemptedAt, counted: 1, outcome: 'success' };
-      case 'rejected':
-        return { ...base, status: 'rejected', nextAttemptAt: result.attemptedAt, counted: 1, outcome: 'rejected' };
-      case 'interrupt':
-        return { ...base, status: 'pending', nextAttemptAt: result.attemptedAt, counted: 0, outcome: 'interrupt' };
-      case 'retry': {
-        const delay = nextRetryDelayMs({
-          attempts: delivery.attempts + 1,
-          scheduleSeconds: config.webhook.retryScheduleSeconds,
-          retryAfterMs: result.retryAfterMs,
-          overloaded: result.errorClass === 'timeout' || result.statusCode === 429,
-          random: deps.random,
-        });
-        return delay === undefined
-          ? { ...base, status: 'failure', nextAttemptAt: result.attemptedAt, counted: 1, outcome: 'failure' }
-          : { ...base, status: 'pending', nextAttemptAt: new Date(result.attemptedAt.getTime() + delay), counted: 1, outcome: 'retry' };
-      }
-    }
-  }
-
-  async function interrupt(integration: IntegrationRow, result: AttemptResult) {
-    if (interrupted.has(integration.id)) return;
-    interrupted.add(integration.id);
-    const reason = result.statusCode !== null ? `Callback answered ${describeStatus(result.statusCode)}` : (result.errorMessage ?? 'Callback refused');
-    // What was claimed for it and not yet sent stays pending, for when it is started again.
-    const held = ready.get(integration.id)?.deliveries ?? [];
-    ready.delete(integration.id);
-    await releaseDeliveries(db, owner, integration.id, held.map((delivery) => delivery.event_id));
-    await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system');
-    integrations.at = -Infinity;
-    log.warn('integration stopped', { integration: integration.id, reason });
-  }
-
-  async function deliver(integration: IntegrationRow, delivery: ClaimedDelivery): Promise<void> {
-    let result: AttemptResult;
-    if (delivery.payload === null || delivery.published_at === null) {
-      const at = now();
-      result = { attemptClass: 'rejected', attemptedAt: at, durationMs: 0, statusCode: null, errorClass: null, errorMessage: 'The event was pruned by retention before it could be delivered', responseBody: null };
-    } else {
-      const body = envelopeJson({
-        id: delivery.event_id,
-        tenant: delivery.tenant!,
-        name: delivery.name!,
-        publishedAt: delivery.published_at,
-        payloadJson: delivery.payload,
+  let opened: Promise<void> | undefined;
+  function open(): Promise<void> {
+    opened ??= (async () => {
+      await fences.open();
+      await listenForWake(deps.session, (integrationIds) => {
+        // Re-list the integrations only for work of one not served yet (just created or started).
+        if (integrationIds === 'all' || integrationIds.some((id) => !served.has(id))) listed.at = -Infinity;
+        shell.wake();
       });
-      result = await sendWebhook(webhookRequestFor(integration, deps.secrets, config, { id: delivery.event_id, body }, now()), now);
-    }
-    attempted++;
-    observeAttemptDuration(result.durationMs / 1000);
-    buffer.push(settlementOf(delivery, result));
-    if (buffer.length >= SETTLE_BATCH) void flush();
-    else flushTimer ??= setTimeout(() => void flush(), SETTLE_EVERY_MS);
-    if (result.attemptClass === 'interrupt') await interrupt(integration, result);
+      leases.start();
+    })();
+    return opened;
   }
 
-  /** Writes buffered settlements; one flush at a time. */
-  function flush(): Promise<void> {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
-    flushing = (flushing ?? Promise.resolve()).then(async () => {
-      while (buffer.length > 0) {
-        const batch = buffer.slice(0, SETTLE_BATCH);
-        buffer = buffer.slice(batch.length);
-        try {
-          await settleDeliveries(db, owner, batch);
-        } catch (error) {
-          // The leases run out and the deliveries are sent again: at-least-once.
-          log.error('settling deliveries failed', { count: batch.length, error });
-        }
+  /** Takes the fence and reads the row of every integration that is to be served and is not known to be current. */
+  async function refreshServed(): Promise<void> {
+    if (Date.now() - listed.at > INTEGRATION_LIST_MS) listed = { ids: await runningWebhookIntegrationIds(db), at: Date.now() };
+    for (const id of listed.ids) if (!served.has(id)) served.set(id, { id, row: undefined, ready: [], inFlight: 0, stopping: false, lastActive: Date.now() });
+    const stale = [...served.values()].filter((integration) => !integration.stopping && (integration.row === undefined || !fences.holds(integration.id)));
+    if (stale.length === 0) return releaseIdle();
+    const held = await fences.take(stale.map((integration) => integration.id));
+    const rows = new Map((await integrationsById(db, [...held])).map((row) => [row.id, row]));
+    for (const integration of stale) {
+      if (!held.has(integration.id)) continue; // a change is under way: wait for it
+      const row = rows.get(integration.id);
+      if (row?.status === 'running' && row.target_kind === 'webhook') {
+        integration.row = row;
+        offer(integration);
+      } else {
+        await retire(integration);
       }
-    });
-    return flushing;
+    }
+    await releaseIdle();
   }
 
-  /** Claims what the free slots allow, per integration; returns how many were claimed. */
-  /** Starts ready deliveries while their integration has free slots. */
-  function startReady(integrationId: string) {
-    const waiting = ready.get(integrationId);
-    while (waiting && waiting.deliveries.length > 0 && (inFlight.get(integrationId) ?? 0) < config.webhook.concurrencyPerIntegration) {
-      const delivery = waiting.deliveries.shift()!;
-      // Behind a slow receiver a ready delivery can wait long. Started now, it
-      // must finish (within the timeout) before its lease ends, or another
-      // worker could send it too: past that point it is left for its lease
-      // to run out and be claimed afresh.
-      if (Date.now() - delivery.claimedAt > leaseMs - config.webhook.timeoutMs - 5_000) continue;
-      const integration = waiting.integration;
-      inFlight.set(integrationId, (inFlight.get(integrationId) ?? 0) + 1);
-      void queue
-        .add(() => deliver(integration, delivery))
-        .catch((error: unknown) => log.error('delivery failed unexpectedly', { integration: integrationId, error }))
-        .finally(() => {
-          inFlight.set(integrationId, (inFlight.get(integrationId) ?? 1) - 1);
-          startReady(integrationId);
-          signal();
-        });
+  /** Stopped, deleted or not a webhook: hands back what it had claimed and lets go of its fence. */
+  async function retire(integration: Served): Promise<void> {
+    const unsent = leases.forget(integration.ready.splice(0));
+    waiting.delete(integration);
+    if (integration.inFlight === 0) served.delete(integration.id);
+    await releaseDeliveries(db, owner, unsent);
+    await fences.release(integration.id);
+  }
+
+  async function releaseIdle() {
+    const listedNow = new Set(listed.ids);
+    for (const integration of served.values()) {
+      const idle = integration.ready.length === 0 && integration.inFlight === 0 && Date.now() - integration.lastActive > IDLE_RELEASE_MS;
+      if (idle && !listedNow.has(integration.id)) {
+        served.delete(integration.id);
+        await fences.release(integration.id);
+      }
     }
   }
 
-  async function claimRound(freshIntegrations = false): Promise<number> {
-    const byId = new Map((await activeIntegrations(freshIntegrations)).map((integration) => [integration.id, integration]));
-    const perIntegration = config.webhook.concurrencyPerIntegration;
-    let globalRoom = config.webhook.concurrency * READY_FACTOR - (queue.size + queue.pending) - [...ready.values()].reduce((sum, entry) => sum + entry.deliveries.length, 0);
+  /** Leases due deliveries for the free room of each current integration. */
+  async function claim(): Promise<number> {
+    if (draining || inFlight + recorder.unrecorded >= 2 * limit) return 0; // backpressure: record first
+    let globalRoom = limit * READY_FACTOR - inFlight - waitingTotal();
     const limits = new Map<string, number>();
-    for (const id of byId.keys()) {
-      const held = (inFlight.get(id) ?? 0) + (ready.get(id)?.deliveries.length ?? 0);
-      const room = Math.min(perIntegration * READY_FACTOR - held, globalRoom, CLAIM_BATCH);
+    for (const integration of served.values()) {
+      if (!current(integration)) continue;
+      const room = Math.min(perIntegration * READY_FACTOR - integration.inFlight - integration.ready.length, globalRoom, CLAIM_BATCH);
       if (room <= 0) continue;
-      limits.set(id, room);
+      limits.set(integration.id, room);
       globalRoom -= room;
     }
-    const deliveries = await claimDueDeliveries(db, { limits, owner, now: now(), leaseMs });
-    for (const delivery of deliveries) {
-      const integration = byId.get(delivery.integration_id)!;
-      const entry = ready.get(integration.id) ?? { integration, deliveries: [] };
-      entry.integration = integration;
-      entry.deliveries.push({ ...delivery, claimedAt: Date.now() });
-      ready.set(integration.id, entry);
+    const claimedAt = Date.now();
+    const claimed = await claimDueDeliveries(db, { limits, owner, now: now(), leaseMs });
+    for (const delivery of claimed) {
+      const integration = served.get(delivery.integration_id);
+      const held = leases.add(delivery, claimedAt);
+      if (integration) integration.ready.push(held);
+      else void releaseDeliveries(db, owner, leases.forget([held])).catch(() => {}); // retired meanwhile
     }
-    for (const id of new Set(deliveries.map((delivery) => delivery.integration_id))) startReady(id);
-    return deliveries.length;
+    for (const id of new Set(claimed.map((delivery) => delivery.integration_id))) {
+      const integration = served.get(id);
+      if (integration) offer(integration);
+    }
+    return claimed.length;
+  }
+
+  /** Puts an integration with claimed work in line for global slots, and starts what the room allows. */
+  function offer(integration: Served) {
+    if (integration.ready.length > 0) waiting.add(integration);
+    pump();
+  }
+
+  function pump() {
+    for (const integration of waiting) {
+      if (draining || !roomToSend()) return;
+      waiting.delete(integration);
+      while (integration.ready.length > 0 && integration.inFlight < perIntegration && current(integration) && roomToSend()) startNext(integration);
+      // Held back by the global room only: to the back of the line.
+      if (integration.ready.length > 0 && integration.inFlight < perIntegration && current(integration)) waiting.add(integration);
+    }
+  }
+
+  function startNext(integration: Served) {
+    const delivery = integration.ready.shift()!;
+    // Started now, the request must end and be recorded before the lease
+    // does, or another worker could send it too: hand it back instead.
+    if (delivery.leaseUntil - Date.now() < config.webhook.timeoutMs + RECORD_MARGIN_MS) {
+      void releaseDeliveries(db, owner, leases.forget([delivery])).catch(() => {});
+      return;
+    }
+    const row = integration.row!;
+    integration.inFlight++;
+    integration.lastActive = Date.now();
+    inFlight++;
+    void attempt(row, delivery).then((result) => {
+      integration.inFlight--;
+      inFlight--;
+      attempted++;
+      if (result) {
+        observeAttemptDuration(result.durationMs / 1000);
+        recorder.add(settlementFor(delivery, result, { scheduleSeconds: config.webhook.retryScheduleSeconds, random: deps.random }));
+        if (result.attemptClass === 'interrupt') interrupt(integration, result);
+      }
+      if (inFlight === 0) inFlightDrained?.();
+      offer(integration);
+      shell.wake();
+    });
+  }
+
+  /** Sends one delivery; undefined when it could not even be built (logged; its lease runs out). */
+  async function attempt(row: IntegrationRow, delivery: ClaimedDelivery): Promise<AttemptResult | undefined> {
+    if (delivery.payload === null || delivery.published_at === null) {
+      const at = now();
+      return { attemptClass: 'rejected', attemptedAt: at, durationMs: 0, statusCode: null, errorClass: null, errorMessage: 'The event was pruned by retention before it could be delivered', responseBody: null };
+    }
+    try {
+      const body = envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.name!, publishedAt: delivery.published_at, payloadJson: delivery.payload });
+      return await sendWebhook(webhookRequestFor(row, deps.secrets, config, { id: delivery.event_id, body }, now()), now);
+    } catch (error) {
+      log.error('a delivery could not be sent', { integration: row.id, event: delivery.event_id, error });
+      return undefined;
+    }
+  }
+
+  /** 401/403/404/410: nothing more starts for it here at once; the stop reaches every process through its fence. */
+  function interrupt(integration: Served, result: AttemptResult) {
+    if (integration.stopping) return;
+    integration.stopping = true;
+    const reason = result.statusCode !== null ? `Callback answered ${describeStatus(result.statusCode)}` : (result.errorMessage ?? 'Callback refused');
+    const stop = (async () => {
+      try {
+        await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system');
+        log.warn('integration stopped', { integration: integration.id, reason });
+      } catch (error) {
+        log.error('could not stop the integration', { integration: integration.id, reason, error });
+      } finally {
+        integration.stopping = false;
+        integration.row = undefined; // re-read: stopped, so what it holds is handed back
+        shell.wake();
+      }
+    })();
+    stopsUnderWay.add(stop);
+    void stop.finally(() => stopsUnderWay.delete(stop));
+  }
+
+  /** The lease keeper could not extend these: those not started yet must not be, another worker may have them. */
+  function forgetLost(lost: Set<Leased>) {
+    for (const integration of served.values()) {
+      const unsent = integration.ready.filter((delivery) => lost.has(delivery));
+      if (unsent.length === 0) continue;
+      integration.ready = integration.ready.filter((delivery) => !lost.has(delivery));
+      leases.forget(unsent);
+    }
   }
 
   async function housekeeping(): Promise<void> {
@@ -247,70 +339,55 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     }
   }
 
-  async function loop(): Promise<void> {
-    while (running) {
-      try {
-        if (Date.now() - lastHousekeeping > HOUSEKEEPING_EVERY_MS) {
-          lastHousekeeping = Date.now();
-          await housekeeping();
-        }
-        interrupted.clear();
-        const claimed = await claimRound();
-        if (claimed > 0) continue;
-      } catch (error) {
-        log.error('delivery loop round failed', { error });
-      }
-      if (signalled) {
-        signalled = false;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deps.pollIntervalMs ?? 1_000);
-        wake = () => {
-          clearTimeout(timer);
-          wake = undefined;
-          signalled = false;
-          resolve();
-        };
-      });
+  async function round(): Promise<boolean> {
+    if (Date.now() - lastHousekeeping > HOUSEKEEPING_EVERY_MS) {
+      lastHousekeeping = Date.now();
+      await housekeeping();
     }
+    await refreshServed();
+    return (await claim()) > 0;
   }
 
-  return {
-    name: 'webhook-delivery',
-    owner,
+  function whenNothingInFlight(deadline: number): Promise<void> {
+    if (inFlight === 0) return Promise.resolve();
+    return Promise.race([new Promise<void>((resolve) => (inFlightDrained = resolve)), Bun.sleep(Math.max(0, deadline - Date.now()))]);
+  }
+
+  /** Hands back everything claimed and not started. */
+  async function handBackWaiting() {
+    waiting.clear();
+    const unsent = [...served.values()].flatMap((integration) => integration.ready.splice(0));
+    await releaseDeliveries(db, owner, leases.forget(unsent));
+  }
+
+  async function drain(deadline: number): Promise<void> {
+    draining = true;
+    await handBackWaiting().catch((error: unknown) => log.warn('could not hand back claimed deliveries; their leases will run out', { error }));
+    // Requests on the wire get until a second before the deadline; then what they answered is recorded.
+    await whenNothingInFlight(deadline - 1_000);
+    await recorder.flush(deadline);
+    leases.stop();
+    fences.close();
+    await releaseLeases(db, owner).catch(() => {});
+    log.info('webhook delivery stopped', { owner, attempted, unrecorded: recorder.unrecorded, in_flight: inFlight });
+  }
+
+  return Object.assign(shell, {
     housekeeping,
+    stats: () => ({ inFlight, unrecorded: recorder.unrecorded, peakUnrecorded: recorder.peak, waiting: waitingTotal() }),
     async runOnce() {
-      interrupted.clear();
-      const claimed = await claimRound(true);
-      while (queue.size + queue.pending > 0) await queue.onIdle();
-      await flush();
-      return claimed;
+      await open();
+      listed.at = -Infinity;
+      await refreshServed();
+      const before = attempted;
+      const claimed = await claim();
+      while (inFlight > 0) await whenNothingInFlight(Infinity);
+      await Promise.all(stopsUnderWay);
+      await recorder.flush();
+      await handBackWaiting();
+      for (const id of served.keys()) await fences.release(id);
+      served.clear();
+      return Math.max(claimed, attempted - before);
     },
-    start() {
-      if (running) return;
-      running = true;
-      void deps.listen?.((integrationIds) => {
-        // Re-read the integrations only when the work is for one not known yet
-        // (just created or started): not on every ingest commit.
-        const known = new Set(integrations.rows.map((row) => row.id));
-        if (integrationIds === 'all' || integrationIds.some((id) => !known.has(id))) integrations.at = -Infinity;
-        signal();
-      }).then((stop) => (unlisten = stop));
-      loopDone = loop();
-    },
-    async stop(deadlineMs) {
-      running = false;
-      signal();
-      await loopDone;
-      await unlisten?.();
-      // In-flight requests get until the deadline; whatever is left is handed back.
-      ready.clear();
-      queue.clear();
-      await Promise.race([queue.onIdle(), Bun.sleep(deadlineMs)]);
-      await flush();
-      await releaseLeases(db, owner);
-      log.info('webhook delivery stopped', { owner, attempted });
-    },
-  };
+  });
 }

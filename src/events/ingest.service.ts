@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { ProblemError } from '../lib/problem.ts';
 import type { createCatalogCache } from './event-types.repo.ts';
-import { countMetric } from '../lib/metrics.ts';
+import { countIngested } from '../lib/metrics.ts';
 import { createIngestWriter } from './ingest-writer.ts';
 import { validateEnvelopes } from './events.schema.ts';
 import type { RawEnvelope } from './ingest-body.ts';
@@ -59,7 +59,7 @@ export function createIngestService(deps: {
     for (const event of events) if (!firstById.has(event.id)) firstById.set(event.id, event);
     const unique = [...firstById.values()];
     const stored = await writer.write(unique);
-    countMetric('events_ingested', stored.size);
+    countIngested(stored.size);
 
     const seen = new Set<string>();
     const duplicates: string[] = [];

@@ -30,18 +30,20 @@ export function createRetention(deps: {
 }) {
   const batchSize = deps.batchSize ?? 5_000;
 
-  /** Deletes in rounds of `batchSize` until a round deletes fewer. */
-  async function inRounds(deleteRound: () => Promise<number>): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const deleted = await deleteRound();
-      total += deleted;
-      if (deleted < batchSize) return total;
-    }
-  }
-
   return {
-    async runOnce(): Promise<RetentionOutcome> {
+    /** Prunes everything past the cutoff; `beat` is called after each round of deletes (the loop's heartbeat). */
+    async runOnce(beat: () => void = () => {}): Promise<RetentionOutcome> {
+      /** Deletes in rounds of `batchSize` until a round deletes fewer. */
+      const inRounds = async (deleteRound: () => Promise<number>): Promise<number> => {
+        let total = 0;
+        for (;;) {
+          const deleted = await deleteRound();
+          total += deleted;
+          beat();
+          if (deleted < batchSize) return total;
+        }
+      };
+
       const now = deps.now?.() ?? new Date();
       const cutoff = new Date(now.getTime() - deps.retentionDays * DAY_MS);
       const outcome: RetentionOutcome = { deliveries: 0, pendingDeliveries: 0, events: 0, batches: 0 };

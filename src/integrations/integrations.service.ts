@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, IntegrationRow, IntegrationType, IntegrationUpdate } from '../db/database.ts';
 import { replayIntoIntegration, takeIntegrationChangeLock } from '../delivery/fan-out.ts';
+import { fencedChange } from '../delivery/integration-fence.ts';
 import { wakeDeliveryLoops } from '../delivery/wake.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { CreateIntegrationBody, UpdateIntegrationBody } from './integrations.schema.ts';
@@ -125,7 +126,8 @@ export class TargetKindChangeError extends Error {
 
 /**
  * Applies an edit: events and the target's details only. Secrets left empty
- * keep their stored value. New filters apply to events ingested from now on.
+ * keep their stored value. New filters apply to events ingested from now on;
+ * a new target applies to every attempt that starts after this resolves.
  */
 export async function updateIntegration(
   db: Kysely<Database>,
@@ -133,7 +135,7 @@ export async function updateIntegration(
   id: string,
   body: UpdateIntegrationBody,
 ): Promise<IntegrationRow | undefined> {
-  return db.transaction().execute(async (trx) => {
+  return fencedChange(db, id, async (trx) => {
     // Filters decide fan-out: change them at a clean point between ingests.
     await takeIntegrationChangeLock(trx);
     const current = await findIntegration(trx, id);
@@ -166,7 +168,8 @@ export async function updateIntegration(
 
 /**
  * Starts or stops an integration and logs who did it and why; a no-op (and
- * no log row) when it is already in that state.
+ * no log row) when it is already in that state. Once a stop resolves, no
+ * worker starts another attempt for it (requests on the wire finish).
  */
 export async function setIntegrationStatus(
   db: Kysely<Database>,
@@ -175,8 +178,14 @@ export async function setIntegrationStatus(
   reason: string,
   actor: string,
 ): Promise<IntegrationRow | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const current = await trx.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
+  return fencedChange(db, id, async (trx) => {
+    // FOR NO KEY UPDATE, not FOR UPDATE: every ingest transaction that queues
+    // a delivery holds FOR KEY SHARE on this row (the foreign key) until it
+    // commits, and FOR UPDATE conflicts with that. Under overlapping ingest
+    // the row was never free, so a stop waited for good, and stops piled up
+    // until the pool had no connection left to record attempts with
+    // (test/db/lock-modes.test.ts). Only non-key columns change here.
+    const current = await trx.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).forNoKeyUpdate().executeTakeFirst();
     if (!current || current.status === status) return current;
     const updated = await updateIntegrationRow(trx, id, { status, ...(status === 'running' ? { failing_since: null } : {}) });
     await insertIntegrationLog(trx, { integrationId: id, action: status === 'running' ? 'started' : 'stopped', reason, actor });
@@ -187,7 +196,7 @@ export async function setIntegrationStatus(
 
 /** Deletes an integration with its deliveries, attempts, batches and logs. */
 export async function deleteIntegration(db: Kysely<Database>, id: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return fencedChange(db, id, async (trx) => {
     // An ingest that already read this integration must finish its fan-out first.
     await takeIntegrationChangeLock(trx);
     return deleteIntegrationRow(trx, id);
@@ -204,13 +213,15 @@ export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 /** Replaces the signing secret; the old one keeps signing alongside for 24 hours. */
 export async function rotateSigningSecret(db: Kysely<Database>, secrets: SecretBox, id: string): Promise<string | undefined> {
-  const current = await findIntegration(db, id);
-  if (!current) return undefined;
-  const secret = generateSigningSecret();
-  await updateIntegrationRow(db, id, {
-    signing_secret_enc: secrets.encrypt(secret),
-    previous_signing_secret_enc: current.signing_secret_enc,
-    previous_signing_secret_expires_at: new Date(Date.now() + ROTATION_OVERLAP_MS),
+  return fencedChange(db, id, async (trx) => {
+    const current = await findIntegration(trx, id);
+    if (!current) return undefined;
+    const secret = generateSigningSecret();
+    await updateIntegrationRow(trx, id, {
+      signing_secret_enc: secrets.encrypt(secret),
+      previous_signing_secret_enc: current.signing_secret_enc,
+      previous_signing_secret_expires_at: new Date(Date.now() + ROTATION_OVERLAP_MS),
+    });
+    return secret;
   });
-  return secret;
 }

@@ -1,39 +1,24 @@
 import type { Logger } from '../lib/log.ts';
-import type { BackgroundLoop } from './registry.ts';
+import { createLoop, type Loop } from './loop.ts';
 
 /**
- * A loop that runs `runOnce` now and then every `intervalMs` after each run
- * ends (runs never overlap). A failing run is logged and retried at the next
- * interval. `stop` waits for a run in progress.
+ * A loop that runs `job` now and then every `intervalMs` after each run
+ * ends (runs never overlap). A failing run is logged once per outage and
+ * retried with backoff. `job` gets `beat` to call between steps of a long
+ * run, so its heartbeat stays fresh.
  *
- * @example registry.register(createIntervalLoop('retention', 600_000, () => retention.runOnce(), log))
+ * @example registry.register(createIntervalLoop('retention', 600_000, (beat) => retention.runOnce(beat), log))
  */
-export function createIntervalLoop(name: string, intervalMs: number, runOnce: () => Promise<unknown>, log: Logger): BackgroundLoop {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = true;
-
-  const tick = () => {
-    running = runOnce()
-      .then(() => undefined)
-      .catch((error: unknown) => log.error('loop run failed', { loop: name, error }))
-      .finally(() => {
-        running = undefined;
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-
-  return {
+export function createIntervalLoop(name: string, intervalMs: number, job: (beat: () => void) => Promise<unknown>, log: Logger): Loop {
+  return createLoop({
     name,
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      tick();
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+    log,
+    pollIntervalMs: intervalMs,
+    core: (shell) => ({
+      async round() {
+        await job(shell.beat);
+        return false;
+      },
+    }),
+  });
 }

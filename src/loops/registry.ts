@@ -9,22 +9,30 @@ export interface BackgroundLoop {
   readonly name: string;
   start(): void;
   stop(deadlineMs: number): Promise<void>;
+  /** Seconds since the loop last showed progress (a round, or a slice of an idle wait). */
+  heartbeatAgeSeconds(): number;
 }
 
-/** Starts and stops the process's background loops together. */
+/** Starts and stops the process's background loops together, and reports their heartbeats. */
 export class LoopRegistry {
   readonly #loops: BackgroundLoop[] = [];
   #running = false;
 
   constructor(private readonly log: Logger) {}
 
-  register(loop: BackgroundLoop): void {
+  register<T extends BackgroundLoop>(loop: T): T {
     this.#loops.push(loop);
     if (this.#running) loop.start();
+    return loop;
   }
 
   get names(): string[] {
     return this.#loops.map((loop) => loop.name);
+  }
+
+  /** Each running loop's heartbeat age; empty until started (a web-only process runs none). */
+  heartbeats(): { loop: string; ageSeconds: number }[] {
+    return this.#running ? this.#loops.map((loop) => ({ loop: loop.name, ageSeconds: loop.heartbeatAgeSeconds() })) : [];
   }
 
   startAll(): void {
@@ -42,7 +50,7 @@ export class LoopRegistry {
       this.#loops.map(async (loop) => {
         const stopped = await Promise.race([
           loop.stop(deadlineMs).then(() => true),
-          Bun.sleep(deadlineMs).then(() => false),
+          Bun.sleep(deadlineMs + 250).then(() => false),
         ]);
         if (!stopped) this.log.warn('loop did not stop before the deadline', { loop: loop.name });
       }),

@@ -28,7 +28,7 @@ async function failedEvent() {
   await app.request('/api/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${publisher}` }, body: JSON.stringify(event) });
   receiver.respond = () => new Response('down', { status: 503 });
   let clock = Date.now() + 1_000;
-  const loop = createWebhookLoop({ db: database().db, secrets: testSecrets, config: loadConfig(ENV), log: createLogger('error', () => {}), now: () => new Date(clock), random: () => 0.5 });
+  const loop = createWebhookLoop({ db: database().db, session: await database().session(), secrets: testSecrets, config: loadConfig(ENV), log: createLogger('error', () => {}), now: () => new Date(clock), random: () => 0.5 });
   await loop.runOnce();
   clock += 5_000;
   await loop.runOnce();

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config.ts';
-import { listenForWake } from '../../src/delivery/wake.ts';
 import { createWebhookLoop } from '../../src/delivery/webhook-loop.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -19,13 +18,13 @@ let app: TestApp;
 let token: string;
 const config = loadConfig({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '2000' });
 
-function worker(pollIntervalMs = 60_000) {
+async function worker(pollIntervalMs = 60_000) {
   return createWebhookLoop({
     db: database().db,
+    session: await database().session(),
     secrets: testSecrets,
     config,
     log: createLogger('error', () => {}),
-    listen: (onWake) => listenForWake(database(), onWake),
     // A long poll: only the wake-up can explain a quick delivery.
     pollIntervalMs,
   });
@@ -56,7 +55,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
 
 test('ingest wakes a waiting worker: events arrive within moments, not at the next poll', async () => {
   await webhookIntegration(database(), { id: 'live', target: { kind: 'webhook', callbackUrl: receiver.url() } });
-  const loop = worker();
+  const loop = await worker();
   loop.start();
   await Bun.sleep(300); // the worker is now waiting for a wake-up
   const started = Date.now();
@@ -76,7 +75,7 @@ test('two workers share the work: every event delivered exactly once', async () 
   const events = Array.from({ length: usingPostgres ? 1_000 : 300 }, () => envelope('order.completed'));
   for (let i = 0; i < events.length; i += 250) await publish(events.slice(i, i + 250));
 
-  const workers = [worker(50), worker(50)];
+  const workers = [await worker(50), await worker(50)];
   for (const loop of workers) loop.start();
   await waitFor(async () => {
     const row = await database().db.selectFrom('deliveries').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
@@ -100,7 +99,7 @@ test('stopping: no new claims, in-flight requests finish and are recorded, the r
   };
   await webhookIntegration(database(), { id: 'draining', target: { kind: 'webhook', callbackUrl: receiver.url('/drain') } });
   await publish(Array.from({ length: 40 }, () => envelope('order.opened')));
-  const loop = worker(50);
+  const loop = await worker(50);
   loop.start();
   await waitFor(() => receiver.received.length > 0, 5_000);
   await loop.stop(5_000);

@@ -29,6 +29,8 @@ export interface RunningTideway {
   stderr: Output;
   /** Base URL once it listens (web roles; empty for a worker). */
   url: string;
+  /** Base URL of its health and metrics port, when it has one (workers). */
+  metricsUrl: string;
 }
 
 /** The environment a child Tideway gets: ours minus anything that would redirect it. */
@@ -48,7 +50,8 @@ export async function startTideway(
 ): Promise<RunningTideway> {
   const proc = Bun.spawn(['bun', 'src/main.ts', ...args], {
     cwd: ROOT,
-    env: childEnv({ PORT: '0', ...env }),
+    // Workers serve health and metrics on a port of their own: any free one, so that several can run side by side.
+    env: childEnv({ PORT: '0', ...(args.includes('worker') ? { METRICS_PORT: '0' } : {}), ...env }),
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -58,7 +61,7 @@ export async function startTideway(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const started = stdout.logLines().find((line) => line.msg === 'tideway started');
-    if (started) return { proc, stdout, stderr, url: String(started.url ?? '') };
+    if (started) return { proc, stdout, stderr, url: String(started.url ?? ''), metricsUrl: String(started.metrics_url ?? '') };
     if (proc.exitCode !== null) break;
     await Bun.sleep(50);
   }

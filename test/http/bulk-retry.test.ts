@@ -49,7 +49,7 @@ test('bulk retry: the confirmation says how many; confirming schedules exactly t
   expect(rows.filter((row) => row.status === 'pending' && row.attempts === 0)).toHaveLength(3);
 
   // The attempts that follow are recorded as the user's, not the schedule's.
-  const loop = createWebhookLoop({ db: database().db, secrets: testSecrets, config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '500' }), log: createLogger('error', () => {}), now: () => new Date(Date.now() + 1_000) });
+  const loop = createWebhookLoop({ db: database().db, session: await database().session(), secrets: testSecrets, config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '500' }), log: createLogger('error', () => {}), now: () => new Date(Date.now() + 1_000) });
   await loop.runOnce();
   const attempts = await database().db.selectFrom('delivery_attempts').select('trigger').where('integration_id', '=', 'erp').execute();
   // Four pending deliveries were due: the one that was pending anyway (scheduled) and the three retried.

@@ -130,10 +130,11 @@ describe.skipIf(!usingPostgres)('worker processes on one Postgres', () => {
           { id: 'shared-lake', integrationType: 'permanent', filter: { events: ['order.completed'] }, target: { kind: 's3', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', bucket: 'lake', keyPrefix: 'shared', endpoint: s3.endpoint } },
           'test',
         );
-        const writer = createIngestWriter(database.db, 'default');
-        for (let i = 0; i < EVENTS; i += 1_000) await writer.write(Array.from({ length: 1_000 }, () => event('order.completed')));
-        // ~150-byte envelopes, 20 kB batches: about 75 of them to share.
+        // Both running before the work arrives, so that it is shared rather than taken by whichever started first.
         const workers = await Promise.all([0, 1].map(() => worker({ S3_BATCH_MAX_BYTES: '20000', S3_BATCH_INTERVAL_MS: '1000' })));
+        const writer = createIngestWriter(database.db, 'default');
+        // ~150-byte envelopes, 20 kB batches: about 75 of them to share.
+        for (let i = 0; i < EVENTS; i += 1_000) await writer.write(Array.from({ length: 1_000 }, () => event('order.completed')));
         await waitUntil(async () => (await pendingOf('shared-lake')) === 0, 90_000);
         await Promise.all(workers.map((running) => stopTideway(running)));
         for (const running of workers) {
