@@ -195,6 +195,11 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
         }
         const integration = await integrationOf(batch);
         if (!integration) continue;
+        if (stopping) {
+          // Claimed as shutdown began: not started, so handed straight back.
+          await releaseBatchLeases(db, owner, [batch.id]);
+          break;
+        }
         const { promise: upload, resolve: onUploaded } = Promise.withResolvers<void>();
         marking = deliver(integration, batch, onUploaded, marking ?? Promise.resolve()).then((delivered) => void (delivered && uploaded++));
         await upload;
@@ -211,9 +216,12 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     const abort = setTimeout(() => {
       for (const controller of uploads) controller.abort();
     }, Math.max(0, deadline - ABORT_BEFORE_DEADLINE_MS - Date.now()));
-    await roundDone;
+    await Promise.race([roundDone, Bun.sleep(Math.max(0, deadline - 500 - Date.now()))]);
     clearTimeout(abort);
-    // Whatever is still leased here (a marking that failed, say) goes back now, not in 10 minutes.
+    // Whatever is still leased here (a marking under way or failed, say)
+    // goes back now, not in 10 minutes. Should a marking still finish, its
+    // lease is gone and it changes nothing: the batch is uploaded again to
+    // the same key, with the same bytes.
     await releaseBatchLeases(db, owner).catch((error: unknown) => log.warn('could not hand back S3 batches; their leases will run out', { error }));
     log.info('s3 batches stopped', { owner, uploaded: uploadedTotal });
   }

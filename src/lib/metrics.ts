@@ -10,6 +10,9 @@ import client from 'prom-client';
 export const processRegistry = new client.Registry();
 // CPU, resident memory, open files, event-loop lag, heap.
 client.collectDefaultMetrics({ register: processRegistry });
+// Gauges that prom-client names like counters (promtool check metrics
+// refuses them), counting libuv handles that Bun does not have anyway.
+for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processRegistry.removeSingleMetric(name);
 
 const eventsIngested = new client.Counter({
   name: 'tideway_events_ingested_total',

@@ -54,3 +54,17 @@ test('GET /readyz is 503 when the database does not answer', async () => {
   expect(await response.json()).toMatchObject({ status: 'unavailable' });
   expect(((await app.request('/readyz')).status)).toBe(503);
 }, 60_000);
+
+test('GET /readyz is 503 naming every loop whose heartbeat is older than 60 s, and 200 again once they beat', async () => {
+  let ages = { 'webhook-delivery': 75, 's3-batches': 2, retention: 61.5 };
+  const app = createTestApp(database(), { health: { heartbeats: () => Object.entries(ages).map(([loop, ageSeconds]) => ({ loop, ageSeconds })) } });
+  const response = await app.request('/readyz');
+  expect(response.status).toBe(503);
+  expect(await response.json()).toMatchObject({
+    status: 'unavailable',
+    reason: 'loops not making progress: webhook-delivery (last heartbeat 75 s ago), retention (last heartbeat 62 s ago)',
+    stale_loops: ['webhook-delivery', 'retention'],
+  });
+  ages = { 'webhook-delivery': 0.2, 's3-batches': 0.1, retention: 3 };
+  expect((await app.request('/readyz')).status).toBe(200);
+});
