@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${message}\n\n`),
   );
 
+  warnIfFetchCannotKeepUp(config, log);
   const loops = new LoopRegistry(log);
   const appDeps = { db, databaseKind: kind, config, secrets: deployment.secrets, log, version: packageJson.version, health: loops };
   const server =
@@ -85,6 +86,30 @@ function serveOps(hostname: string, port: number, fetch: (request: Request) => R
     return Bun.serve({ hostname, port, idleTimeout: 30, fetch });
   } catch (error) {
     throw new StartError(`Could not serve health and metrics on ${hostname}:${port} (${(error as Error).message}). Set METRICS_PORT to a free port, or 0 for any.`);
+  }
+}
+
+/** Bun runs at most this many HTTP requests at once unless told otherwise (BUN_CONFIG_MAX_HTTP_REQUESTS). */
+const BUN_DEFAULT_MAX_HTTP_REQUESTS = 256;
+/** Room for S3 uploads, Test connection and resends beside the webhook loop. */
+const OTHER_REQUESTS = 64;
+
+/**
+ * Bun queues requests past its limit with their timeout already running, so
+ * with DELIVERY_CONCURRENCY at that limit, S3 uploads and webhook attempts
+ * would wait in Bun's queue and time out through no fault of the receiver.
+ * The limit is read once when Bun starts, so `bun start` sets it; a process
+ * started otherwise is told what to set.
+ */
+function warnIfFetchCannotKeepUp(config: Config, log: Logger) {
+  const limit = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) || BUN_DEFAULT_MAX_HTTP_REQUESTS;
+  const needed = config.webhook.concurrency + OTHER_REQUESTS;
+  if (config.role !== 'web' && limit < needed) {
+    log.warn('Bun allows fewer HTTP requests at once than the delivery loops need', {
+      allowed: limit,
+      needed,
+      fix: `start with BUN_CONFIG_MAX_HTTP_REQUESTS=${needed} (or more) in the environment, as bun start does`,
+    });
   }
 }
 

@@ -10,10 +10,14 @@ const ENVELOPE_FIELDS = ['id', 'tenant', 'name', 'published_at', 'payload', 'dom
 /** Longer ids would not fit the indexes that search by them. */
 const MAX_ID_LENGTH = 255;
 
+/** Ids are stored as PostgreSQL text, which cannot hold NUL (it was a 500). */
+const NUL_IN_ID = 'must not contain the NUL character (\\u0000)';
+
 const optionalId = z
   .string({ error: 'must be a string' })
   .min(1, 'must not be empty')
   .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  .refine((value) => !value.includes('\u0000'), NUL_IN_ID)
   .optional();
 
 export const envelopeSchema = z.strictObject(
@@ -117,8 +121,10 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
       payloadJson,
       sizeBytes: 0,
     };
-    for (const [field, value] of [['payload.id', entityId], [`payload.${type.domain_entity_id_field}`, ruleId]] as const) {
+    // For order events the rule's field is payload.id itself: each field once.
+    for (const [field, value] of new Map([['payload.id', entityId], [`payload.${type.domain_entity_id_field}`, ruleId]])) {
       if (value && value.length > MAX_ID_LENGTH) errors.push({ ...where, field, message: `must be at most ${MAX_ID_LENGTH} characters` });
+      if (value?.includes('\u0000')) errors.push({ ...where, field, message: NUL_IN_ID });
     }
     event.sizeBytes = envelopeSizeBytes({ ...event, tenant: context.tenant });
     if (event.sizeBytes > context.maxEventBytes) {

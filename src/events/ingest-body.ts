@@ -224,14 +224,9 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-/** A FieldError that also names the byte offset, so clients need not read the message. */
-interface ByteError extends FieldError {
-  offset: number;
-}
-
 function notUtf8(offset: number, byte: number | undefined, line?: number) {
   const where = `at byte offset ${offset}${line === undefined ? '' : ` (line ${line})`}, byte 0x${(byte ?? 0).toString(16).padStart(2, '0')}`;
-  const error: ByteError = { ...(line === undefined ? {} : { line }), offset, message: `Not valid UTF-8 ${where}.` };
+  const error: FieldError = { ...(line === undefined ? {} : { line }), offset, message: `Not valid UTF-8 ${where}.` };
   return new ProblemError({
     status: 400,
     type: 'invalid-utf8',

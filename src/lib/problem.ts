@@ -6,6 +6,8 @@ export interface FieldError {
   field?: string;
   index?: number;
   line?: number;
+  /** Byte offset in the body, for bytes that could not be read (not UTF-8). */
+  offset?: number;
   message: string;
 }
 

@@ -51,7 +51,8 @@ export async function startTideway(
   const proc = Bun.spawn(['bun', 'src/main.ts', ...args], {
     cwd: ROOT,
     // Workers serve health and metrics on a port of their own: any free one, so that several can run side by side.
-    env: childEnv({ PORT: '0', ...(args.includes('worker') ? { METRICS_PORT: '0' } : {}), ...env }),
+    // As `bun start` runs it: Bun's concurrent-request limit raised past DELIVERY_CONCURRENCY.
+    env: childEnv({ PORT: '0', BUN_CONFIG_MAX_HTTP_REQUESTS: '1024', ...(args.includes('worker') ? { METRICS_PORT: '0' } : {}), ...env }),
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',

@@ -236,3 +236,22 @@ describe('valid text is stored byte for byte', () => {
     }
   });
 });
+
+describe('NUL in an id that is stored as text: 422 naming the field', () => {
+  test('payload.id, the domain entity rule field and domain_entity_id are each refused, nothing stored', async () => {
+    const problem = await expectRefused(
+      post(bytes(`[${envelopeText('{"id":"o-1\\u0000x"}')},${envelopeText('{"id":"fr-1","order_id":"o\\u0000"}').replace('order.created', 'fulfillment_request.assigned')},${envelopeText('{"id":"o-3"}', ',"domain_entity_id":"d\\u0000"')}]`)),
+      422,
+    );
+    expect(problem.errors.map((error) => [error.index, error.field, error.message])).toEqual([
+      [0, 'payload.id', 'must not contain the NUL character (\\u0000)'],
+      [1, 'payload.order_id', 'must not contain the NUL character (\\u0000)'],
+      [2, 'domain_entity_id', 'must not contain the NUL character (\\u0000)'],
+    ]);
+  });
+
+  test('a NUL elsewhere in the payload is kept, escaped, as before', async () => {
+    const response = await post(bytes(envelopeText('{"id":"o-4","note":"a\\u0000b"}')));
+    expect(response.status).toBe(202);
+  });
+});
