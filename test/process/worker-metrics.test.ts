@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../helpers/net.ts';
 import { createApiToken } from '../../src/auth/api-tokens.repo.ts';
 import { openPglite } from '../../src/db/client.ts';
 import { createTestDatabase, prepareDataDir, usingPostgres, type TestDatabase } from '../helpers/database.ts';
@@ -103,14 +103,3 @@ describe('a worker process', () => {
     }
   }, 60_000);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
