@@ -37,3 +37,22 @@ export class DatabaseSessionDownError extends Error {
     this.name = 'DatabaseSessionDownError';
   }
 }
+
+/** Deadlock detected, serialization failure. */
+const RACE_STATES = new Set(['40P01', '40001']);
+
+/**
+ * Whether the statement lost a deadlock or a serialization race: the same
+ * work, run again, may well succeed.
+ *
+ * @example lostRace({ code: '40P01' }) // true
+ */
+export function lostRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RACE_STATES.has(code);
+}
+
+/** The database was away, or the statement lost a race: worth running again. */
+export function isTransientDatabaseError(error: unknown): boolean {
+  return lostRace(error) || isDatabaseUnavailable(error);
+}

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { isTransientDatabaseError } from '../db/unavailable.ts';
 import type { Logger } from '../lib/log.ts';
 import { outageReporter } from '../lib/outage.ts';
 import { settleDeliveries, type Settlement } from './deliveries.repo.ts';
@@ -106,19 +106,20 @@ export class AttemptRecorder {
 
   /**
    * One statement for the batch. Should the database refuse the batch
-   * itself (not be away), each attempt is written alone, so that one bad
-   * record cannot hold up the rest; one the database refuses on its own is
-   * logged and dropped (its lease runs out and it is sent again).
+   * itself (not be away, nor lose a deadlock — say, with an integration
+   * being deleted), each attempt is written alone, so that one bad record
+   * cannot hold up the rest; one the database refuses on its own is logged
+   * and dropped (its lease runs out and it is sent again).
    */
   async #write(batch: Settlement[]) {
     try {
       await settleDeliveries(this.options.db, this.options.owner, batch);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) throw error;
+      if (isTransientDatabaseError(error)) throw error;
       if (batch.length === 1) return this.#dropped(batch[0]!, error);
       for (const settlement of batch) {
         await settleDeliveries(this.options.db, this.options.owner, [settlement]).catch((single: unknown) => {
-          if (isDatabaseUnavailable(single)) throw single;
+          if (isTransientDatabaseError(single)) throw single;
           this.#dropped(settlement, single);
         });
       }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSession } from '../db/session.ts';
 import type { Database, Db } from '../db/database.ts';
+import { lostRace } from '../db/unavailable.ts';
 import type { Logger } from '../lib/log.ts';
 
 /*
@@ -50,6 +51,23 @@ async function notifyControl(db: Db, kind: 'hold' | 'changed', integrationId: st
  * @example await fencedChange(db, 'erp', (trx) => updateIntegrationRow(trx, 'erp', { callback_url }), log)
  */
 export async function fencedChange<T>(db: Kysely<Database>, integrationId: string, change: (trx: Db) => Promise<T>, log?: Logger): Promise<T> {
+  // A change can deadlock with the recording of attempts still on the wire
+  // (a delete locks the integration, then its deliveries; a settle locks
+  // deliveries, then the integration's counters). PostgreSQL ends one of
+  // the two; the change is simply made again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fencedOnce(db, integrationId, change, log);
+    } catch (error) {
+      if (attempt >= CHANGE_ATTEMPTS || !lostRace(error)) throw error;
+      await Bun.sleep(25 * attempt);
+    }
+  }
+}
+
+const CHANGE_ATTEMPTS = 4;
+
+async function fencedOnce<T>(db: Kysely<Database>, integrationId: string, change: (trx: Db) => Promise<T>, log?: Logger): Promise<T> {
   await notifyControl(db, 'hold', integrationId);
   try {
     return await db.transaction().execute(async (trx) => {

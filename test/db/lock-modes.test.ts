@@ -5,7 +5,7 @@ import { insertEventsAndQueueDeliveries } from '../../src/events/events.repo.ts'
 import type { NewEvent } from '../../src/events/events.schema.ts';
 import { takeIngestLock } from '../../src/delivery/fan-out.ts';
 import { sealBatches } from '../../src/delivery/s3-batches.repo.ts';
-import { createIntegration, setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
+import { createIntegration, deleteIntegration, setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
 import { testSecrets, webhookIntegration } from '../helpers/fixtures.ts';
 
@@ -100,5 +100,24 @@ describe.skipIf(!usingPostgres)('locking an integration row under overlapping in
     await stopIngest();
     expect(sealed).not.toBe('still waiting');
     expect((sealed as { event_count: number }[]).length).toBe(1);
+  }, 30_000);
+});
+
+describe.skipIf(!usingPostgres)('a delete that deadlocks with a settle', () => {
+  test('is tried again rather than answered 500', async () => {
+    await webhookIntegration(database, { id: 'doomed', target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' } });
+    await ingestOnce(0);
+    const [delivery] = await database.db.selectFrom('deliveries').select('event_id').where('integration_id', '=', 'doomed').execute();
+    // A settle's order: a delivery row first, then the integration's counters.
+    const settle = ingestPool.db.transaction().execute(async (trx) => {
+      await trx.updateTable('deliveries').set({ attempts: 1 }).where('integration_id', '=', 'doomed').where('event_id', '=', delivery!.event_id).execute();
+      await Bun.sleep(300); // the delete is under way now: it holds the integration's row and waits for this delivery
+      await trx.updateTable('integrations').set({ delivered_count: '1' }).where('id', '=', 'doomed').execute();
+    });
+    await Bun.sleep(100);
+    const deleted = await within(10_000, deleteIntegration(database.db, 'doomed'));
+    await settle.catch(() => {}); // one of the two loses the deadlock; either way the delete must succeed
+    expect(deleted).toBe(true);
+    expect(await database.db.selectFrom('integrations').select('id').where('id', '=', 'doomed').execute()).toEqual([]);
   }, 30_000);
 });
