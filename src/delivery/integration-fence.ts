@@ -181,6 +181,16 @@ export class WorkerFences {
     return new Set(ids.filter((id) => this.holds(id)));
   }
 
+  /**
+   * Resolves once no change this process was told of is still waiting for
+   * its "changed" (or after `timeoutMs`): a change's answer can come back
+   * before its notification does.
+   */
+  async settled(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.#pending.size > 0 && Date.now() < until) await Bun.sleep(5);
+  }
+
   /** Lets go of a fence this process no longer needs. */
   async release(integrationId: string): Promise<void> {
     if (this.#held.delete(integrationId)) await this.#unlock(integrationId);

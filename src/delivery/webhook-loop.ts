@@ -2,29 +2,20 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
 import type { DatabaseSession } from '../db/session.ts';
-import { envelopeJson } from '../events/envelope.ts';
 import { setIntegrationStatus } from '../integrations/integrations.service.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
 import { observeAttemptDuration } from '../lib/metrics.ts';
 import { createLoop, type Loop } from '../loops/loop.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
-import {
-  claimDueDeliveries,
-  completedTemporaryIntegrations,
-  integrationsById,
-  integrationsFailingSince,
-  releaseDeliveries,
-  releaseLeases,
-  runningWebhookIntegrationIds,
-  type ClaimedDelivery,
-} from './deliveries.repo.ts';
-import { WorkerFences } from './integration-fence.ts';
+import { claimDueDeliveries, releaseDeliveries, releaseLeases, type ClaimedDelivery } from './deliveries.repo.ts';
 import { LeaseBook, type Leased } from './lease-book.ts';
 import { settlementFor } from './outcome.ts';
+import { ServedIntegrations, type Served } from './served-integrations.ts';
 import { listenForWake } from './wake.ts';
-import { describeStatus, sendWebhook, type AttemptResult } from './webhook.ts';
-import { webhookRequestFor } from './webhook-target.ts';
+import { describeStatus, type AttemptResult } from './webhook.ts';
+import { stopSpentIntegrations } from './webhook-housekeeping.ts';
+import { sendDelivery } from './webhook-target.ts';
 
 /*
  * The webhook delivery loop. Claim due deliveries of running webhook
@@ -54,12 +45,8 @@ const CLAIM_BATCH = 100;
 /** Each integration holds up to this many times its limit (in flight + claimed): fewer, larger claims. */
 const READY_FACTOR = 4;
 const HOUSEKEEPING_EVERY_MS = 5_000;
-/** How stale the list of integrations to claim for may be (claims check it again in SQL). */
-const INTEGRATION_LIST_MS = 1_000;
 /** Lease left, beyond the request's timeout, for its result to be recorded. */
 const RECORD_MARGIN_MS = 5_000;
-/** An integration with nothing to do for this long lets go of its fence. */
-const IDLE_RELEASE_MS = 60_000;
 
 export interface WebhookLoopDeps {
   db: Kysely<Database>;
@@ -92,18 +79,6 @@ export interface WebhookLoop extends Loop {
   runOnce(): Promise<number>;
 }
 
-/** An integration this process delivers for. */
-interface Served {
-  id: string;
-  /** Read after taking the fence; undefined while not known to be current. */
-  row: IntegrationRow | undefined;
-  ready: Leased[];
-  inFlight: number;
-  /** An attempt was answered 401/403/404/410: nothing starts until the stop is through. */
-  stopping: boolean;
-  lastActive: number;
-}
-
 export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   const { db, config, log } = deps;
   const now = deps.now ?? (() => new Date());
@@ -113,14 +88,12 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   // short enough that a dead worker's deliveries soon go out again.
   const leaseMs = config.webhook.timeoutMs * 2 + RECORD_MARGIN_MS;
 
-  const served = new Map<string, Served>();
   /** Integrations with claimed deliveries waiting for a free global slot, longest-waiting first. */
   const waiting = new Set<Served>();
   let inFlight = 0;
   let draining = false;
   let attempted = 0;
   let lastHousekeeping = 0;
-  let listed: { ids: string[]; at: number } = { ids: [], at: -Infinity };
   const stopsUnderWay = new Set<Promise<void>>();
   let inFlightDrained: (() => void) | undefined;
 
@@ -137,79 +110,30 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       shell.wake();
     },
   });
-  const fences = new WorkerFences(deps.session, {
-    hold: (id) => {
-      const integration = served.get(id);
-      if (integration) integration.row = undefined;
-    },
-    changed: (id) => {
-      const integration = served.get(id);
-      if (integration) integration.row = undefined;
-      listed.at = -Infinity;
-      shell.wake();
-    },
-    lost: () => {
-      for (const integration of served.values()) integration.row = undefined;
-      shell.wake();
-    },
+  const served = new ServedIntegrations({
+    db,
+    session: deps.session,
+    owner,
+    onCurrent: (integration) => offer(integration),
+    onChange: () => shell.wake(),
+    forget: (unsent) => leases.forget(unsent),
   });
-  const current = (integration: Served) => integration.row !== undefined && !integration.stopping && !draining && fences.holds(integration.id);
+  const current = (integration: Served) => !draining && served.current(integration);
   const roomToSend = () => inFlight < limit && inFlight + recorder.unrecorded < 2 * limit;
   const waitingTotal = () => [...served.values()].reduce((sum, integration) => sum + integration.ready.length, 0);
 
   let opened: Promise<void> | undefined;
   function open(): Promise<void> {
     opened ??= (async () => {
-      await fences.open();
+      await served.open();
       await listenForWake(deps.session, (integrationIds) => {
         // Re-list the integrations only for work of one not served yet (just created or started).
-        if (integrationIds === 'all' || integrationIds.some((id) => !served.has(id))) listed.at = -Infinity;
+        if (integrationIds === 'all' || integrationIds.some((id) => !served.has(id))) served.relist();
         shell.wake();
       });
       leases.start();
     })();
     return opened;
-  }
-
-  /** Takes the fence and reads the row of every integration that is to be served and is not known to be current. */
-  async function refreshServed(): Promise<void> {
-    if (Date.now() - listed.at > INTEGRATION_LIST_MS) listed = { ids: await runningWebhookIntegrationIds(db), at: Date.now() };
-    for (const id of listed.ids) if (!served.has(id)) served.set(id, { id, row: undefined, ready: [], inFlight: 0, stopping: false, lastActive: Date.now() });
-    const stale = [...served.values()].filter((integration) => !integration.stopping && (integration.row === undefined || !fences.holds(integration.id)));
-    if (stale.length === 0) return releaseIdle();
-    const held = await fences.take(stale.map((integration) => integration.id));
-    const rows = new Map((await integrationsById(db, [...held])).map((row) => [row.id, row]));
-    for (const integration of stale) {
-      if (!held.has(integration.id)) continue; // a change is under way: wait for it
-      const row = rows.get(integration.id);
-      if (row?.status === 'running' && row.target_kind === 'webhook') {
-        integration.row = row;
-        offer(integration);
-      } else {
-        await retire(integration);
-      }
-    }
-    await releaseIdle();
-  }
-
-  /** Stopped, deleted or not a webhook: hands back what it had claimed and lets go of its fence. */
-  async function retire(integration: Served): Promise<void> {
-    const unsent = leases.forget(integration.ready.splice(0));
-    waiting.delete(integration);
-    if (integration.inFlight === 0) served.delete(integration.id);
-    await releaseDeliveries(db, owner, unsent);
-    await fences.release(integration.id);
-  }
-
-  async function releaseIdle() {
-    const listedNow = new Set(listed.ids);
-    for (const integration of served.values()) {
-      const idle = integration.ready.length === 0 && integration.inFlight === 0 && Date.now() - integration.lastActive > IDLE_RELEASE_MS;
-      if (idle && !listedNow.has(integration.id)) {
-        served.delete(integration.id);
-        await fences.release(integration.id);
-      }
-    }
   }
 
   /** Leases due deliveries for the free room of each current integration. */
@@ -284,13 +208,8 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
 
   /** Sends one delivery; undefined when it could not even be built (logged; its lease runs out). */
   async function attempt(row: IntegrationRow, delivery: ClaimedDelivery): Promise<AttemptResult | undefined> {
-    if (delivery.payload === null || delivery.published_at === null) {
-      const at = now();
-      return { attemptClass: 'rejected', attemptedAt: at, durationMs: 0, statusCode: null, errorClass: null, errorMessage: 'The event was pruned by retention before it could be delivered', responseBody: null };
-    }
     try {
-      const body = envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.name!, publishedAt: delivery.published_at, payloadJson: delivery.payload });
-      return await sendWebhook(webhookRequestFor(row, deps.secrets, config, { id: delivery.event_id, body }, now()), now);
+      return await sendDelivery(row, delivery, { secrets: deps.secrets, config, now });
     } catch (error) {
       log.error('a delivery could not be sent', { integration: row.id, event: delivery.event_id, error });
       return undefined;
@@ -328,23 +247,14 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     }
   }
 
-  async function housekeeping(): Promise<void> {
-    const failingSince = new Date(now().getTime() - config.webhook.stopAfterFailingMs);
-    for (const failing of await integrationsFailingSince(db, failingSince)) {
-      const hours = Math.round(config.webhook.stopAfterFailingMs / 3_600_000);
-      await setIntegrationStatus(db, failing.id, 'stopped', `Deliveries failed continuously for ${hours} h (since ${failing.failing_since.toISOString()})`, 'system');
-    }
-    for (const id of await completedTemporaryIntegrations(db, now())) {
-      await setIntegrationStatus(db, id, 'stopped', 'completed', 'system');
-    }
-  }
+  const housekeeping = () => stopSpentIntegrations(db, config, now());
 
   async function round(): Promise<boolean> {
     if (Date.now() - lastHousekeeping > HOUSEKEEPING_EVERY_MS) {
       lastHousekeeping = Date.now();
       await housekeeping();
     }
-    await refreshServed();
+    await served.refresh();
     return (await claim()) > 0;
   }
 
@@ -367,7 +277,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     await whenNothingInFlight(deadline - 1_000);
     await recorder.flush(deadline);
     leases.stop();
-    fences.close();
+    served.close();
     await releaseLeases(db, owner).catch(() => {});
     log.info('webhook delivery stopped', { owner, attempted, unrecorded: recorder.unrecorded, in_flight: inFlight });
   }
@@ -377,16 +287,16 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     stats: () => ({ inFlight, unrecorded: recorder.unrecorded, peakUnrecorded: recorder.peak, waiting: waitingTotal() }),
     async runOnce() {
       await open();
-      listed.at = -Infinity;
-      await refreshServed();
+      await served.settled();
+      served.relist();
+      await served.refresh();
       const before = attempted;
       const claimed = await claim();
       while (inFlight > 0) await whenNothingInFlight(Infinity);
       await Promise.all(stopsUnderWay);
       await recorder.flush();
       await handBackWaiting();
-      for (const id of served.keys()) await fences.release(id);
-      served.clear();
+      await served.releaseAll();
       return Math.max(claimed, attempted - before);
     },
   });

@@ -1,7 +1,9 @@
 import type { Config } from '../config.ts';
 import type { IntegrationRow } from '../db/database.ts';
+import { envelopeJson } from '../events/envelope.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import type { WebhookRequest } from './webhook.ts';
+import type { ClaimedDelivery } from './deliveries.repo.ts';
+import { sendWebhook, type AttemptResult, type WebhookRequest } from './webhook.ts';
 
 /*
  * How an integration's row becomes a webhook request: its URL, its API key,
@@ -56,4 +58,21 @@ export function webhookRequestFor(
     timeoutMs: config.webhook.timeoutMs,
     policy: config.outbound,
   };
+}
+
+/**
+ * Sends one claimed delivery to its integration. An event that retention
+ * pruned under a pending delivery cannot be sent: that is a rejection the
+ * consumer never saw.
+ */
+export async function sendDelivery(
+  integration: IntegrationRow,
+  delivery: ClaimedDelivery,
+  deps: { secrets: SecretBox; config: Config; now: () => Date },
+): Promise<AttemptResult> {
+  if (delivery.payload === null || delivery.published_at === null) {
+    return { attemptClass: 'rejected', attemptedAt: deps.now(), durationMs: 0, statusCode: null, errorClass: null, errorMessage: 'The event was pruned by retention before it could be delivered', responseBody: null };
+  }
+  const body = envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.name!, publishedAt: delivery.published_at, payloadJson: delivery.payload });
+  return sendWebhook(webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, deps.now()), deps.now);
 }
