@@ -38,6 +38,8 @@ export class PostgresSession implements DatabaseSession {
   #failures = 0;
   #verifiedAt = 0;
   #connecting: Promise<void> | undefined;
+  /** Statements on the one client take turns: pg deprecates queueing them itself. */
+  #turn: Promise<unknown> = Promise.resolve();
   readonly #channels = new Map<string, Set<(payload: string) => void>>();
   readonly #lost = new Set<() => void>();
   readonly #restored = new Set<() => void>();
@@ -85,6 +87,7 @@ export class PostgresSession implements DatabaseSession {
       return;
     }
     const wasDown = this.#failures > 0;
+    this.#turn = Promise.resolve(); // nothing waits behind what was pending on the client before
     this.#client = client;
     this.#failures = 0;
     this.#verifiedAt = Date.now();
@@ -114,11 +117,18 @@ export class PostgresSession implements DatabaseSession {
     }, delay).unref();
   }
 
+  /** Runs `text` on `client` after the statements before it. */
+  #run<R extends Record<string, unknown>>(client: pg.Client, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    const result = this.#turn.then(() => client.query<R>(text, params));
+    this.#turn = result.catch(() => {});
+    return result;
+  }
+
   async #verify() {
     const client = this.#client;
     if (!client) return;
     try {
-      await client.query('select 1');
+      await this.#run(client, 'select 1');
       if (this.#client === client) this.#verifiedAt = Date.now();
     } catch {
       this.#dropped(client);
@@ -130,12 +140,12 @@ export class PostgresSession implements DatabaseSession {
     const first = listeners.size === 0;
     listeners.add(onNotify);
     this.#channels.set(channel, listeners);
-    if (first && this.#client) await this.#client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    if (first && this.#client) await this.#run(this.#client, `listen ${pg.escapeIdentifier(channel)}`);
     return async () => {
       listeners.delete(onNotify);
       if (listeners.size === 0) {
         this.#channels.delete(channel);
-        await this.#client?.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => {});
+        if (this.#client) await this.#run(this.#client, `unlisten ${pg.escapeIdentifier(channel)}`).catch(() => {});
       }
     };
   }
@@ -143,7 +153,7 @@ export class PostgresSession implements DatabaseSession {
   async query<R extends Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
     const client = this.#client;
     if (!client) throw new DatabaseSessionDownError();
-    const result = await client.query<R>(text, params);
+    const result = await this.#run<R>(client, text, params);
     if (this.#client === client) this.#verifiedAt = Date.now();
     return result.rows;
   }

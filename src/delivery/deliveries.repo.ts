@@ -84,6 +84,11 @@ const clean = (value: string | null) => (value === null ? null : value.replace(/
  * cannot overwrite a newer result), its attempt row, the integrations'
  * counters (delivered count, last delivery, failing since) and the
  * per-minute rollup. Returns how many settlements were accepted.
+ *
+ * Counters and minutes are touched in key order, so that two workers'
+ * settles lock shared rows in the same order: grouped in no particular
+ * order, they deadlocked now and then (bench/soak.ts), each time holding
+ * both batches back a second.
  */
 export async function settleDeliveries(db: Db, owner: string | null, settlements: Settlement[]): Promise<number> {
   if (settlements.length === 0) return 0;
@@ -127,6 +132,7 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
           count(*) filter (where outcome in ('retry', 'failure')) as failed,
           min(attempted_at) filter (where outcome in ('retry', 'failure')) as first_failure
         from accepted group by integration_id
+        order by integration_id
       ) s
       where g.id = s.integration_id
     ),
@@ -138,6 +144,7 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
         count(*) filter (where outcome = 'rejected'),
         sum(duration_ms)
       from accepted group by 1, 2
+      order by 1, 2
       on conflict (integration_id, minute) do update set
         delivered = m.delivered + excluded.delivered, failed = m.failed + excluded.failed,
         rejected = m.rejected + excluded.rejected, total_duration_ms = m.total_duration_ms + excluded.total_duration_ms
