@@ -40,6 +40,19 @@ const INT8_OID = 20;
 /** How long a request waits for a pooled connection before it is told the database is unavailable. */
 const CONNECT_TIMEOUT_MS = 2_000;
 
+/**
+ * Plans made afresh every time, never a session's cached generic plan.
+ * PostgreSQL caches the plan of each foreign-key check per session; one
+ * made while deliveries was nearly empty — a fresh deployment, before
+ * autovacuum's first ANALYZE — was a sequential scan, and every attempt
+ * recorded after it scanned the whole growing table: ~2 ms per attempt
+ * after a minute at 1,000 events/s, until recording fell behind
+ * (bench/webhook-latency.ts: p99 30 s). Tideway's own statements are
+ * planned each time anyway (unnamed statements); this also covers the
+ * checks the database runs for them.
+ */
+export const PLAN_SETTING = 'plan_cache_mode = force_custom_plan';
+
 /** Connects to PostgreSQL at `url` through a pool. */
 export function openPostgres(url: string, options: { maxConnections?: number; log?: Logger } = {}): DatabaseHandle {
   const pool = new pg.Pool({
@@ -48,6 +61,7 @@ export function openPostgres(url: string, options: { maxConnections?: number; lo
     // A server that is down refuses at once; one that is unreachable must not hang requests.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
+    options: `-c ${PLAN_SETTING.replaceAll(' ', '')}`,
   });
   // Every pooled client, idle or checked out (a query, a transaction, a
   // COPY), emits 'error' when its connection dies: a restart, a failover,
@@ -143,6 +157,7 @@ export async function openPglite(source: { dataDir?: string; dump?: Blob } = {})
     parsers: { [INT8_OID]: (value: string) => value },
   });
   await pglite.waitReady;
+  await pglite.exec(`set ${PLAN_SETTING}`);
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   const session = new PgliteSession(pglite);
   return {

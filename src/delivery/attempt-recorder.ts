@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { isTransientDatabaseError } from '../db/unavailable.ts';
+import { isTransientDatabaseError, lostRace } from '../db/unavailable.ts';
 import type { Logger } from '../lib/log.ts';
 import { outageReporter } from '../lib/outage.ts';
 import { settleDeliveries, type Settlement } from './deliveries.repo.ts';
@@ -93,9 +93,11 @@ export class AttemptRecorder {
         this.#failures = 0;
         this.#outage.recovered();
       } catch (error) {
+        this.#waiting.unshift(...batch);
+        // Another worker's settle won a deadlock: expected now and then, written again at once.
+        if (lostRace(error)) continue;
         this.#failures++;
         this.#outage.failed(error, { attempts: batch.length });
-        this.#waiting.unshift(...batch);
         return;
       } finally {
         this.#writing = [];

@@ -86,9 +86,10 @@ const clean = (value: string | null) => (value === null ? null : value.replace(/
  * per-minute rollup. Returns how many settlements were accepted.
  *
  * Counters and minutes are touched in key order, so that two workers'
- * settles lock shared rows in the same order: grouped in no particular
- * order, they deadlocked now and then (bench/soak.ts), each time holding
- * both batches back a second.
+ * settles lock the rows they share in the same order: grouped in no
+ * particular order, they deadlocked now and then (bench/soak.ts). Should
+ * one still lose a race to something else, the recorder writes the batch
+ * again.
  */
 export async function settleDeliveries(db: Db, owner: string | null, settlements: Settlement[]): Promise<number> {
   if (settlements.length === 0) return 0;
