@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { serveStatic } from 'hono/bun';
 import { jsxRenderer, useRequestContext } from 'hono/jsx-renderer';
 import { requestId } from 'hono/request-id';
@@ -136,6 +136,7 @@ export function createApp(deps: AppDeps) {
 
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    if (deps.health?.stopping()) return shuttingDown(c);
     if (isDatabaseUnavailable(error)) {
       databaseOutage.failed(error, { path: c.req.path });
       c.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
@@ -166,6 +167,7 @@ export function createOpsApp(deps: AppDeps) {
   app.notFound((c) => problemResponse(c, { status: 404, title: 'Not found', detail: `${c.req.path}: this port serves /healthz, /readyz and /metrics only` }));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    if (deps.health?.stopping()) return shuttingDown(c);
     if (isDatabaseUnavailable(error)) {
       c.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       return problemResponse(c, { status: 503, type: 'database-unavailable', title: 'Database unavailable', detail: 'The database is unavailable (restarting or failing over).' });
@@ -174,6 +176,15 @@ export function createOpsApp(deps: AppDeps) {
     return problemResponse(c, { status: 500, title: 'Internal server error', detail: `Something went wrong on our side. Reference: ${c.get('requestId')}` });
   });
   return app;
+}
+
+/**
+ * A request caught by the shutdown (its database closing under it) is the
+ * process going away, not a fault: 503, try another process, nothing logged.
+ */
+function shuttingDown(c: Context) {
+  c.header('retry-after', '1');
+  return problemResponse(c, { status: 503, type: 'shutting-down', title: 'Shutting down', detail: 'This process is shutting down; send the request again (another process will take it).' });
 }
 
 function isApiPath(path: string) {

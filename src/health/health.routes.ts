@@ -6,6 +6,8 @@ import { pendingMigrations } from '../db/migrate.ts';
 /** The background loops' heartbeats, as the process's loop registry reports them. */
 export interface HealthSource {
   heartbeats(): { loop: string; ageSeconds: number }[];
+  /** The process is shutting down: take it out of rotation. */
+  stopping(): boolean;
 }
 
 /** A loop whose heartbeat is older than this is reported as stuck. */
@@ -28,6 +30,7 @@ export function healthRoutes({ db, databaseKind, version, health }: Pick<AppDeps
     .get('/healthz', (c) => c.json({ status: 'ok', version, uptime_seconds: Math.round((Date.now() - startedAt) / 1000) }))
     .get('/readyz', async (c) => {
       const unavailable = (body: Record<string, unknown>) => c.json({ status: 'unavailable', database: databaseKind, ...body }, 503);
+      if (health?.stopping()) return unavailable({ reason: 'shutting down' });
       const answered = await databaseAnswers(db);
       if (answered !== true) return unavailable({ reason: `database unreachable: ${answered}` });
       if (!migrationsCurrent) {

@@ -17,6 +17,7 @@ export interface BackgroundLoop {
 export class LoopRegistry {
   readonly #loops: BackgroundLoop[] = [];
   #running = false;
+  #stopping = false;
 
   constructor(private readonly log: Logger) {}
 
@@ -43,8 +44,14 @@ export class LoopRegistry {
     }
   }
 
+  /** True once the process has begun to shut down (web-only processes too). */
+  stopping(): boolean {
+    return this.#stopping;
+  }
+
   /** Stops every loop at once; a loop that overruns the deadline is logged and left behind. */
   async stopAll(deadlineMs: number): Promise<void> {
+    this.#stopping = true;
     this.#running = false;
     await Promise.all(
       this.#loops.map(async (loop) => {
