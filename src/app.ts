@@ -3,6 +3,7 @@ import { serveStatic } from 'hono/bun';
 import { jsxRenderer, useRequestContext } from 'hono/jsx-renderer';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { getPath } from 'hono/utils/url';
 import type { Kysely } from 'kysely';
 import { resolve } from 'node:path';
 import { Layout, type LayoutProps } from '../views/layout.tsx';
@@ -13,6 +14,7 @@ import type { Database } from './db/database.ts';
 import { authRoutes } from './auth/auth.routes.tsx';
 import { userPages } from './auth/users.routes.tsx';
 import { createTokenVerifier } from './auth/bearer.ts';
+import { tokenRoutes } from './auth/token.routes.ts';
 import { loadSession, type SessionVariables } from './auth/session.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
@@ -50,7 +52,7 @@ declare module 'hono' {
 const PUBLIC_DIR = resolve(import.meta.dir, '../public');
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono<{ Variables: SessionVariables }>();
+  const app = new Hono<{ Variables: SessionVariables }>({ getPath: apiPathWithoutTrailingSlash });
   const databaseOutage = outageReporter(deps.log, 'requests fail: the database is unavailable');
 
   app.use(requestId());
@@ -97,6 +99,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   const tokens = createTokenVerifier(deps.db);
+  app.route('/v0', tokenRoutes(deps));
   app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
   app.route('/api/v1/org/integrations', integrationApiRoutes({ ...deps, tokens }));
   app.route('/', metricsRoutes({ ...deps, tokens }));
@@ -187,6 +190,17 @@ function shuttingDown(c: Context) {
   return problemResponse(c, { status: 503, type: 'shutting-down', title: 'Shutting down', detail: 'This process is shutting down; send the request again (another process will take it).' });
 }
 
+/** The JSON API: NewStore's clients call /v0/token beside /api/…. */
 function isApiPath(path: string) {
-  return path.startsWith('/api/');
+  return path.startsWith('/api/') || path.startsWith('/v0/');
+}
+
+/**
+ * Routes an API path with a trailing slash as the path without it, for
+ * every method (NewStore's clients list with `GET …/eventstream/`); a
+ * redirect would turn their POSTs into GETs.
+ */
+function apiPathWithoutTrailingSlash(request: Request): string {
+  const path = getPath(request);
+  return path.length > 1 && path.endsWith('/') && isApiPath(path) ? path.replace(/\/+$/, '') : path;
 }

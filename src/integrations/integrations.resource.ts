@@ -20,7 +20,7 @@ export function toIntegrationResource(row: IntegrationRow, secrets: SecretBox, s
     status: row.status,
     starts_at: iso(row.starts_at),
     ends_at: iso(row.ends_at),
-    filter_conditions: { entities: row.filter_entities, events: row.filter_events },
+    filter_conditions: { event_filter: row.filter_events, entity_filter: row.filter_entities },
     ...(row.target_kind === 'webhook'
       ? { callback_parameters: { callback_url: row.callback_url, api_key: masked(row.api_key_enc, secrets) } }
       : {

@@ -40,17 +40,35 @@ const httpUrl = z
 const optionalSecret = z.string().max(4096, 'is too long').nullish();
 const required = (label: string) => z.string({ error: 'is required' }).trim().min(1, `is required: ${label}`).max(1024, 'is too long');
 
+/**
+ * `filter_conditions` in NewStore's names, `event_filter` and
+ * `entity_filter`; Tideway's earlier `events` and `entities` are accepted
+ * as aliases. The output is `{ events, entities }` whichever was sent.
+ */
 function filterSchema(catalog: CatalogNames) {
+  const entityList = z.array(
+    z.string({ error: 'must be an entity name' }).refine((entity) => catalog.entities.has(entity), { error: (issue) => `"${String(issue.input)}" is not an entity` }),
+    { error: 'must be a list of entity names, e.g. ["order"]' },
+  );
+  const eventList = z.array(
+    z.string({ error: 'must be an event name' }).refine((name) => catalog.events.has(name), { error: (issue) => `"${String(issue.input)}" is not a known event type` }),
+    { error: 'must be a list of event names, e.g. ["order.created"]' },
+  );
   return z
     .strictObject({
-      entities: z
-        .array(z.string().refine((entity) => catalog.entities.has(entity), { error: (issue) => `"${String(issue.input)}" is not an entity` }))
-        .optional(),
-      events: z
-        .array(z.string().refine((name) => catalog.events.has(name), { error: (issue) => `"${String(issue.input)}" is not a known event type` }))
-        .optional(),
+      event_filter: eventList.optional().meta({ description: 'Event names to deliver, e.g. `order.created`.' }),
+      entity_filter: entityList.optional().meta({ description: 'Entities whose every event is delivered, e.g. `order`.' }),
+      events: eventList.optional().meta({ description: 'Alias of `event_filter`.', deprecated: true }),
+      entities: entityList.optional().meta({ description: 'Alias of `entity_filter`.', deprecated: true }),
     })
-    .nullish();
+    .superRefine((value, context) => {
+      for (const [name, alias] of [['event_filter', 'events'], ['entity_filter', 'entities']] as const) {
+        if (value[name] && value[alias]) context.addIssue({ code: 'custom', path: [alias], message: `is another name for ${name}: give only one of them` });
+      }
+    })
+    .transform((value) => ({ events: value.event_filter ?? value.events, entities: value.entity_filter ?? value.entities }))
+    .nullish()
+    .meta({ description: 'An event is delivered when its name is in `event_filter` or its entity in `entity_filter`; empty or absent: every event.' });
 }
 
 const callbackSchema = z.strictObject({ callback_url: httpUrl, api_key: optionalSecret });

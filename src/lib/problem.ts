@@ -18,7 +18,27 @@ export interface Problem {
   /** A short slug, e.g. 'validation': becomes the problem type URI. */
   type?: string;
   errors?: FieldError[];
+  /** NewStore's error code; by default the one for the status (see ERROR_CODES). */
+  errorCode?: string;
 }
+
+/**
+ * NewStore's `error_code` for each status: its clients branch on these
+ * words (one creates its webhook only when it reads `resource_not_found`).
+ */
+const ERROR_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'resource_not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_error',
+  429: 'too_many_requests',
+  500: 'internal_error',
+  503: 'service_unavailable',
+};
 
 /**
  * An intended 4xx (or 503) for the JSON API: thrown from a handler, rendered
@@ -35,15 +55,21 @@ export class ProblemError extends Error {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** The problem+json response for `problem`, carrying the request's id and path. */
+/**
+ * The problem+json response for `problem`, carrying the request's id and
+ * path, and NewStore's `error_code` and `message` beside RFC 9457's fields.
+ */
 export function problemResponse(c: Context, problem: Problem): Response {
+  const detail = problem.detail ?? problem.title;
   const body = {
     type: problem.type ? `https://tideway.dev/problems/${problem.type}` : 'about:blank',
     title: problem.title,
     status: problem.status,
-    detail: problem.detail ?? problem.title,
+    detail,
     instance: c.req.path,
     request_id: c.get('requestId') as string | undefined,
+    error_code: problem.errorCode ?? ERROR_CODES[problem.status] ?? 'error',
+    message: detail,
     ...(problem.errors ? { errors: problem.errors } : {}),
   };
   return c.body(JSON.stringify(body), problem.status, { 'content-type': PROBLEM_CONTENT_TYPE });

@@ -49,7 +49,7 @@ describe('NewStore client request shapes', () => {
       status: 'running',
       starts_at: startsAt,
       ends_at: null,
-      filter_conditions: { entities: [], events: [] },
+      filter_conditions: { event_filter: [], entity_filter: [] },
       callback_parameters: { callback_url: 'https://erp.example.com/newstore/events', api_key: `••••${API_KEY.slice(-4)}` },
       stats: { pending: 0, delivered: 0, failed: 0, rejected: 0, last_delivery_at: null, oldest_pending_at: null },
     });
@@ -74,7 +74,7 @@ describe('NewStore client request shapes', () => {
       integration_type: 'temporary',
       starts_at: '2026-11-01T00:00:00.000Z',
       ends_at: '2027-01-01T00:00:00.000Z',
-      filter_conditions: { entities: ['order', 'return'], events: ['fulfillment_request.assigned'] },
+      filter_conditions: { entity_filter: ['order', 'return'], event_filter: ['fulfillment_request.assigned'] },
       s3_parameters: {
         aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE',
         aws_secret_access_key: AWS_SECRET,
@@ -103,7 +103,7 @@ describe('NewStore client request shapes', () => {
     });
     expect(patched.status).toBe(200);
     expect(await json(patched)).toMatchObject({
-      filter_conditions: { entities: ['invoice'], events: ['order.completed'] },
+      filter_conditions: { event_filter: ['order.completed'], entity_filter: ['invoice'] },
       callback_parameters: { callback_url: 'https://erp.example.com/v2/events', api_key: `••••${API_KEY.slice(-4)}` },
     });
     const stored = await database().db.selectFrom('integrations').select('api_key_enc').where('id', '=', 'erp-netsuite-integration-001').executeTakeFirstOrThrow();
@@ -186,6 +186,36 @@ describe('refusals', () => {
       colour: 'is not an integration field',
     });
     expect(await database().db.selectFrom('integrations').select('id').where('id', '=', 'New').execute()).toEqual([]);
+  });
+
+  test("NewStore's filter names are checked like their aliases; a name and its alias together are refused", async () => {
+    const response = await call('POST', '', {
+      id: 'filter-names',
+      integration_type: 'permanent',
+      filter_conditions: { event_filter: ['order.craeted'], entity_filter: 'order', entities: ['order'] },
+      callback_parameters: { callback_url: 'https://x.example.com' },
+    });
+    expect(response.status).toBe(422);
+    const problem = await json(response);
+    expect(problem).toMatchObject({ error_code: 'validation_error', message: expect.stringContaining('nothing was changed') });
+    expect(problem.errors).toEqual([
+      { field: 'filter_conditions.event_filter.0', message: '"order.craeted" is not a known event type' },
+      { field: 'filter_conditions.entity_filter', message: 'must be a list of entity names, e.g. ["order"]' },
+    ]);
+    const both = await json(await call('POST', '', { id: 'filter-names', integration_type: 'permanent', filter_conditions: { event_filter: ['order.created'], events: ['order.created'] }, callback_parameters: { callback_url: 'https://x.example.com' } }));
+    expect(both.errors).toEqual([{ field: 'filter_conditions.events', message: 'is another name for event_filter: give only one of them' }]);
+    expect(await database().db.selectFrom('integrations').select('id').where('id', '=', 'filter-names').execute()).toEqual([]);
+  });
+
+  test('a missing integration is a 404 with error_code resource_not_found, with or without a trailing slash', async () => {
+    for (const path of ['/nope-integration', '/nope-integration/']) {
+      const response = await call('GET', path);
+      expect(response.status).toBe(404);
+      expect(await json(response)).toMatchObject({ status: 404, error_code: 'resource_not_found', message: 'There is no integration "nope-integration".' });
+    }
+    const listed = await call('GET', '/');
+    expect(listed.status).toBe(200);
+    expect(Array.isArray((await json(listed)).integrations)).toBe(true);
   });
 
   test('exactly one target; temporary needs an end after its start; reserved ids', async () => {
