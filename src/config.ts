@@ -177,6 +177,10 @@ const settings = {
     schema: wholeNumber(1024 * 1024, 256),
     doc: 'Largest accepted single event envelope.',
   },
+  ACCESS_TOKEN_TTL_SECONDS: {
+    schema: wholeNumber(3600, 60, 86_400),
+    doc: 'How long an access token from `POST /v0/token` is valid.',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     schema: wholeNumber(10_000, 0, 600_000),
     doc: 'On SIGTERM/SIGINT, time given to in-flight work before the process exits.',
@@ -226,6 +230,7 @@ export interface Config {
   readonly s3: { readonly batchMaxBytes: number; readonly batchIntervalMs: number };
   readonly retentionDays: number;
   readonly ingest: { readonly maxRequestBytes: number; readonly maxEventBytes: number };
+  readonly accessTokenTtlSeconds: number;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -296,6 +301,7 @@ function toConfig(env: Env): Config {
     s3: { batchMaxBytes: env.S3_BATCH_MAX_BYTES, batchIntervalMs: env.S3_BATCH_INTERVAL_MS },
     retentionDays: env.RETENTION_DAYS,
     ingest: { maxRequestBytes: env.MAX_REQUEST_BYTES, maxEventBytes: env.MAX_EVENT_BYTES },
+    accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -36,6 +36,12 @@ export async function findActiveApiToken(db: Db, token: string): Promise<ApiToke
     .executeTakeFirst();
 }
 
+/** The live token `token` when `name` is its name or id (OAuth's client_id). */
+export async function findActiveApiTokenFor(db: Db, token: string, name: string): Promise<ApiTokenRow | undefined> {
+  const row = await findActiveApiToken(db, token);
+  return row && (row.name === name || row.id === name) ? row : undefined;
+}
+
 export async function listApiTokens(db: Db): Promise<ApiTokenRow[]> {
   return db.selectFrom('api_tokens').selectAll().orderBy('revoked_at', 'desc').orderBy('created_at', 'desc').execute();
 }

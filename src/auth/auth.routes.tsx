@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { LoginPage, LogoutPage } from '../../views/auth/login.tsx';
 import type { Database } from '../db/database.ts';
-import { findUserByEmail, verifyPassword } from './users.repo.ts';
-import { createSession, deleteSession, recentLoginFailures, recordLoginAttempt } from './sessions.repo.ts';
+import { createSession, deleteSession } from './sessions.repo.ts';
+import { checkSignIn } from './sign-in.ts';
 import { getCookie } from 'hono/cookie';
 import {
   clearSessionCookie,
@@ -13,17 +13,6 @@ import {
   setSessionCookie,
   type SessionVariables,
 } from './session.ts';
-
-/** Throttling: failed sign-ins counted over this window… */
-const THROTTLE_WINDOW_MS = 15 * 60_000;
-/** …refused beyond these counts, per account and per address. */
-const MAX_FAILURES_PER_EMAIL = 5;
-const MAX_FAILURES_PER_ADDRESS = 20;
-// Verifying against a real hash when the email is unknown keeps the answer's
-// timing from telling which emails have accounts.
-// Hashed on the first sign-in, not at start-up (argon2 is deliberately slow).
-let dummyHash: Promise<string> | undefined;
-const timingEqualiser = () => (dummyHash ??= Bun.password.hash('tideway-timing-equaliser', { algorithm: 'argon2id' }));
 
 /** Only same-site paths: `next` must never send a user to another site. */
 export function safeNext(next: unknown): string {
@@ -51,17 +40,11 @@ export function authRoutes(deps: { db: Kysely<Database>; now?: () => Date }) {
         return c.render(<LoginPage next={next} email={email} error={error} />, { title: 'Sign in' });
       };
 
-      const failures = await recentLoginFailures(deps.db, { email, address, since: new Date(now().getTime() - THROTTLE_WINDOW_MS) });
-      if (failures.forEmail >= MAX_FAILURES_PER_EMAIL || failures.fromAddress >= MAX_FAILURES_PER_ADDRESS) {
-        return refuse(429, 'Too many failed sign-ins. Wait 15 minutes, then try again.');
-      }
-      const user = email ? await findUserByEmail(deps.db, email) : undefined;
-      const valid = await verifyPassword(password, user?.password_hash ?? (await timingEqualiser()));
-      const succeeded = Boolean(user && valid && !user.disabled_at);
-      await recordLoginAttempt(deps.db, { email, address, succeeded, now: now() });
-      if (!user || !succeeded) return refuse(401, 'The email or password is incorrect.');
+      const signIn = await checkSignIn(deps.db, { email, password, address, now: now() });
+      if (signIn.kind === 'throttled') return refuse(429, 'Too many failed sign-ins. Wait 15 minutes, then try again.');
+      if (signIn.kind === 'refused') return refuse(401, 'The email or password is incorrect.');
 
-      const { token } = await createSession(deps.db, { userId: user.id, address, userAgent: c.req.header('user-agent') ?? null, now: now() });
+      const { token } = await createSession(deps.db, { userId: signIn.user.id, address, userAgent: c.req.header('user-agent') ?? null, now: now() });
       setSessionCookie(c, token);
       return c.redirect(next, 303);
     })

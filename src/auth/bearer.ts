@@ -1,11 +1,12 @@
 import { createMiddleware } from 'hono/factory';
 import type { Kysely } from 'kysely';
-import type { ApiTokenRow, Database, Permission } from '../db/database.ts';
+import type { Database, Permission } from '../db/database.ts';
 import { sha256Hex } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
+import { ACCESS_TOKEN_PREFIX, findActiveAccessToken, type Credential } from './access-tokens.repo.ts';
 import { findActiveApiToken, markApiTokenUsed } from './api-tokens.repo.ts';
 
-export type TokenVariables = { token: ApiTokenRow };
+export type TokenVariables = { token: Credential };
 
 /*
  * Bearer-token authentication for the JSON API. Looking a token up is one
@@ -17,7 +18,7 @@ const CACHE_MS = 5_000;
 const CACHE_MAX = 1_000;
 
 export interface TokenVerifier {
-  verify(token: string): Promise<ApiTokenRow | undefined>;
+  verify(token: string): Promise<Credential | undefined>;
 }
 
 /**
@@ -27,11 +28,17 @@ export interface TokenVerifier {
  * every few seconds under load.
  */
 export function createTokenVerifier(db: Kysely<Database>, now: () => number = Date.now): TokenVerifier {
-  const cache = new Map<string, { row: ApiTokenRow | undefined; until: number }>();
-  const lookups = new Map<string, Promise<ApiTokenRow | undefined>>();
-  const lookUp = async (key: string, token: string) => {
+  const cache = new Map<string, { row: Credential | undefined; until: number }>();
+  const lookups = new Map<string, Promise<Credential | undefined>>();
+  const find = async (token: string): Promise<Credential | undefined> => {
+    if (token.startsWith(ACCESS_TOKEN_PREFIX)) return findActiveAccessToken(db, token, new Date(now()));
     const row = await findActiveApiToken(db, token);
-    if (row) await markApiTokenUsed(db, row.id, new Date(now()));
+    if (!row) return undefined;
+    await markApiTokenUsed(db, row.id, new Date(now()));
+    return { id: row.id, actor: `API token "${row.name}"`, permissions: row.permissions };
+  };
+  const lookUp = async (key: string, token: string) => {
+    const row = await find(token);
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(key, { row, until: now() + CACHE_MS });
     return row;
@@ -80,7 +87,7 @@ export function requireToken(verifier: TokenVerifier, permissions: Permission[])
         status: 403,
         title: 'Forbidden',
         type: 'forbidden',
-        detail: `The API token "${row.name}" lacks the permission ${permissions.join(' or ')}.`,
+        detail: `${row.actor} lacks the permission ${permissions.join(' or ')}.`,
       });
     }
     c.set('token', row);

@@ -66,6 +66,16 @@ export interface ApiTokensTable {
   revoked_at: Timestamp | null;
 }
 
+/** Issued by `POST /v0/token` to exactly one holder: a user or an API token. */
+export interface AccessTokensTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string | null;
+  api_token_id: string | null;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+}
+
 export interface LoginAttemptsTable {
   id: Identity;
   email: string;
@@ -218,6 +228,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  access_tokens: AccessTokensTable;
   login_attempts: LoginAttemptsTable;
   event_types: EventTypesTable;
   events: EventsTable;

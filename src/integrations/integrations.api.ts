@@ -80,7 +80,7 @@ const reasonBody = z.looseObject({ reason: z.string().trim().max(500, 'is too lo
 
 export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: SecretBox; tokens: TokenVerifier; config: Config }) {
   const { db, secrets } = deps;
-  const actorOf = (c: Context<{ Variables: TokenVariables }>) => `API token "${c.get('token').name}"`;
+  const actorOf = (c: Context<{ Variables: TokenVariables }>) => c.get('token').actor;
 
   async function resources(rows: IntegrationRow[]) {
     const stats = await integrationStats(db, rows);

@@ -24,6 +24,7 @@ describe(`migrations on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
   test('create the whole data model', async () => {
     expect(await tableNames(testDatabase())).toEqual(
       [
+        'access_tokens',
         'api_tokens',
         'deliveries',
         'delivery_attempts',
@@ -220,6 +221,28 @@ describe('20261130_03: S3 batch members move onto the batch', () => {
       expect(stillMarked).toEqual([]); // pending members are found through the batch now
       const { rows: indexes } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'deliveries'`.execute(behind.db);
       expect(indexes.map((index) => index.indexname)).not.toContain('deliveries_by_batch');
+    } finally {
+      await behind.close();
+    }
+  }, 60_000);
+});
+
+describe('20261201_01: access tokens', () => {
+  test('users and API tokens written before it can hold access tokens; deleting the holder removes them', async () => {
+    const behind = await createTestDatabase();
+    try {
+      const migrator = new Migrator({ db: behind.db, provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }) });
+      expect((await migrator.migrateTo('20261130_03_s3_batch_members')).error).toBeUndefined();
+      const { rows: [user] } = await sql<{ id: string }>`insert into users (email, password_hash, permissions) values ('old@example.com', 'x', '{view_tools}') returning id`.execute(behind.db);
+      const { rows: [apiToken] } = await sql<{ id: string }>`insert into api_tokens (name, token_hash, token_prefix, permissions) values ('old', 'h', 'tw_abc', '{view_tools}') returning id`.execute(behind.db);
+
+      await migrateToLatest(behind.db);
+      await sql`insert into access_tokens (token_hash, user_id, expires_at) values ('a', ${user!.id}, now() + interval '1 hour')`.execute(behind.db);
+      await sql`insert into access_tokens (token_hash, api_token_id, expires_at) values ('b', ${apiToken!.id}, now() + interval '1 hour')`.execute(behind.db);
+      await expect(sql`insert into access_tokens (token_hash, user_id, api_token_id, expires_at) values ('c', ${user!.id}, ${apiToken!.id}, now())`.execute(behind.db)).rejects.toThrow(/access_tokens_one_holder/);
+      await sql`delete from users`.execute(behind.db);
+      await sql`delete from api_tokens`.execute(behind.db);
+      expect(await behind.db.selectFrom('access_tokens').select('token_hash').execute()).toEqual([]);
     } finally {
       await behind.close();
     }

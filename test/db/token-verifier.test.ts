@@ -26,7 +26,7 @@ test('requests that find a token uncached at the same moment share one lookup', 
   const verifier = createTokenVerifier(database().db.withPlugin(counter.plugin), () => clock);
 
   const first = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(token)));
-  expect(first.every((row) => row?.name === 'test-publish_events')).toBe(true);
+  expect(first.every((row) => row?.actor === 'API token "test-publish_events"')).toBe(true);
   // The lookup and the last-used mark, once for all twenty.
   expect(counter.statements).toBe(2);
 
