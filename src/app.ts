@@ -15,6 +15,7 @@ import { authRoutes } from './auth/auth.routes.tsx';
 import { userPages } from './auth/users.routes.tsx';
 import { createTokenVerifier } from './auth/bearer.ts';
 import { tokenRoutes } from './auth/token.routes.ts';
+import { openApiRoutes } from './openapi/openapi.routes.tsx';
 import { loadSession, type SessionVariables } from './auth/session.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   const tokens = createTokenVerifier(deps.db);
+  app.route('/api', openApiRoutes(deps));
   app.route('/v0', tokenRoutes(deps));
   app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
   app.route('/api/v1/org/integrations', integrationApiRoutes({ ...deps, tokens }));

@@ -32,7 +32,7 @@ export const envelopeSchema = z.strictObject(
     // every payload: half of validation's time for nothing (bench/ingest.ts).
     payload: z.custom<Record<string, unknown>>(isRecord, {
       error: (issue) => (issue.input === undefined ? 'is required: the event data as a JSON object' : 'must be a JSON object'),
-    }),
+    }).meta({ override: { type: 'object', description: 'The event data, a JSON object (e.g. the order).' } }),
     domain_entity_type: optionalId,
     domain_entity_id: optionalId,
   },

@@ -71,12 +71,12 @@ function notFound(id: string): ProblemError {
   return new ProblemError({ status: 404, type: 'not-found', title: 'Integration not found', detail: `There is no integration "${id}".` });
 }
 
-const listQuery = z.object({
+export const listQuery = z.object({
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
   cursor: z.string().optional(),
 });
 
-const reasonBody = z.looseObject({ reason: z.string().trim().max(500, 'is too long').optional() });
+export const reasonBody = z.looseObject({ reason: z.string().trim().max(500, 'is too long').optional() });
 
 export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: SecretBox; tokens: TokenVerifier; config: Config }) {
   const { db, secrets } = deps;
