@@ -28,3 +28,22 @@
     }
   });
 })();
+
+// API reference: the search box shows only the operations that match, in the list and the page.
+document.addEventListener('input', (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || !input.matches('[data-api-filter]')) return;
+  const words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  let shown = 0;
+  for (const operation of document.querySelectorAll('[data-api-search]')) {
+    const text = `${operation.dataset.apiSearch} ${operation.textContent.toLowerCase()}`;
+    const visible = words.every((word) => text.includes(word));
+    operation.hidden = !visible;
+    document.querySelector(`[data-api-link="${operation.id}"]`)?.toggleAttribute('hidden', !visible);
+    if (visible) shown++;
+  }
+  for (const group of document.querySelectorAll('[data-api-group]')) {
+    group.hidden = group.querySelector('[data-api-search]:not([hidden]), [data-api-link]:not([hidden])') === null;
+  }
+  document.querySelector('[data-api-empty]')?.toggleAttribute('hidden', shown > 0);
+});

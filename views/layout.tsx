@@ -72,6 +72,11 @@ export function Layout({ title, section, user, csrfToken, canManageUsers, childr
         <main id="main" class="page">
           {children}
         </main>
+        <footer class="footer">
+          <a href="/api/docs">API reference</a>
+          <span aria-hidden="true">·</span>
+          <a href="/api/openapi.json">OpenAPI document</a>
+        </footer>
       </body>
     </html>
   );
