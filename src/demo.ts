@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import createClient from 'openapi-fetch';
+import type { paths } from './api-client/schema.ts';
 import { signatureOf } from './delivery/signature.ts';
 import { simulate } from './simulator/simulate.ts';
 
@@ -62,20 +64,20 @@ for (let tries = 0; ; tries++) {
   await Bun.sleep(100);
 }
 
-const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${base}/api/v1/org/integrations/eventstream${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-  });
-const integration = {
-  id: 'demo-webhook',
-  integration_type: 'permanent',
-  callback_parameters: { callback_url: `http://127.0.0.1:${RECEIVER_PORT}/events`, api_key: 'demo-api-key' },
-};
-if ((await api('/demo-webhook')).status === 404) await api('', { method: 'POST', body: JSON.stringify(integration) });
-else await api('/demo-webhook', { method: 'PATCH', body: JSON.stringify({ callback_parameters: integration.callback_parameters }) });
-await api('/demo-webhook/_start', { method: 'POST' });
-signingSecret = ((await (await api('/demo-webhook/signing-secret')).json()) as { signing_secret: string }).signing_secret;
+// Our own client of the API, typed by the OpenAPI document (src/api-client/schema.ts).
+const api = createClient<paths>({ baseUrl: base, headers: { authorization: `Bearer ${adminToken}` } });
+const callback = { callback_url: `http://127.0.0.1:${RECEIVER_PORT}/events`, api_key: 'demo-api-key' };
+const id = { params: { path: { id: 'demo-webhook' } } };
+const existing = await api.GET('/api/v1/org/integrations/eventstream/{id}', id);
+const saved =
+  existing.response.status === 404
+    ? await api.POST('/api/v1/org/integrations/eventstream', { body: { id: 'demo-webhook', integration_type: 'permanent', callback_parameters: callback } })
+    : await api.PATCH('/api/v1/org/integrations/eventstream/{id}', { ...id, body: { callback_parameters: callback } });
+if (saved.error) throw new Error(`Could not set up the demo integration: ${saved.error.detail}`);
+await api.POST('/api/v1/org/integrations/eventstream/{id}/_start', id);
+const secret = await api.GET('/api/v1/org/integrations/eventstream/{id}/signing-secret', id);
+if (!secret.data) throw new Error(`Could not read the signing secret: ${secret.error?.detail}`);
+signingSecret = secret.data.signing_secret;
 
 process.stdout.write(
   `\nTideway demo is running.\n` +

@@ -32,12 +32,12 @@ export const envelopeSchema = z.strictObject(
     // every payload: half of validation's time for nothing (bench/ingest.ts).
     payload: z.custom<Record<string, unknown>>(isRecord, {
       error: (issue) => (issue.input === undefined ? 'is required: the event data as a JSON object' : 'must be a JSON object'),
-    }).meta({ override: { type: 'object', description: 'The event data, a JSON object (e.g. the order).' } }),
+    }).meta({ override: { type: 'object', additionalProperties: true, description: 'The event data, a JSON object (e.g. the order).' } }),
     domain_entity_type: optionalId,
     domain_entity_id: optionalId,
   },
   { error: 'must be an event envelope (a JSON object)' },
-);
+).meta({ id: 'EventEnvelope', description: 'An event as producers publish it. `id` and `published_at` default to a new UUID and now; `tenant` to this deployment’s.' });
 
 /** A validated event, ready to store. */
 export interface NewEvent {

@@ -1,6 +1,8 @@
+import createClient from 'openapi-fetch';
 import PQueue from 'p-queue';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { paths } from '../api-client/schema.ts';
 import { PlatformSimulator } from './generator.ts';
 
 /*
@@ -36,7 +38,8 @@ export interface SimulateSummary {
 export async function simulate(options: SimulateOptions, report: (line: string) => void = () => {}, signal?: AbortSignal) {
   const simulator = new PlatformSimulator(options.seed);
   const queue = new PQueue({ concurrency: options.concurrency });
-  const endpoint = new URL('/api/v1/events', options.url).toString();
+  // Typed by the OpenAPI document (src/api-client/schema.ts).
+  const api = createClient<paths>({ baseUrl: new URL(options.url).origin, headers: { authorization: `Bearer ${options.token}` } });
   const summary: SimulateSummary = { sent: 0, accepted: 0, duplicates: 0, failedRequests: 0, failedEvents: 0, errors: {}, seconds: 0, latenciesMs: [] };
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
@@ -46,19 +49,13 @@ export async function simulate(options: SimulateOptions, report: (line: string) 
   const send = async (events: ReturnType<PlatformSimulator['next']>) => {
     const requestStarted = performance.now();
     try {
-      const response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-        body: JSON.stringify(events),
-      });
+      const { data, error, response } = await api.POST('/api/v1/events', { body: events });
       summary.latenciesMs.push(performance.now() - requestStarted);
-      if (response.status === 202) {
-        const body = (await response.json()) as { accepted: number; duplicates: string[] };
-        summary.accepted += body.accepted - body.duplicates.length;
-        summary.duplicates += body.duplicates.length;
+      if (data) {
+        summary.accepted += data.accepted - data.duplicates.length;
+        summary.duplicates += data.duplicates.length;
       } else {
-        const problem = (await response.json().catch(() => ({}))) as { title?: string };
-        fail(`HTTP ${response.status}${problem.title ? ` ${problem.title}` : ''}`, events.length);
+        fail(`HTTP ${response.status}${error?.title ? ` ${error.title}` : ''}`, events.length);
       }
     } catch (error) {
       fail((error as Error).message, events.length);

@@ -68,3 +68,8 @@ describe('the contract check every API test runs', () => {
     await expect(Promise.resolve(broken.request('/api/v1/event-types-broken'))).rejects.toThrow(ContractError);
   });
 });
+
+test('the client types of src/api-client/schema.ts are those of the document (run `bun run openapi:types` after changing it)', async () => {
+  const { generateApiTypes, SCHEMA_FILE } = await import('../../src/api-client/generate.ts');
+  expect(await Bun.file(SCHEMA_FILE).text()).toBe(await generateApiTypes());
+});

@@ -1,0 +1,1415 @@
+// Generated from the OpenAPI document by `bun run openapi:types` (openapi-typescript); do not edit.
+
+export interface paths {
+  "/v0/token": {
+    /**
+     * Get an access token
+     * @description OAuth 2 password grant (a user with `view_tools`) or client-credentials grant (`client_secret` is an API token, `client_id` its name or id). Form-encoded; a body with no content type or `text/plain` is read as a form too. Wrong credentials are a 403, as NewStore answers. Failed password grants are throttled together with the sign-in page.
+     */
+    post: operations["createToken"];
+  };
+  "/api/v1/events": {
+    /**
+     * Publish events
+     * @description One envelope, an array of envelopes (a batch: all or nothing), or NDJSON. Needs `publish_events`. The `id` is the idempotency key.
+     */
+    post: operations["publishEvents"];
+  };
+  "/api/v1/event-types": {
+    /** The event catalog */
+    get: operations["listEventTypes"];
+  };
+  "/api/v1/org/integrations/eventstream": {
+    /** List integrations */
+    get: operations["listIntegrations"];
+    /** Create (and start) an integration */
+    post: operations["createIntegration"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}": {
+    /** Read an integration */
+    get: operations["getIntegration"];
+    /** Delete an integration with its deliveries and logs */
+    delete: operations["deleteIntegration"];
+    /** Edit an integration */
+    patch: operations["updateIntegration"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/_start": {
+    /** Start */
+    post: operations["startIntegration"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/_stop": {
+    /**
+     * Stop (pause)
+     * @description Once answered, no attempt starts; events keep accumulating and are delivered after a start.
+     */
+    post: operations["stopIntegration"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/_test": {
+    /**
+     * Test the connection
+     * @description A signed `tideway.test` event to the webhook, or an S3 put and delete.
+     */
+    post: operations["testIntegration"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/published-events/{event_id}/_retry": {
+    /** Resend one delivery now */
+    post: operations["resendDelivery"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/rejected-events": {
+    /** Events the consumer refused (4xx) */
+    get: operations["listRejectedEvents"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/logs": {
+    /** Starts, stops and why */
+    get: operations["listIntegrationLogs"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/signing-secret": {
+    /** Reveal the webhook signing secret */
+    get: operations["getSigningSecret"];
+  };
+  "/api/v1/org/integrations/eventstream/{id}/signing-secret/_rotate": {
+    /**
+     * Rotate the signing secret
+     * @description Both signatures are sent for 24 hours.
+     */
+    post: operations["rotateSigningSecret"];
+  };
+  "/api/v1/org/integrations/published-events": {
+    /** Delivery records */
+    get: operations["listPublishedEvents"];
+  };
+  "/metrics": {
+    /**
+     * Prometheus metrics
+     * @description The Prometheus text exposition; needs a bearer token with `view_tools`.
+     */
+    get: operations["metrics"];
+  };
+  "/healthz": {
+    /** Liveness */
+    get: operations["health"];
+  };
+  "/readyz": {
+    /** Readiness */
+    get: operations["readiness"];
+  };
+}
+/** OneOf type helpers */
+type Without<T, U> = { [P in Exclude<keyof T, keyof U>]?: never };
+type XOR<T, U> = (T | U) extends object ? (Without<T, U> & U) | (Without<U, T> & T) : T | U;
+type OneOf<T extends any[]> = T extends [infer Only] ? Only : T extends [infer A, infer B, ...infer Rest] ? OneOf<[XOR<A, B>, ...Rest]> : never;
+
+
+export type webhooks = Record<string, never>;
+
+export interface components {
+  schemas: {
+    /** @description A password grant (a user with view_tools) or a client-credentials grant (an API token). */
+    TokenRequest: OneOf<[{
+      /** @constant */
+      grant_type: "password";
+      /** @example admin@localhost */
+      username: string;
+      password: string;
+    }, {
+      /** @constant */
+      grant_type: "client_credentials";
+      /** @example erp */
+      client_id: string;
+      /** @example tw_… */
+      client_secret: string;
+    }]>;
+    /** @description An event as producers publish it. `id` and `published_at` default to a new UUID and now; `tenant` to this deployment’s. */
+    EventEnvelope: {
+      /** Format: uuid */
+      id?: string;
+      tenant?: string;
+      name: string;
+      /** Format: date-time */
+      published_at?: string;
+      /** @description The event data, a JSON object (e.g. the order). */
+      payload: {
+        [key: string]: unknown;
+      };
+      domain_entity_type?: string;
+      domain_entity_id?: string;
+    };
+    /**
+     * @description Give exactly one target: `callback_parameters` (webhook) or `s3_parameters` (S3). A temporary integration needs `ends_at` after its start. Names in `filter_conditions` must be in the event catalog (`GET /api/v1/event-types`).
+     * @example {
+     *   "id": "erp",
+     *   "integration_type": "permanent",
+     *   "filter_conditions": {
+     *     "event_filter": [
+     *       "order.created",
+     *       "order.cancelled"
+     *     ],
+     *     "entity_filter": []
+     *   },
+     *   "callback_parameters": {
+     *     "callback_url": "https://erp.example.com/hooks/tideway",
+     *     "api_key": "secret-key"
+     *   }
+     * }
+     */
+    NewIntegration: {
+      id: string;
+      /** @enum {string} */
+      integration_type: "permanent" | "temporary";
+      starts_at?: string | null;
+      ends_at?: string | null;
+      status?: ("running" | "stopped") | null;
+      /** @description An event is delivered when its name is in `event_filter` or its entity in `entity_filter`; empty or absent: every event. */
+      filter_conditions?: {
+        /** @description Event names to deliver, e.g. `order.created`. */
+        event_filter?: string[];
+        /** @description Entities whose every event is delivered, e.g. `order`. */
+        entity_filter?: string[];
+        /**
+         * @deprecated
+         * @description Alias of `event_filter`.
+         */
+        events?: string[];
+        /**
+         * @deprecated
+         * @description Alias of `entity_filter`.
+         */
+        entities?: string[];
+      } | null;
+      callback_parameters?: ({
+        callback_url: string;
+        api_key?: string | null;
+      }) | null;
+      s3_parameters?: ({
+        aws_access_key_id: string;
+        aws_secret_access_key: string;
+        aws_region: string;
+        bucket: string;
+        key_prefix?: string | null;
+        endpoint?: string | null;
+        gzip?: boolean | null;
+      }) | null;
+      signing_secret?: string | null;
+    };
+    /**
+     * @description Only `filter_conditions` and the target’s details may change. An empty or absent secret keeps the stored one.
+     * @example {
+     *   "callback_parameters": {
+     *     "callback_url": "https://erp.example.com/v2/hooks"
+     *   }
+     * }
+     */
+    IntegrationChanges: {
+      /** @description An event is delivered when its name is in `event_filter` or its entity in `entity_filter`; empty or absent: every event. */
+      filter_conditions?: {
+        /** @description Event names to deliver, e.g. `order.created`. */
+        event_filter?: string[];
+        /** @description Entities whose every event is delivered, e.g. `order`. */
+        entity_filter?: string[];
+        /**
+         * @deprecated
+         * @description Alias of `event_filter`.
+         */
+        events?: string[];
+        /**
+         * @deprecated
+         * @description Alias of `entity_filter`.
+         */
+        entities?: string[];
+      } | null;
+      callback_parameters?: ({
+        callback_url?: string;
+        api_key?: string | null;
+      }) | null;
+      s3_parameters?: ({
+        aws_access_key_id?: string;
+        aws_secret_access_key?: string;
+        aws_region?: string;
+        bucket?: string;
+        key_prefix?: string | null;
+        endpoint?: string | null;
+        gzip?: boolean | null;
+      }) | null;
+      [key: string]: unknown;
+    };
+    /**
+     * @example {
+     *   "access_token": "twa_…",
+     *   "token_type": "Bearer",
+     *   "expires_in": 3600,
+     *   "scope": "view_tools"
+     * }
+     */
+    TokenResponse: {
+      access_token: string;
+      /** @constant */
+      token_type: "Bearer";
+      /** @description Seconds until the token expires. */
+      expires_in: number;
+      /** @description The holder's permissions, space-separated. */
+      scope: string;
+    };
+    /**
+     * @description RFC 9457 problem details, with NewStore’s `error_code` and `message`.
+     * @example {
+     *   "type": "https://tideway.dev/problems/not-found",
+     *   "title": "Integration not found",
+     *   "status": 404,
+     *   "detail": "There is no integration \"erp\".",
+     *   "instance": "/api/v1/org/integrations/eventstream/erp",
+     *   "request_id": "8c1f…",
+     *   "error_code": "resource_not_found",
+     *   "message": "There is no integration \"erp\"."
+     * }
+     */
+    Problem: {
+      /** @description A URI naming the kind of problem, or `about:blank`. */
+      type: string;
+      title: string;
+      status: number;
+      detail: string;
+      /** @description The request path. */
+      instance: string;
+      request_id?: string;
+      /** @description NewStore's error code: `resource_not_found`, `validation_error`, `unauthorized`, `forbidden`, `conflict`, `bad_request`, `too_many_requests`, `service_unavailable`… */
+      error_code: string;
+      /** @description The detail again, under NewStore's name. */
+      message: string;
+      errors?: components["schemas"]["FieldError"][];
+    };
+    FieldError: {
+      /** @description The field, e.g. `callback_parameters.callback_url`. */
+      field?: string;
+      /** @description The event in a batch (0-based). */
+      index?: number;
+      /** @description The NDJSON line (1-based). */
+      line?: number;
+      /** @description Byte offset of bytes that are not UTF-8. */
+      offset?: number;
+      message: string;
+    };
+    IngestResult: {
+      /** @description Events in the request, duplicates included. */
+      accepted: number;
+      ids: string[];
+      /** @description Ids already stored: stored once, answered as success. */
+      duplicates: string[];
+    };
+    EventTypes: {
+      event_types: ({
+          name: string;
+          entity: string;
+          description: string;
+          deprecated: boolean;
+          replaced_by: string | null;
+          domain_entity: {
+            type: string | null;
+            id_field: string;
+          };
+        })[];
+    };
+    IntegrationList: {
+      integrations: components["schemas"]["Integration"][];
+      /** @description Pass as `cursor` for the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    /**
+     * @example {
+     *   "id": "erp",
+     *   "integration_type": "permanent",
+     *   "status": "running",
+     *   "starts_at": "2026-12-01T10:00:00.000Z",
+     *   "ends_at": null,
+     *   "filter_conditions": {
+     *     "event_filter": [
+     *       "order.created"
+     *     ],
+     *     "entity_filter": []
+     *   },
+     *   "callback_parameters": {
+     *     "callback_url": "https://erp.example.com/hooks/tideway",
+     *     "api_key": "••••3f9a"
+     *   },
+     *   "created_at": "2026-12-01T10:00:00.000Z",
+     *   "updated_at": "2026-12-01T10:00:00.000Z",
+     *   "stats": {
+     *     "pending": 0,
+     *     "delivered": 12,
+     *     "failed": 0,
+     *     "rejected": 1,
+     *     "last_delivery_at": "2026-12-01T10:05:00.000Z",
+     *     "oldest_pending_at": null
+     *   }
+     * }
+     */
+    Integration: {
+      id: string;
+      /** @enum {string} */
+      integration_type: "permanent" | "temporary";
+      /** @enum {string} */
+      status: "running" | "stopped";
+      starts_at: string | null;
+      ends_at: string | null;
+      filter_conditions: {
+        event_filter: string[];
+        entity_filter: string[];
+      };
+      /** @description A webhook integration’s target. */
+      callback_parameters?: {
+        callback_url: string | null;
+        /** @description Masked, e.g. `••••3f9a`. */
+        api_key: string | null;
+      };
+      /** @description An S3 integration’s target. */
+      s3_parameters?: {
+        aws_access_key_id: string | null;
+        /** @description Masked. */
+        aws_secret_access_key: string | null;
+        aws_region: string | null;
+        bucket: string | null;
+        key_prefix: string | null;
+        endpoint: string | null;
+        gzip: boolean;
+      };
+      /**
+       * Format: date-time
+       * @example 2026-12-01T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-12-01T10:00:00.000Z
+       */
+      updated_at: string;
+      stats: {
+        pending: number;
+        delivered: number;
+        failed: number;
+        rejected: number;
+        last_delivery_at: string | null;
+        oldest_pending_at: string | null;
+      };
+    };
+    ConnectionTest: {
+      ok: boolean;
+      /** @description What happened, in a sentence. */
+      summary: string;
+      status_code: number | null;
+      duration_ms: number;
+      error: string | null;
+      response_body: string | null;
+    };
+    Resend: {
+      /** @enum {string} */
+      status: "pending" | "success" | "failure" | "rejected";
+      attempt: {
+        /**
+         * Format: date-time
+         * @example 2026-12-01T10:00:00.000Z
+         */
+        attempted_at: string;
+        /** @enum {string} */
+        outcome: "success" | "retry" | "rejected" | "interrupt";
+        /** @constant */
+        trigger: "manual";
+        status_code: number | null;
+        error: string | null;
+        response_time_ms: number;
+      };
+    };
+    RejectedEvents: {
+      rejected_events: ({
+          /** Format: uuid */
+          event_id: string;
+          event_name: string;
+          domain_entity_id: string | null;
+          /**
+           * Format: date-time
+           * @example 2026-12-01T10:00:00.000Z
+           */
+          published_at: string;
+          created_at: string | null;
+          status_code: number | null;
+          /** @description The excerpt of the consumer’s answer (at most 20 KB), or the error. */
+          response: string | null;
+        })[];
+      /** @description Pass as `cursor` for the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    IntegrationLogs: {
+      logs: ({
+          action: string;
+          reason: string | null;
+          actor: string | null;
+          /**
+           * Format: date-time
+           * @example 2026-12-01T10:00:00.000Z
+           */
+          created_at: string;
+        })[];
+      /** @description Pass as `cursor` for the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    SigningSecret: {
+      /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
+      signing_secret: string;
+    };
+    PublishedEvents: {
+      events: ({
+          integration_id: string;
+          integration_type: ("permanent" | "temporary") | null;
+          target: string | null;
+          /** @enum {string} */
+          status: "pending" | "success" | "failure" | "rejected";
+          attempted_at: string | null;
+          retries_remaining: number;
+          entity_id: string | null;
+          domain_entity_id: string | null;
+          domain_entity_type: string | null;
+          event_name: string;
+          /** Format: uuid */
+          event_id: string;
+          /**
+           * Format: date-time
+           * @example 2026-12-01T10:00:00.000Z
+           */
+          published_at: string;
+          response_time_ms: number | null;
+        })[];
+      /** @description Pass as `cursor` for the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    Health: {
+      /** @constant */
+      status: "ok";
+      version: string;
+      uptime_seconds: number;
+    };
+    /** @description When unavailable, further fields say what is unwell (the database, stale loops, shutting down). */
+    Readiness: {
+      /** @enum {string} */
+      status: "ready" | "unavailable";
+      database: string;
+      version?: string;
+      [key: string]: unknown;
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+
+export type $defs = Record<string, never>;
+
+export type external = Record<string, never>;
+
+export interface operations {
+
+  /**
+   * Get an access token
+   * @description OAuth 2 password grant (a user with `view_tools`) or client-credentials grant (`client_secret` is an API token, `client_id` its name or id). Form-encoded; a body with no content type or `text/plain` is read as a form too. Wrong credentials are a 403, as NewStore answers. Failed password grants are throttled together with the sign-in page.
+   */
+  createToken: {
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *   "grant_type": "password",
+         *   "username": "admin@localhost",
+         *   "password": "…"
+         * }
+         */
+        "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
+        "application/json": components["schemas"]["TokenRequest"];
+      };
+    };
+    responses: {
+      /** @description An access token (valid for `expires_in` seconds). */
+      200: {
+        content: {
+          "application/json": components["schemas"]["TokenResponse"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Too many failed sign-ins: wait 15 minutes. */
+      429: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Publish events
+   * @description One envelope, an array of envelopes (a batch: all or nothing), or NDJSON. Needs `publish_events`. The `id` is the idempotency key.
+   */
+  publishEvents: {
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *   "id": "3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f",
+         *   "name": "order.created",
+         *   "published_at": "2026-12-01T10:00:00.000Z",
+         *   "payload": {
+         *     "id": "order-1001"
+         *   }
+         * }
+         */
+        "application/json": components["schemas"]["EventEnvelope"] | components["schemas"]["EventEnvelope"][];
+        "application/x-ndjson": string;
+      };
+    };
+    responses: {
+      /** @description Stored; deliveries are queued. */
+      202: {
+        content: {
+          "application/json": components["schemas"]["IngestResult"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large. */
+      413: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The content type is not accepted. */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The event catalog */
+  listEventTypes: {
+    responses: {
+      /** @description Every event type, with its domain-entity rule. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EventTypes"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** List integrations */
+  listIntegrations: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description A page of integrations. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["IntegrationList"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Create (and start) an integration */
+  createIntegration: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NewIntegration"];
+      };
+    };
+    responses: {
+      /** @description Created and running (unless created stopped). */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Integration"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description It exists already. */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Read an integration */
+  getIntegration: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The integration; secrets masked. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Integration"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Delete an integration with its deliveries and logs */
+  deleteIntegration: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Deleted. */
+      204: {
+        content: never;
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Edit an integration */
+  updateIntegration: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IntegrationChanges"];
+      };
+    };
+    responses: {
+      /** @description The integration as changed. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Integration"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Start */
+  startIntegration: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    /** @description Optional: `{}`, an empty body, or a reason for the log. */
+    requestBody?: {
+      content: {
+        "application/json": {
+          reason?: string;
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Running. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Integration"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Stop (pause)
+   * @description Once answered, no attempt starts; events keep accumulating and are delivered after a start.
+   */
+  stopIntegration: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    /** @description Optional: `{}`, an empty body, or a reason for the log. */
+    requestBody?: {
+      content: {
+        "application/json": {
+          reason?: string;
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Stopped. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Integration"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Test the connection
+   * @description A signed `tideway.test` event to the webhook, or an S3 put and delete.
+   */
+  testIntegration: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description What happened. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ConnectionTest"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Resend one delivery now */
+  resendDelivery: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+        /** @description The event id. */
+        event_id: string;
+      };
+    };
+    responses: {
+      /** @description The manual attempt and the delivery’s status after it. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Resend"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Events the consumer refused (4xx) */
+  listRejectedEvents: {
+    parameters: {
+      query?: {
+        domain_entity_id?: string;
+        domain_entity_type?: string;
+        event_name?: string;
+        from?: string;
+        to?: string;
+        limit?: number;
+        cursor?: string;
+        before?: string;
+      };
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description A page of rejected events, newest first. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RejectedEvents"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Starts, stops and why */
+  listIntegrationLogs: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description A page of log entries, newest first. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["IntegrationLogs"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Reveal the webhook signing secret */
+  getSigningSecret: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The Standard Webhooks secret. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SigningSecret"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Rotate the signing secret
+   * @description Both signatures are sent for 24 hours.
+   */
+  rotateSigningSecret: {
+    parameters: {
+      path: {
+        /** @description The integration id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The new secret. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SigningSecret"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Delivery records */
+  listPublishedEvents: {
+    parameters: {
+      query?: {
+        integration_id?: string;
+        domain_entity_id?: string;
+        domain_entity_type?: string;
+        event_name?: string;
+        status?: "pending" | "success" | "failure" | "rejected";
+        from?: string;
+        to?: string;
+        limit?: number;
+        cursor?: string;
+        before?: string;
+      };
+    };
+    responses: {
+      /** @description A page of deliveries, newest first. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PublishedEvents"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Prometheus metrics
+   * @description The Prometheus text exposition; needs a bearer token with `view_tools`.
+   */
+  metrics: {
+    responses: {
+      /** @description Metrics. */
+      200: {
+        content: {
+          "text/plain": string;
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Liveness */
+  health: {
+    responses: {
+      /** @description The process is up. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Health"];
+        };
+      };
+    };
+  };
+  /** Readiness */
+  readiness: {
+    responses: {
+      /** @description Ready. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Readiness"];
+        };
+      };
+      /** @description Not ready: the database, a stale loop, or shutting down. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Readiness"];
+        };
+      };
+    };
+  };
+}
