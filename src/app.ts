@@ -14,7 +14,7 @@ import type { Database } from './db/database.ts';
 import { authRoutes } from './auth/auth.routes.tsx';
 import { userPages } from './auth/users.routes.tsx';
 import { createTokenVerifier } from './auth/bearer.ts';
-import { tokenRoutes } from './auth/token.routes.ts';
+import { accessTokenKey, tokenRoutes } from './auth/token.routes.ts';
 import { openApiRoutes } from './openapi/openapi.routes.tsx';
 import { loadSession, type SessionVariables } from './auth/session.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route('/', healthRoutes(deps));
-  const tokens = createTokenVerifier(deps.db);
+  const tokens = createTokenVerifier(deps.db, { accessTokenKey: accessTokenKey(deps.secrets) });
   app.route('/api', openApiRoutes(deps));
   app.route('/v0', tokenRoutes(deps));
   app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
@@ -168,7 +168,7 @@ export function createOpsApp(deps: AppDeps) {
   const app = new Hono();
   app.use(requestId());
   app.route('/', healthRoutes(deps));
-  app.route('/', metricsRoutes({ ...deps, tokens: createTokenVerifier(deps.db) }));
+  app.route('/', metricsRoutes({ ...deps, tokens: createTokenVerifier(deps.db, { accessTokenKey: accessTokenKey(deps.secrets) }) }));
   app.notFound((c) => problemResponse(c, { status: 404, title: 'Not found', detail: `${c.req.path}: this port serves /healthz, /readyz and /metrics only` }));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);

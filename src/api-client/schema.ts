@@ -234,13 +234,14 @@ export interface components {
     };
     /**
      * @example {
-     *   "access_token": "twa_…",
+     *   "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",
      *   "token_type": "Bearer",
      *   "expires_in": 3600,
      *   "scope": "view_tools"
      * }
      */
     TokenResponse: {
+      /** @description A JWT (HS256) with `exp`; send it as `Authorization: Bearer <access_token>`. */
       access_token: string;
       /** @constant */
       token_type: "Bearer";

@@ -1,9 +1,31 @@
+import { sign, verify } from 'hono/jwt';
 import { sql } from 'kysely';
 import type { Db, Permission } from '../db/database.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
 
-/** Access tokens are told apart from API tokens (`tw_…`) by their prefix. */
-export const ACCESS_TOKEN_PREFIX = 'twa_';
+/*
+ * Access tokens are JWTs (HS256, under a key derived from the deployment
+ * key): NewStore's clients decode them to read `exp`. The signature lets a
+ * forged or expired token be refused without a query; the database, which
+ * keeps only each token's SHA-256, decides whether it is still live.
+ */
+
+const ISSUER = 'tideway';
+
+/** A JWT's shape, which API tokens (`tw_…`) never have. */
+export function looksLikeAccessToken(token: string): boolean {
+  return /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(token);
+}
+
+/** Whether `token` carries our signature and has not expired. */
+export async function hasValidSignature(token: string, key: string): Promise<boolean> {
+  try {
+    await verify(token, key, { alg: 'HS256', iss: ISSUER });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Who a bearer token speaks for, and what it may do. */
 export interface Credential {
@@ -16,11 +38,24 @@ export interface Credential {
 export type AccessTokenHolder = { userId: string } | { apiTokenId: string };
 
 /**
- * Issues an access token valid for `ttlMs` and returns it; the database
+ * Issues an access token valid for `ttlSeconds` and returns it; the database
  * keeps only its SHA-256. Expired tokens are cleared on the way.
  */
-export async function issueAccessToken(db: Db, holder: AccessTokenHolder, ttlMs: number, now: Date): Promise<string> {
-  const token = randomToken(32, ACCESS_TOKEN_PREFIX);
+export async function issueAccessToken(db: Db, input: { holder: AccessTokenHolder; key: string; ttlSeconds: number; scope: string; now: Date }): Promise<string> {
+  const { holder, now } = input;
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const token = await sign(
+    {
+      iss: ISSUER,
+      sub: 'userId' in holder ? holder.userId : holder.apiTokenId,
+      jti: randomToken(32),
+      iat: issuedAt,
+      exp: issuedAt + input.ttlSeconds,
+      scope: input.scope,
+    },
+    input.key,
+    'HS256',
+  );
   await db.deleteFrom('access_tokens').where('expires_at', '<=', now).execute();
   await db
     .insertInto('access_tokens')
@@ -29,7 +64,7 @@ export async function issueAccessToken(db: Db, holder: AccessTokenHolder, ttlMs:
       user_id: 'userId' in holder ? holder.userId : null,
       api_token_id: 'apiTokenId' in holder ? holder.apiTokenId : null,
       created_at: now,
-      expires_at: new Date(now.getTime() + ttlMs),
+      expires_at: new Date((issuedAt + input.ttlSeconds) * 1000),
     })
     .execute();
   return token;

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Permission } from '../db/database.ts';
 import { sha256Hex } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
-import { ACCESS_TOKEN_PREFIX, findActiveAccessToken, type Credential } from './access-tokens.repo.ts';
+import { findActiveAccessToken, hasValidSignature, looksLikeAccessToken, type Credential } from './access-tokens.repo.ts';
 import { findActiveApiToken, markApiTokenUsed } from './api-tokens.repo.ts';
 
 export type TokenVariables = { token: Credential };
@@ -27,11 +27,14 @@ export interface TokenVerifier {
  * to update the token's row, a dozen connections queueing on one row lock
  * every few seconds under load.
  */
-export function createTokenVerifier(db: Kysely<Database>, now: () => number = Date.now): TokenVerifier {
+export function createTokenVerifier(db: Kysely<Database>, options: { accessTokenKey: string; now?: () => number }): TokenVerifier {
+  const now = options.now ?? Date.now;
   const cache = new Map<string, { row: Credential | undefined; until: number }>();
   const lookups = new Map<string, Promise<Credential | undefined>>();
   const find = async (token: string): Promise<Credential | undefined> => {
-    if (token.startsWith(ACCESS_TOKEN_PREFIX)) return findActiveAccessToken(db, token, new Date(now()));
+    if (looksLikeAccessToken(token)) {
+      return (await hasValidSignature(token, options.accessTokenKey)) ? findActiveAccessToken(db, token, new Date(now())) : undefined;
+    }
     const row = await findActiveApiToken(db, token);
     if (!row) return undefined;
     await markApiTokenUsed(db, row.id, new Date(now()));

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { SecretBox } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
 import { toFieldErrors } from '../integrations/integrations.schema.ts';
 import { issueAccessToken, type AccessTokenHolder } from './access-tokens.repo.ts';
@@ -40,28 +41,45 @@ export const tokenRequestSchema = z
 
 export const tokenResponseSchema = z
   .object({
-    access_token: z.string(),
+    access_token: z.string().meta({ description: 'A JWT (HS256) with `exp`; send it as `Authorization: Bearer <access_token>`.' }),
     token_type: z.literal('Bearer'),
     expires_in: z.number().int().meta({ description: 'Seconds until the token expires.' }),
     scope: z.string().meta({ description: "The holder's permissions, space-separated." }),
   })
-  .meta({ id: 'TokenResponse', example: { access_token: 'twa_…', token_type: 'Bearer', expires_in: 3600, scope: 'view_tools' } });
+  .meta({ id: 'TokenResponse', example: { access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…', token_type: 'Bearer', expires_in: 3600, scope: 'view_tools' } });
 
+/**
+ * The token request's fields. A text/plain body is most likely NewStore's
+ * Java client, which joins `username=…&grant_type=password&password=…`
+ * without encoding anything: its values are taken as they are, so that a
+ * password holding `+` or `%` still matches — unless the username (an
+ * email) shows the body was encoded after all (`%40` and no `@`).
+ */
 async function formBody(request: Request): Promise<Record<string, string>> {
   const body = await request.text();
-  if ((request.headers.get('content-type') ?? '').includes('json')) {
+  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const decoded = () => Object.fromEntries(new URLSearchParams(body));
+  if (mediaType === 'text/plain') {
+    const raw = Object.fromEntries(body.split('&').map((pair) => [pair.split('=', 1)[0]!, pair.slice(pair.indexOf('=') + 1)]));
+    const encoded = raw.username !== undefined && !raw.username.includes('@') && raw.username.includes('%40');
+    return encoded ? decoded() : raw;
+  }
+  if (mediaType.endsWith('json')) {
     try {
       const parsed = JSON.parse(body) as unknown;
       if (parsed && typeof parsed === 'object') return parsed as Record<string, string>;
     } catch {}
     throw new ProblemError({ status: 400, type: 'malformed-body', title: 'Malformed request body', detail: 'The body is not a JSON object.' });
   }
-  return Object.fromEntries(new URLSearchParams(body));
+  return decoded();
 }
+
+/** The key access tokens are signed with. */
+export const accessTokenKey = (secrets: SecretBox) => secrets.subkey('access-tokens');
 
 const refused = (detail: string) => new ProblemError({ status: 403, type: 'forbidden', title: 'Forbidden', detail });
 
-export function tokenRoutes(deps: { db: Kysely<Database>; config: Config; now?: () => Date }) {
+export function tokenRoutes(deps: { db: Kysely<Database>; config: Config; secrets: SecretBox; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
   return new Hono().post('/token', async (c) => {
     const body = tokenRequestSchema.safeParse(await formBody(c.req.raw));
@@ -86,8 +104,9 @@ export function tokenRoutes(deps: { db: Kysely<Database>; config: Config; now?: 
       permissions = token.permissions;
     }
     const ttl = deps.config.accessTokenTtlSeconds;
-    const accessToken = await issueAccessToken(deps.db, holder, ttl * 1000, now());
+    const scope = permissions.join(' ');
+    const accessToken = await issueAccessToken(deps.db, { holder, key: accessTokenKey(deps.secrets), ttlSeconds: ttl, scope, now: now() });
     c.header('cache-control', 'no-store');
-    return c.json({ access_token: accessToken, token_type: 'Bearer' as const, expires_in: ttl, scope: permissions.join(' ') } satisfies z.input<typeof tokenResponseSchema>);
+    return c.json({ access_token: accessToken, token_type: 'Bearer' as const, expires_in: ttl, scope } satisfies z.input<typeof tokenResponseSchema>);
   });
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /*
  * Secrets at rest (API keys, AWS secret keys, signing secrets) are sealed with
@@ -14,6 +14,8 @@ const TAG_BYTES = 16;
 export interface SecretBox {
   encrypt(plaintext: string): string;
   decrypt(sealed: string): string;
+  /** A key for one purpose, derived from the deployment key (HMAC-SHA256 of the label), as hex. */
+  subkey(label: string): string;
 }
 
 /**
@@ -25,6 +27,9 @@ export function createSecretBox(hexKey: string): SecretBox {
   const key = Buffer.from(hexKey, 'hex');
   if (key.length !== 32) throw new Error('The encryption key must be 32 bytes (64 hex characters)');
   return {
+    subkey(label) {
+      return createHmac('sha256', key).update(`tideway:${label}`).digest('hex');
+    },
     encrypt(plaintext) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -85,7 +85,7 @@ export function buildOpenApiDocument(version: string) {
     ],
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (`tw_…`) or an access token from `POST /v0/token` (`twa_…`).' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (`tw_…`) or an access token from `POST /v0/token` (a JWT).' },
         oauth2: {
           type: 'oauth2',
           description: 'NewStore’s token endpoint: the access token it answers is sent as a bearer token.',

@@ -36,13 +36,37 @@ describe('password grant', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('cache-control')).toBe('no-store');
       const token = await response.json();
-      expect(token).toEqual({ access_token: expect.stringMatching(/^twa_[A-Za-z0-9_-]{43}$/), token_type: 'Bearer', expires_in: 3600, scope: 'view_tools' });
+      expect(token).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600, scope: 'view_tools' });
+      // A JWT whose exp a client can read (NewStore's Python token lambda does).
+      const claims = JSON.parse(Buffer.from(token.access_token.split('.')[1], 'base64url').toString());
+      expect(claims.exp - claims.iat).toBe(3600);
+      expect(Math.abs(claims.iat - Date.now() / 1000)).toBeLessThan(5);
       expect((await listWith(token)).status).toBe(200);
     }
     // Stored hashed: no row holds the token itself.
     const rows = await database().db.selectFrom('access_tokens').select('token_hash').execute();
     expect(rows.length).toBeGreaterThanOrEqual(3);
     for (const row of rows) expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test("text/plain is read as it comes, unencoded (NewStore's Java client): a password with + % & @ = still matches", async () => {
+    const { email, userId } = await signedIn(database().db, ['view_tools']);
+    const password = 'p+ss%40w=rd@1';
+    await database().db.updateTable('users').set({ password_hash: await Bun.password.hash(password) }).where('id', '=', userId).execute();
+    const raw = await requestToken(`username=${email}&grant_type=password&password=${password}`, 'text/plain; charset=UTF-8');
+    expect(raw.status).toBe(200);
+    const encoded = await requestToken(form({ grant_type: 'password', username: email, password }));
+    expect(encoded.status).toBe(200);
+  });
+
+  test('a token with a forged signature, or not issued here, is refused with 401', async () => {
+    const { email } = await signedIn(database().db, ['view_tools']);
+    const token = await (await requestToken(form({ grant_type: 'password', username: email, password: PASSWORD }))).json();
+    const [header, payload] = token.access_token.split('.');
+    const forged = { ...token, access_token: `${header}.${payload}.${Buffer.from('not our signature').toString('base64url')}` };
+    expect((await listWith(forged)).status).toBe(401);
+    const elsewhere = createTestApp(database());
+    expect((await listWith(token, elsewhere)).status).toBe(200);
   });
 
   test('the API logs the user as the actor', async () => {
