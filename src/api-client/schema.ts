@@ -289,6 +289,15 @@ export interface components {
       offset?: number;
       message: string;
     };
+    /**
+     * @example {
+     *   "accepted": 1,
+     *   "ids": [
+     *     "3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f"
+     *   ],
+     *   "duplicates": []
+     * }
+     */
     IngestResult: {
       /** @description Events in the request, duplicates included. */
       accepted: number;
@@ -296,6 +305,23 @@ export interface components {
       /** @description Ids already stored: stored once, answered as success. */
       duplicates: string[];
     };
+    /**
+     * @example {
+     *   "event_types": [
+     *     {
+     *       "name": "order.created",
+     *       "entity": "order",
+     *       "description": "An order was placed.",
+     *       "deprecated": false,
+     *       "replaced_by": null,
+     *       "domain_entity": {
+     *         "type": "order",
+     *         "id_field": "payload.id"
+     *       }
+     *     }
+     *   ]
+     * }
+     */
     EventTypes: {
       event_types: ({
           name: string;
@@ -309,6 +335,12 @@ export interface components {
           };
         })[];
     };
+    /**
+     * @example {
+     *   "integrations": [],
+     *   "next_cursor": null
+     * }
+     */
     IntegrationList: {
       integrations: components["schemas"]["Integration"][];
       /** @description Pass as `cursor` for the next page; null on the last page. */
@@ -391,6 +423,16 @@ export interface components {
         oldest_pending_at: string | null;
       };
     };
+    /**
+     * @example {
+     *   "ok": true,
+     *   "summary": "The callback answered 200 OK in 35 ms.",
+     *   "status_code": 200,
+     *   "duration_ms": 35,
+     *   "error": null,
+     *   "response_body": "ok"
+     * }
+     */
     ConnectionTest: {
       ok: boolean;
       /** @description What happened, in a sentence. */
@@ -400,6 +442,19 @@ export interface components {
       error: string | null;
       response_body: string | null;
     };
+    /**
+     * @example {
+     *   "status": "success",
+     *   "attempt": {
+     *     "attempted_at": "2026-12-01T10:00:00.000Z",
+     *     "outcome": "success",
+     *     "trigger": "manual",
+     *     "status_code": 200,
+     *     "error": null,
+     *     "response_time_ms": 35
+     *   }
+     * }
+     */
     Resend: {
       /** @enum {string} */
       status: "pending" | "success" | "failure" | "rejected";
@@ -418,6 +473,22 @@ export interface components {
         response_time_ms: number;
       };
     };
+    /**
+     * @example {
+     *   "rejected_events": [
+     *     {
+     *       "event_id": "3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f",
+     *       "event_name": "order.created",
+     *       "domain_entity_id": "order-1001",
+     *       "published_at": "2026-12-01T10:00:01.000Z",
+     *       "created_at": "2026-12-01T10:00:01.250Z",
+     *       "status_code": 422,
+     *       "response": "{\"error\":\"unknown customer\"}"
+     *     }
+     *   ],
+     *   "next_cursor": null
+     * }
+     */
     RejectedEvents: {
       rejected_events: ({
           /** Format: uuid */
@@ -437,6 +508,19 @@ export interface components {
       /** @description Pass as `cursor` for the next page; null on the last page. */
       next_cursor: string | null;
     };
+    /**
+     * @example {
+     *   "logs": [
+     *     {
+     *       "action": "stopped",
+     *       "reason": "The callback answered 401 Unauthorized",
+     *       "actor": "system",
+     *       "created_at": "2026-12-01T10:00:00.000Z"
+     *     }
+     *   ],
+     *   "next_cursor": null
+     * }
+     */
     IntegrationLogs: {
       logs: ({
           action: string;
@@ -455,6 +539,28 @@ export interface components {
       /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
       signing_secret: string;
     };
+    /**
+     * @example {
+     *   "events": [
+     *     {
+     *       "integration_id": "erp",
+     *       "integration_type": "permanent",
+     *       "target": "erp.example.com",
+     *       "status": "success",
+     *       "attempted_at": "2026-12-01T10:00:01.250Z",
+     *       "retries_remaining": 0,
+     *       "entity_id": "order-1001",
+     *       "domain_entity_id": "order-1001",
+     *       "domain_entity_type": "order",
+     *       "event_name": "order.created",
+     *       "event_id": "3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f",
+     *       "published_at": "2026-12-01T10:00:01.000Z",
+     *       "response_time_ms": 42
+     *     }
+     *   ],
+     *   "next_cursor": null
+     * }
+     */
     PublishedEvents: {
       events: ({
           integration_id: string;

@@ -11,7 +11,12 @@ import * as responses from './responses.ts';
  * The OpenAPI 3.1 document of the whole API, served at /api/openapi.json.
  * Request schemas are the ones the handlers validate with; response
  * schemas are those of ./responses.ts, which the API tests hold every
- * response to. Refinements that need data (the event catalog) or several
+ * response to. Built with zod-openapi rather than @hono/zod-openapi or
+ * hono-openapi: those validate requests in route middleware with static
+ * schemas, while ours depend on the event catalog at request time and
+ * answer errors in NewStore's shape; a document builder over the very
+ * schemas the handlers use keeps one source without reshaping every route.
+ * Refinements that need data (the event catalog) or several
  * fields (exactly one target) cannot be said in JSON Schema: the
  * descriptions say them.
  */
@@ -42,7 +47,8 @@ const json = (schema: z.ZodType, description: string) => ({ description, content
 const body = (schema: z.ZodType, description?: string) => ({ required: true, description, content: { 'application/json': { schema } } });
 
 const idParam = z.object({ id: z.string().meta({ description: 'The integration id.', example: 'erp' }) });
-const BEARER = [{ bearer: [] }];
+// Either a bearer token or the access token of NewStore's token endpoint.
+const BEARER = [{ bearer: [] }, { oauth2: [] }];
 const INTEGRATIONS = ['Integrations'];
 
 function integrationOperation(operation: ZodOpenApiOperationObject & { responses: ZodOpenApiResponsesObject }, ...statuses: number[]): ZodOpenApiOperationObject {

@@ -103,7 +103,7 @@ export const integrationSchema = z
     },
   });
 
-export const integrationListSchema = z.object({ integrations: z.array(integrationSchema), next_cursor: cursor }).meta({ id: 'IntegrationList' });
+export const integrationListSchema = z.object({ integrations: z.array(integrationSchema), next_cursor: cursor }).meta({ id: 'IntegrationList', example: { integrations: [], next_cursor: null } });
 
 const status = z.enum(['pending', 'success', 'failure', 'rejected']);
 
@@ -128,7 +128,29 @@ export const publishedEventsSchema = z
     ),
     next_cursor: cursor,
   })
-  .meta({ id: 'PublishedEvents' });
+  .meta({
+    id: 'PublishedEvents',
+    example: {
+      events: [
+        {
+          integration_id: 'erp',
+          integration_type: 'permanent',
+          target: 'erp.example.com',
+          status: 'success',
+          attempted_at: '2026-12-01T10:00:01.250Z',
+          retries_remaining: 0,
+          entity_id: 'order-1001',
+          domain_entity_id: 'order-1001',
+          domain_entity_type: 'order',
+          event_name: 'order.created',
+          event_id: '3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f',
+          published_at: '2026-12-01T10:00:01.000Z',
+          response_time_ms: 42,
+        },
+      ],
+      next_cursor: null,
+    },
+  });
 
 export const rejectedEventsSchema = z
   .object({
@@ -145,14 +167,33 @@ export const rejectedEventsSchema = z
     ),
     next_cursor: cursor,
   })
-  .meta({ id: 'RejectedEvents' });
+  .meta({
+    id: 'RejectedEvents',
+    example: {
+      rejected_events: [
+        {
+          event_id: '3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f',
+          event_name: 'order.created',
+          domain_entity_id: 'order-1001',
+          published_at: '2026-12-01T10:00:01.000Z',
+          created_at: '2026-12-01T10:00:01.250Z',
+          status_code: 422,
+          response: '{"error":"unknown customer"}',
+        },
+      ],
+      next_cursor: null,
+    },
+  });
 
 export const integrationLogsSchema = z
   .object({
     logs: z.array(z.object({ action: z.string(), reason: z.string().nullable(), actor: z.string().nullable(), created_at: time })),
     next_cursor: cursor,
   })
-  .meta({ id: 'IntegrationLogs' });
+  .meta({
+    id: 'IntegrationLogs',
+    example: { logs: [{ action: 'stopped', reason: 'The callback answered 401 Unauthorized', actor: 'system', created_at: '2026-12-01T10:00:00.000Z' }], next_cursor: null },
+  });
 
 export const resendSchema = z
   .object({
@@ -166,7 +207,10 @@ export const resendSchema = z
       response_time_ms: z.number().int(),
     }),
   })
-  .meta({ id: 'Resend' });
+  .meta({
+    id: 'Resend',
+    example: { status: 'success', attempt: { attempted_at: '2026-12-01T10:00:00.000Z', outcome: 'success', trigger: 'manual', status_code: 200, error: null, response_time_ms: 35 } },
+  });
 
 export const connectionTestSchema = z
   .object({
@@ -177,7 +221,10 @@ export const connectionTestSchema = z
     error: z.string().nullable(),
     response_body: z.string().nullable(),
   })
-  .meta({ id: 'ConnectionTest' });
+  .meta({
+    id: 'ConnectionTest',
+    example: { ok: true, summary: 'The callback answered 200 OK in 35 ms.', status_code: 200, duration_ms: 35, error: null, response_body: 'ok' },
+  });
 
 export const signingSecretSchema = z.object({ signing_secret: z.string().meta({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) }).meta({ id: 'SigningSecret' });
 
@@ -194,7 +241,14 @@ export const eventTypesSchema = z
       }),
     ),
   })
-  .meta({ id: 'EventTypes' });
+  .meta({
+    id: 'EventTypes',
+    example: {
+      event_types: [
+        { name: 'order.created', entity: 'order', description: 'An order was placed.', deprecated: false, replaced_by: null, domain_entity: { type: 'order', id_field: 'payload.id' } },
+      ],
+    },
+  });
 
 export const ingestResultSchema = z
   .object({
@@ -202,7 +256,7 @@ export const ingestResultSchema = z
     ids: z.array(z.uuid()),
     duplicates: z.array(z.uuid()).meta({ description: 'Ids already stored: stored once, answered as success.' }),
   })
-  .meta({ id: 'IngestResult' });
+  .meta({ id: 'IngestResult', example: { accepted: 1, ids: ['3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f'], duplicates: [] } });
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), uptime_seconds: z.number().int() }).meta({ id: 'Health' });
 
