@@ -48,7 +48,7 @@ const body = (schema: z.ZodType, description?: string) => ({ required: true, des
 
 const idParam = z.object({ id: z.string().meta({ description: 'The integration id.', example: 'erp' }) });
 // Either a bearer token or the access token of NewStore's token endpoint.
-const BEARER = [{ bearer: [] }, { oauth2: [] }];
+const BEARER: Record<string, string[]>[] = [{ bearer: [] }, { oauth2: [] }];
 const INTEGRATIONS = ['Integrations'];
 
 function integrationOperation(operation: ZodOpenApiOperationObject & { responses: ZodOpenApiResponsesObject }, ...statuses: number[]): ZodOpenApiOperationObject {

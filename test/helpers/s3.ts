@@ -14,6 +14,8 @@ export class FakeS3 {
   readonly requests: string[] = [];
   /** Holds every PUT this long before handling it: uploads that are still under way when a test acts. */
   delayMs = 0;
+  /** PUTs being held by delayMs right now. */
+  heldPuts = 0;
 
   async start(port = 0): Promise<this> {
     this.server = new S3rver({ port, address: '127.0.0.1', silent: true, directory: this.directory });
@@ -21,7 +23,8 @@ export class FakeS3 {
     (this.server as unknown as { middleware: Function[] }).middleware.unshift(async (context: { method: string; url: string; req: { socket: { destroyed: boolean } }; status: number }, next: () => Promise<void>) => {
       this.requests.push(`${context.method} ${context.url}`);
       if (context.method === 'PUT' && this.delayMs > 0) {
-        await Bun.sleep(this.delayMs);
+        this.heldPuts++;
+        await Bun.sleep(this.delayMs).finally(() => this.heldPuts--);
         // A client that gave up meanwhile has no upload, as with S3 (s3rver would store what it had read).
         if (context.req.socket.destroyed) {
           context.status = 499;

@@ -72,6 +72,8 @@ describe.skipIf(!usingPostgres)('SIGTERM while S3 batches upload', () => {
     s3.delayMs = 5_000;
     const first = await worker();
     while ((await s3.keys('lake')).length < 2) await Bun.sleep(100);
+    // Right after a batch lands the next upload may not have begun yet: wait until one is on the wire.
+    while (s3.heldPuts === 0) await Bun.sleep(10);
     const signalled = Date.now();
     first.proc.kill('SIGTERM');
     expect(await first.proc.exited).toBe(0);
