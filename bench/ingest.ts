@@ -26,7 +26,7 @@ import pg from 'pg';
 import { createApiToken } from '../src/auth/api-tokens.repo.ts';
 import { openPglite, openPostgres, type DatabaseHandle } from '../src/db/client.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { takeIngestLock } from '../src/delivery/fan-out.ts';
+import { takeIngestLock } from '../src/events/fan-out.ts';
 import { insertEventsAndQueueDeliveries } from '../src/events/events.repo.ts';
 import type { NewEvent } from '../src/events/events.schema.ts';
 import { createIntegration } from '../src/integrations/integrations.service.ts';

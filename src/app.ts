@@ -19,6 +19,8 @@ import { openApiRoutes } from './openapi/openapi.routes.tsx';
 import { loadSession, type SessionVariables } from './auth/session.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { auditPages } from './deliveries/audit.routes.tsx';
+import { deliveryApiRoutes } from './deliveries/deliveries.api.ts';
 import { integrationPages } from './integrations/integrations.routes.tsx';
 import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
@@ -104,6 +106,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v0', tokenRoutes(deps));
   app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
   app.route('/api/v1/org/integrations', integrationApiRoutes({ ...deps, tokens }));
+  app.route('/api/v1/org/integrations', deliveryApiRoutes({ ...deps, tokens }));
   app.route('/', metricsRoutes({ ...deps, tokens }));
 
   app.use('*', loadSession(deps.db));
@@ -126,6 +129,7 @@ export function createApp(deps: AppDeps) {
   );
   app.get('/', (c) => c.redirect('/tools/event-stream'));
   app.route('/', authRoutes(deps));
+  app.route('/tools/event-stream', auditPages(deps));
   app.route('/tools/event-stream', integrationPages(deps));
   app.route('/admin', userPages(deps));
 

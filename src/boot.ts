@@ -5,7 +5,7 @@ import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
-import { resolveSecretKey, verifySecretKey } from './lib/secret-key.ts';
+import { resolveSecretKey, verifySecretKey } from './db/secret-key.ts';
 
 /** An open deployment: its migrated database and its secret box. */
 export interface Deployment {

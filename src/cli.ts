@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import type { Permission } from './db/database.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createLogger } from './lib/log.ts';
-import { SecretKeyMismatchError } from './lib/secret-key.ts';
+import { SecretKeyMismatchError } from './db/secret-key.ts';
 
 /*
  * The admin CLI, `bun run tideway <command>`. It works on the deployment that

@@ -6,7 +6,7 @@ import { openDeployment } from './boot.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createLogger, type Logger } from './lib/log.ts';
-import { SecretKeyMismatchError } from './lib/secret-key.ts';
+import { SecretKeyMismatchError } from './db/secret-key.ts';
 import { createS3Loop } from './delivery/s3-loop.ts';
 import { createWebhookLoop } from './delivery/webhook-loop.ts';
 import { reportLoopsFrom } from './lib/metrics.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PERMISSIONS, type Permission } from '../db/database.ts';
+import type { Permission } from '../db/database.ts';
+import { PERMISSIONS } from './permissions.ts';
 
 export const emailSchema = z
   .string()

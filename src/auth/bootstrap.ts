@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { PERMISSIONS } from '../db/database.ts';
+import { PERMISSIONS } from './permissions.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { countUsers, hashPassword, insertUserIfAbsent } from './users.repo.ts';
 

@@ -4,7 +4,8 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { Kysely } from 'kysely';
 import { ErrorPage } from '../../views/error.tsx';
-import { PERMISSION_LABELS, type Database, type Permission } from '../db/database.ts';
+import type { Database, Permission } from '../db/database.ts';
+import { PERMISSION_LABELS } from './permissions.ts';
 import { safeEqual } from '../lib/crypto.ts';
 import { findActiveSession, SESSION_MAX_MS, type ActiveSession } from './sessions.repo.ts';
 

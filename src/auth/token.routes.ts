@@ -4,8 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import { ProblemError } from '../lib/problem.ts';
-import { toFieldErrors } from '../integrations/integrations.schema.ts';
+import { fieldErrorsOf, ProblemError } from '../lib/problem.ts';
 import { issueAccessToken, type AccessTokenHolder } from './access-tokens.repo.ts';
 import { findActiveApiTokenFor } from './api-tokens.repo.ts';
 import { clientAddress } from './session.ts';
@@ -83,7 +82,7 @@ export function tokenRoutes(deps: { db: Kysely<Database>; config: Config; secret
   const now = deps.now ?? (() => new Date());
   return new Hono().post('/token', async (c) => {
     const body = tokenRequestSchema.safeParse(await formBody(c.req.raw));
-    if (!body.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid token request', errors: toFieldErrors(body.error) });
+    if (!body.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid token request', errors: fieldErrorsOf(body.error) });
     const grant = body.data;
     let holder: AccessTokenHolder;
     let permissions: string[];

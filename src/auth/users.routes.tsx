@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { UsersPage, type UsersPageProps } from '../../views/admin/users.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
-import { PERMISSIONS, type Database, type Permission } from '../db/database.ts';
+import type { Database, Permission } from '../db/database.ts';
+import { PERMISSION_LABELS, PERMISSIONS } from './permissions.ts';
 import { asSentence } from '../lib/messages.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.repo.ts';
 import { emailSchema, passwordSchema, tokenNameSchema } from './auth.schema.ts';
@@ -30,7 +31,7 @@ export function userPages(deps: { db: Kysely<Database> }) {
     const session = c.get('session')!;
     if (props.errors && Object.keys(props.errors).length > 0) c.status(422);
     const [users, tokens] = await Promise.all([listUsers(db), listApiTokens(db)]);
-    return c.render(<UsersPage users={users} tokens={tokens} csrfToken={session.csrfToken} currentUserId={session.user.id} {...props} />, {
+    return c.render(<UsersPage users={users} tokens={tokens} csrfToken={session.csrfToken} currentUserId={session.user.id} permissions={PERMISSION_LABELS} {...props} />, {
       title: 'Users',
       section: 'admin',
     });

@@ -11,13 +11,6 @@ type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | str
 type Identity = ColumnType<string, never, never>;
 
 export type Permission = 'view_tools' | 'publish_events' | 'manage_users';
-export const PERMISSIONS: readonly Permission[] = ['view_tools', 'publish_events', 'manage_users'];
-/** How the UI names each permission. */
-export const PERMISSION_LABELS: Record<Permission, string> = {
-  view_tools: 'View tools',
-  publish_events: 'Publish events',
-  manage_users: 'Manage users',
-};
 
 export type IntegrationType = 'permanent' | 'temporary';
 export type TargetKind = 'webhook' | 's3';

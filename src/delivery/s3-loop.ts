@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
-import { setIntegrationStatus } from '../integrations/integrations.service.ts';
+import { setIntegrationStatus } from './integration-status.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
 import { createLoop, type Loop } from '../loops/loop.ts';

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { setIntegrationStatus } from '../integrations/integrations.service.ts';
+import { setIntegrationStatus } from './integration-status.ts';
 import { completedTemporaryIntegrations, integrationsFailingSince } from './deliveries.repo.ts';
 
 /**

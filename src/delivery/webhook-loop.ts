@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
 import type { DatabaseSession } from '../db/session.ts';
-import { setIntegrationStatus } from '../integrations/integrations.service.ts';
+import { setIntegrationStatus } from './integration-status.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
 import { observeAttemptDuration } from '../lib/metrics.ts';
@@ -12,7 +12,7 @@ import { claimDueDeliveries, releaseDeliveries, releaseLeases, type ClaimedDeliv
 import { LeaseBook, type Leased } from './lease-book.ts';
 import { settlementFor } from './outcome.ts';
 import { ServedIntegrations, type Served } from './served-integrations.ts';
-import { listenForWake } from './wake.ts';
+import { listenForWake } from '../db/wake.ts';
 import { describeStatus, type AttemptResult } from './webhook.ts';
 import { stopSpentIntegrations } from './webhook-housekeeping.ts';
 import { sendDelivery } from './webhook-target.ts';

@@ -54,3 +54,14 @@ export function createCatalogCache(db: Db, maxAgeMs = 30_000, now: () => number 
     },
   };
 }
+
+/** The names an integration's filter may hold: the catalog's entities and event types. */
+export interface CatalogNames {
+  entities: ReadonlySet<string>;
+  events: ReadonlySet<string>;
+}
+
+export async function catalogNames(db: Db): Promise<CatalogNames> {
+  const types = await listEventTypes(db);
+  return { entities: new Set(types.map((type) => type.entity)), events: new Set(types.map((type) => type.name)) };
+}

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { integrationWantsEvent } from '../delivery/fan-out.ts';
+import { integrationWantsEvent } from './fan-out.ts';
 import type { NewEvent } from './events.schema.ts';
 
 export interface StoredBatch {

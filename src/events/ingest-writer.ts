@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { takeIngestLock } from '../delivery/fan-out.ts';
-import { wakeDeliveryLoops } from '../delivery/wake.ts';
+import { takeIngestLock } from './fan-out.ts';
+import { wakeDeliveryLoops } from '../db/wake.ts';
 import { insertEventsAndQueueDeliveries } from './events.repo.ts';
 import type { NewEvent } from './events.schema.ts';
 

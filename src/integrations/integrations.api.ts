@@ -5,24 +5,17 @@ import { z } from 'zod';
 import { requireToken, type TokenVariables, type TokenVerifier } from '../auth/bearer.ts';
 import type { Config } from '../config.ts';
 import type { Database, IntegrationRow } from '../db/database.ts';
-import { resendDelivery } from '../delivery/resend.ts';
 import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
-import { listEventTypes } from '../events/event-types.repo.ts';
+import { catalogNames } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { ProblemError } from '../lib/problem.ts';
-import { entityIdsOf, lastResponses, listDeliveries, positionOf, UUID_SHAPE } from '../delivery/published-events.repo.ts';
-import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
-import { targetLabel } from './integrations.resource.ts';
-import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
 import {
   createIntegrationSchema,
   toFieldErrors,
   updateIntegrationSchema,
-  type CatalogNames,
 } from './integrations.schema.ts';
 import {
   createIntegration,
@@ -40,11 +33,6 @@ import {
  * The event stream configuration API, NewStore-compatible:
  * /api/v1/org/integrations/eventstream…, bearer token with view_tools.
  */
-
-export async function catalogNames(db: Kysely<Database>): Promise<CatalogNames> {
-  const types = await listEventTypes(db);
-  return { entities: new Set(types.map((type) => type.entity)), events: new Set(types.map((type) => type.name)) };
-}
 
 /** The JSON body, `{}` when empty; 400 when it is not JSON. */
 async function jsonBody(c: Context): Promise<unknown> {
@@ -67,7 +55,8 @@ function invalid(error: z.ZodError): ProblemError {
   });
 }
 
-function notFound(id: string): ProblemError {
+/** The 404 of an unknown integration, with NewStore's error_code resource_not_found. */
+export function integrationNotFound(id: string): ProblemError {
   return new ProblemError({ status: 404, type: 'not-found', title: 'Integration not found', detail: `There is no integration "${id}".` });
 }
 
@@ -88,7 +77,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
   }
   async function existing(id: string): Promise<IntegrationRow> {
     const row = await findIntegration(db, id);
-    if (!row) throw notFound(id);
+    if (!row) throw integrationNotFound(id);
     return row;
   }
   async function setStatus(c: Context<{ Variables: TokenVariables }>, status: 'running' | 'stopped') {
@@ -128,36 +117,6 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
         throw error;
       }
     })
-    .get('/published-events', async (c) => {
-      const query = deliveryQuerySchema.safeParse(c.req.query());
-      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
-      const { items, hasOlder } = await listDeliveries(db, { filters: filtersOf(query.data), limit: query.data.limit, after: decodeKeyset(query.data.cursor, UUID_SHAPE) });
-      const integrations = new Map((await listIntegrations(db)).map((row) => [row.id, row]));
-      const entityIds = await entityIdsOf(db, items.map((item) => item.event_id));
-      const retries = deps.config.webhook.retryScheduleSeconds.length;
-      const last = items.at(-1);
-      return c.json({
-        events: items.map((item) => {
-          const integration = integrations.get(item.integration_id);
-          return {
-            integration_id: item.integration_id,
-            integration_type: integration?.integration_type ?? null,
-            target: integration ? targetLabel(integration) : null,
-            status: item.status,
-            attempted_at: item.last_attempted_at?.toISOString() ?? null,
-            retries_remaining: item.status === 'pending' ? Math.max(0, retries - Math.max(0, item.attempts - 1)) : 0,
-            entity_id: entityIds.get(item.event_id) ?? null,
-            domain_entity_id: item.domain_entity_id,
-            domain_entity_type: item.domain_entity_type,
-            event_name: item.event_name,
-            event_id: item.event_id,
-            published_at: item.published_at.toISOString(),
-            response_time_ms: item.response_time_ms,
-          };
-        }),
-        next_cursor: hasOlder && last ? encodeKeyset(positionOf(last)) : null,
-      });
-    })
     .get('/eventstream/:id', async (c) => c.json((await resources([await existing(c.req.param('id'))]))[0]))
     .patch('/eventstream/:id', async (c) => {
       const id = c.req.param('id');
@@ -166,7 +125,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
       if (!body.success) throw invalid(body.error);
       try {
         const row = await updateIntegration(db, secrets, id, body.data);
-        if (!row) throw notFound(id);
+        if (!row) throw integrationNotFound(id);
         return c.json((await resources([row]))[0]);
       } catch (error) {
         if (error instanceof TargetKindChangeError) {
@@ -177,7 +136,7 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
     })
     .delete('/eventstream/:id', async (c) => {
       const id = c.req.param('id');
-      if (!(await deleteIntegration(db, id))) throw notFound(id);
+      if (!(await deleteIntegration(db, id))) throw integrationNotFound(id);
       return c.body(null, 204);
     })
     .post('/eventstream/:id/_start', (c) => setStatus(c, 'running'))
@@ -187,61 +146,10 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
       if (integration.target_kind === 's3') return c.json(await testS3Connection(integration, secrets, deps.config.outbound));
       return c.json(await testWebhookConnection(integration, secrets, deps.config));
     })
-    .post('/eventstream/:id/published-events/:eventId/_retry', async (c) => {
-      const outcome = await resendDelivery(deps, c.req.param('id'), c.req.param('eventId'));
-      if (outcome.kind === 'not-found') throw new ProblemError({ status: 404, type: 'not-found', title: 'Delivery not found', detail: `Integration "${c.req.param('id')}" has no delivery of event ${c.req.param('eventId')}.` });
-      if (outcome.kind === 'not-supported') throw new ProblemError({ status: 422, type: 'not-supported', title: 'Cannot resend', detail: outcome.reason });
-      const { result } = outcome;
-      return c.json({
-        status: outcome.status,
-        attempt: {
-          attempted_at: result.attemptedAt.toISOString(),
-          outcome: result.attemptClass,
-          trigger: 'manual',
-          status_code: result.statusCode,
-          error: result.errorMessage,
-          response_time_ms: result.durationMs,
-        },
-      });
-    })
-    .get('/eventstream/:id/rejected-events', async (c) => {
-      const integration = await existing(c.req.param('id'));
-      const query = deliveryQuerySchema.safeParse({ ...c.req.query(), status: undefined, integration_id: undefined });
-      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
-      const { items, hasOlder } = await listDeliveries(db, {
-        filters: { ...filtersOf(query.data), integrationId: integration.id, status: 'rejected' },
-        limit: query.data.limit,
-        after: decodeKeyset(query.data.cursor, UUID_SHAPE),
-      });
-      const responses = await lastResponses(db, integration.id, items.map((item) => item.event_id));
-      const last = items.at(-1);
-      return c.json({
-        rejected_events: items.map((item) => ({
-          event_id: item.event_id,
-          event_name: item.event_name,
-          domain_entity_id: item.domain_entity_id,
-          published_at: item.published_at.toISOString(),
-          created_at: item.last_attempted_at?.toISOString() ?? null,
-          status_code: responses.get(item.event_id)?.status_code ?? null,
-          response: responses.get(item.event_id)?.response_body ?? responses.get(item.event_id)?.error_message ?? null,
-        })),
-        next_cursor: hasOlder && last ? encodeKeyset(positionOf(last)) : null,
-      });
-    })
-    .get('/eventstream/:id/logs', async (c) => {
-      const integration = await existing(c.req.param('id'));
-      const query = listQuery.safeParse(c.req.query());
-      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
-      const { entries, next } = await listIntegrationLogs(db, { integrationId: integration.id, limit: query.data.limit, after: decodeKeyset(query.data.cursor, LOG_ID_SHAPE) });
-      return c.json({
-        logs: entries.map((entry) => ({ action: entry.action, reason: entry.reason, actor: entry.actor, created_at: entry.created_at.toISOString() })),
-        next_cursor: next ? encodeKeyset(next) : null,
-      });
-    })
     .get('/eventstream/:id/signing-secret', async (c) => c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }))
     .post('/eventstream/:id/signing-secret/_rotate', async (c) => {
       const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));
-      if (!secret) throw notFound(c.req.param('id'));
+      if (!secret) throw integrationNotFound(c.req.param('id'));
       return c.json({ signing_secret: secret });
     });
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { EMPTY_FORM, type IntegrationFormValues } from '../../views/integrations/form.tsx';
+import type { IntegrationFormValues } from '../../views/integrations/form.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import type { IntegrationRow } from '../db/database.ts';
 import { asSentence } from '../lib/messages.ts';
@@ -8,6 +8,24 @@ import { asSentence } from '../lib/messages.ts';
  * The New/Edit form, mapped onto the API's shape so that the same schemas
  * validate both, and the API's error paths mapped back onto form fields.
  */
+
+/** The New Integration form before anything is typed. */
+export const EMPTY_FORM: IntegrationFormValues = {
+  id: '',
+  integration_type: 'permanent',
+  starts_at: '',
+  ends_at: '',
+  entities: [],
+  events: [],
+  target: 'webhook',
+  callback_url: '',
+  aws_access_key_id: '',
+  aws_region: '',
+  bucket: '',
+  key_prefix: '',
+  endpoint: '',
+  gzip: false,
+};
 
 type FormBody = Record<string, string | File | (string | File)[]>;
 

@@ -1,5 +1,8 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db, IntegrationRow, IntegrationStatus, IntegrationsTable, IntegrationUpdate } from '../db/database.ts';
+import type { IntegrationStats } from '../db/read-models.ts';
+
+export type { IntegrationStats };
 
 export async function insertIntegration(db: Db, values: Insertable<IntegrationsTable>): Promise<IntegrationRow> {
   return db.insertInto('integrations').values(values).returningAll().executeTakeFirstOrThrow();
@@ -39,25 +42,6 @@ export async function updateIntegrationRow(db: Db, id: string, values: Integrati
 export async function deleteIntegrationRow(db: Db, id: string): Promise<boolean> {
   const result = await db.deleteFrom('integrations').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
-}
-
-export async function insertIntegrationLog(
-  db: Db,
-  entry: { integrationId: string; action: 'started' | 'stopped'; reason: string; actor: string },
-): Promise<void> {
-  await db
-    .insertInto('integration_logs')
-    .values({ integration_id: entry.integrationId, action: entry.action, reason: entry.reason, actor: entry.actor })
-    .execute();
-}
-
-export interface IntegrationStats {
-  pending: number;
-  delivered: number;
-  failed: number;
-  rejected: number;
-  last_delivery_at: Date | null;
-  oldest_pending_at: Date | null;
 }
 
 /**

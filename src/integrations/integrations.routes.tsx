@@ -10,8 +10,7 @@ import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import { maskSecret, type SecretBox } from '../lib/crypto.ts';
-import { auditPages } from './audit.routes.tsx';
-import { catalogNames } from './integrations.api.ts';
+import { catalogNames } from '../events/event-types.repo.ts';
 import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesFromRow } from './integrations.form.ts';
 import { countIntegrationsByStatus, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
@@ -63,7 +62,6 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
 
   return new Hono<Env>()
     .use(requirePermission('view_tools'), requireCsrfToken())
-    .route('/', auditPages(deps))
     .get('/', async (c) => {
       const tab = tabOf(c.req.query('tab'));
       const [counts, rows] = await Promise.all([countIntegrationsByStatus(db), listIntegrations(db, TAB_STATUS[tab])]);

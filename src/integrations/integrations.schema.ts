@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { FieldError } from '../lib/problem.ts';
+import type { CatalogNames } from '../events/event-types.repo.ts';
+import { fieldErrorsOf, type FieldError } from '../lib/problem.ts';
 
 /*
  * The integration as the JSON API speaks it (NewStore's event stream
@@ -8,10 +9,7 @@ import type { FieldError } from '../lib/problem.ts';
  * both refuse exactly the same things with the same words.
  */
 
-export interface CatalogNames {
-  entities: ReadonlySet<string>;
-  events: ReadonlySet<string>;
-}
+export type { CatalogNames };
 
 const RESERVED_IDS = new Set(['new', 'overview']);
 
@@ -160,12 +158,4 @@ export function updateIntegrationSchema(catalog: CatalogNames) {
 export type UpdateIntegrationBody = z.output<ReturnType<typeof updateIntegrationSchema>>;
 
 /** zod issues as problem+json field errors, e.g. `callback_parameters.callback_url`. */
-export function toFieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const prefix = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
-      return { field: issue.keys.map((key) => prefix + key).join(', '), message: 'is not an integration field' };
-    }
-    return { field: issue.path.map(String).join('.'), message: issue.message };
-  });
-}
+export const toFieldErrors = (error: z.ZodError): FieldError[] => fieldErrorsOf(error, 'is not an integration field');

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, IntegrationRow, IntegrationType, IntegrationUpdate } from '../db/database.ts';
-import { replayIntoIntegration, takeIntegrationChangeLock } from '../delivery/fan-out.ts';
+import { replayIntoIntegration, takeIntegrationChangeLock } from '../events/fan-out.ts';
 import { fencedChange } from '../delivery/integration-fence.ts';
-import { wakeDeliveryLoops } from '../delivery/wake.ts';
+import { wakeDeliveryLoops } from '../db/wake.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { CreateIntegrationBody, UpdateIntegrationBody } from './integrations.schema.ts';
-import { deleteIntegrationRow, findIntegration, insertIntegration, insertIntegrationLog, updateIntegrationRow } from './integrations.repo.ts';
+import { insertIntegrationLog } from '../delivery/integration-status.ts';
+import { deleteIntegrationRow, findIntegration, insertIntegration, updateIntegrationRow } from './integrations.repo.ts';
 
 export type IntegrationTarget =
   | { kind: 'webhook'; callbackUrl: string; apiKey?: string }
@@ -166,33 +167,7 @@ export async function updateIntegration(
   });
 }
 
-/**
- * Starts or stops an integration and logs who did it and why; a no-op (and
- * no log row) when it is already in that state. Once a stop resolves, no
- * worker starts another attempt for it (requests on the wire finish).
- */
-export async function setIntegrationStatus(
-  db: Kysely<Database>,
-  id: string,
-  status: 'running' | 'stopped',
-  reason: string,
-  actor: string,
-): Promise<IntegrationRow | undefined> {
-  return fencedChange(db, id, async (trx) => {
-    // FOR NO KEY UPDATE, not FOR UPDATE: every ingest transaction that queues
-    // a delivery holds FOR KEY SHARE on this row (the foreign key) until it
-    // commits, and FOR UPDATE conflicts with that. Under overlapping ingest
-    // the row was never free, so a stop waited for good, and stops piled up
-    // until the pool had no connection left to record attempts with
-    // (test/db/lock-modes.test.ts). Only non-key columns change here.
-    const current = await trx.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).forNoKeyUpdate().executeTakeFirst();
-    if (!current || current.status === status) return current;
-    const updated = await updateIntegrationRow(trx, id, { status, ...(status === 'running' ? { failing_since: null } : {}) });
-    await insertIntegrationLog(trx, { integrationId: id, action: status === 'running' ? 'started' : 'stopped', reason, actor });
-    if (status === 'running') await wakeDeliveryLoops(trx, [id]);
-    return updated;
-  });
-}
+export { setIntegrationStatus } from '../delivery/integration-status.ts';
 
 /** Deletes an integration with its deliveries, attempts, batches and logs. */
 export async function deleteIntegration(db: Kysely<Database>, id: string): Promise<boolean> {

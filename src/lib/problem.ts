@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
 
 /** One thing wrong with a request: which field (and batch index or NDJSON line) and why. */
 export interface FieldError {
@@ -73,4 +74,15 @@ export function problemResponse(c: Context, problem: Problem): Response {
     ...(problem.errors ? { errors: problem.errors } : {}),
   };
   return c.body(JSON.stringify(body), problem.status, { 'content-type': PROBLEM_CONTENT_TYPE });
+}
+
+/** zod issues as field errors: the path joined with dots, each unknown key named. */
+export function fieldErrorsOf(error: z.ZodError, unknownField = 'is not a known field'): FieldError[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+      return { field: issue.keys.map((key) => prefix + key).join(', '), message: unknownField };
+    }
+    return { field: issue.path.map(String).join('.'), message: issue.message };
+  });
 }

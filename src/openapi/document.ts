@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { tokenRequestSchema, tokenResponseSchema } from '../auth/token.routes.ts';
-import { deliveryQuerySchema } from '../delivery/published-events.schema.ts';
+import { deliveryQuerySchema } from '../deliveries/published-events.schema.ts';
 import { envelopeSchema } from '../events/events.schema.ts';
 import { listQuery, reasonBody } from '../integrations/integrations.api.ts';
 import { createIntegrationSchema, updateIntegrationSchema, type CatalogNames } from '../integrations/integrations.schema.ts';

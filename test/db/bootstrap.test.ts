@@ -4,7 +4,7 @@ import { createApiToken, findActiveApiToken } from '../../src/auth/api-tokens.re
 import { ensureFirstAdmin } from '../../src/auth/bootstrap.ts';
 import { verifyPassword } from '../../src/auth/users.repo.ts';
 import { createSecretBox } from '../../src/lib/crypto.ts';
-import { SecretKeyMismatchError, verifySecretKey } from '../../src/lib/secret-key.ts';
+import { SecretKeyMismatchError, verifySecretKey } from '../../src/db/secret-key.ts';
 import { sha256Hex } from '../../src/lib/crypto.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test';
-import { listenForWake } from '../../src/delivery/wake.ts';
+import { listenForWake } from '../../src/db/wake.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { envelope, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';

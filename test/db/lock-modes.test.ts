@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client.ts';
 import { insertEventsAndQueueDeliveries } from '../../src/events/events.repo.ts';
 import type { NewEvent } from '../../src/events/events.schema.ts';
-import { takeIngestLock } from '../../src/delivery/fan-out.ts';
+import { takeIngestLock } from '../../src/events/fan-out.ts';
 import { sealBatches } from '../../src/delivery/s3-batches.repo.ts';
 import { createIntegration, deleteIntegration, setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';

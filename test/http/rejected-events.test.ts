@@ -1,6 +1,6 @@
 import { beforeAll, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { csvField } from '../../src/delivery/rejected-csv.ts';
+import { csvField } from '../../src/deliveries/rejected-csv.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { signedIn, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveSecretKey } from '../../src/lib/secret-key.ts';
+import { resolveSecretKey } from '../../src/db/secret-key.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

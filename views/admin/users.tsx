@@ -1,5 +1,4 @@
 import type { ApiTokenRow, Permission, UserRow } from '../../src/db/database.ts';
-import { PERMISSION_LABELS, PERMISSIONS } from '../../src/db/database.ts';
 import { Field, type FieldErrors } from '../components/field.tsx';
 import { formatTime } from '../components/format.tsx';
 
@@ -18,21 +17,23 @@ export interface UsersPageProps {
   values?: { email?: string; permissions?: Permission[]; token_name?: string };
   newToken?: { name: string; token: string };
   notice?: string;
+  /** Every permission with its label, in the order to list them. */
+  permissions: Record<Permission, string>;
 }
 
-function PermissionBoxes({ name, checked, idPrefix }: { name: string; checked: Permission[]; idPrefix: string }) {
+function PermissionBoxes({ name, checked, idPrefix, labels }: { name: string; checked: Permission[]; idPrefix: string; labels: Record<Permission, string> }) {
   return (
     <div class="permission-boxes">
-      {PERMISSIONS.map((permission) => (
+      {(Object.keys(labels) as Permission[]).map((permission) => (
         <label for={`${idPrefix}-${permission}`}>
-          <input id={`${idPrefix}-${permission}`} type="checkbox" name={name} value={permission} checked={checked.includes(permission)} /> {PERMISSION_LABELS[permission]}
+          <input id={`${idPrefix}-${permission}`} type="checkbox" name={name} value={permission} checked={checked.includes(permission)} /> {labels[permission]}
         </label>
       ))}
     </div>
   );
 }
 
-export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}, values = {}, newToken, notice }: UsersPageProps) {
+export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}, values = {}, newToken, notice, permissions }: UsersPageProps) {
   return (
     <>
       <h1>Users and API tokens</h1>
@@ -69,7 +70,7 @@ export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}
                   <td>
                     <form method="post" action={`/admin/users/${user.id}/permissions`} class="inline-form">
                       <input type="hidden" name="_csrf" value={csrfToken} />
-                      <PermissionBoxes name="permissions" checked={user.permissions} idPrefix={`user-${user.id}`} />
+                      <PermissionBoxes labels={permissions} name="permissions" checked={user.permissions} idPrefix={`user-${user.id}`} />
                       <button type="submit" class="button">
                         Save
                       </button>
@@ -96,7 +97,7 @@ export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}
           </div>
           <fieldset class={`field radio-group${errors.permissions ? ' field-invalid' : ''}`}>
             <legend>Permissions</legend>
-            <PermissionBoxes name="permissions" checked={values.permissions ?? ['view_tools']} idPrefix="new-user" />
+            <PermissionBoxes labels={permissions} name="permissions" checked={values.permissions ?? ['view_tools']} idPrefix="new-user" />
             {errors.permissions ? <p class="field-error">{errors.permissions}</p> : null}
           </fieldset>
           <button type="submit" class="button button-primary">
@@ -129,7 +130,7 @@ export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}
                   <tr id={`token-${token.id}`}>
                     <th scope="row">{token.name}</th>
                     <td class="mono">{token.token_prefix}…</td>
-                    <td>{token.permissions.map((permission) => PERMISSION_LABELS[permission]).join(', ')}</td>
+                    <td>{token.permissions.map((permission) => permissions[permission]).join(', ')}</td>
                     <td>{formatTime(token.created_at)}</td>
                     <td>{formatTime(token.last_used_at)}</td>
                     <td>
@@ -158,7 +159,7 @@ export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}
           </Field>
           <fieldset class={`field radio-group${errors.token_permissions ? ' field-invalid' : ''}`}>
             <legend>Permissions</legend>
-            <PermissionBoxes name="token_permissions" checked={['publish_events']} idPrefix="new-token" />
+            <PermissionBoxes labels={permissions} name="token_permissions" checked={['publish_events']} idPrefix="new-token" />
             {errors.token_permissions ? <p class="field-error">{errors.token_permissions}</p> : null}
           </fieldset>
           <button type="submit" class="button button-primary">

@@ -1,4 +1,4 @@
-import type { DeliveryListItem } from '../../src/delivery/published-events.repo.ts';
+import type { DeliveryListItem } from '../../src/db/read-models.ts';
 import { FilterFields, Pager, STATUS_LABELS, type EventFilterValues } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
 

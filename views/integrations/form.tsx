@@ -26,23 +26,6 @@ export interface IntegrationFormValues {
   gzip: boolean;
 }
 
-export const EMPTY_FORM: IntegrationFormValues = {
-  id: '',
-  integration_type: 'permanent',
-  starts_at: '',
-  ends_at: '',
-  entities: [],
-  events: [],
-  target: 'webhook',
-  callback_url: '',
-  aws_access_key_id: '',
-  aws_region: '',
-  bucket: '',
-  key_prefix: '',
-  endpoint: '',
-  gzip: false,
-};
-
 export interface IntegrationFormProps {
   mode: 'new' | 'edit';
   values: IntegrationFormValues;

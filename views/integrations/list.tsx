@@ -1,5 +1,5 @@
 import type { IntegrationRow } from '../../src/db/database.ts';
-import type { IntegrationStats } from '../../src/integrations/integrations.repo.ts';
+import type { IntegrationStats } from '../../src/db/read-models.ts';
 import { formatTime } from '../components/format.tsx';
 
 /*

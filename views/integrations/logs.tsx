@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../src/integrations/logs.repo.ts';
+import type { LogEntry } from '../../src/db/read-models.ts';
 import { Pager } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
 

@@ -1,4 +1,4 @@
-import type { DeliveryListItem, LastResponse } from '../../src/delivery/published-events.repo.ts';
+import type { DeliveryListItem, LastResponse } from '../../src/db/read-models.ts';
 import { formatTime } from '../components/format.tsx';
 import { FilterFields, Pager, type EventFilterValues } from '../components/filters.tsx';
 

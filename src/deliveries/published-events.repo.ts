@@ -1,6 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Database, Db, DeliveryStatus } from '../db/database.ts';
 import type { KeysetPosition } from '../lib/keyset-cursor.ts';
+import type { DeliveryListItem, LastResponse } from '../db/read-models.ts';
+
+export type { DeliveryListItem, LastResponse };
 
 /*
  * Reading deliveries for View Events and GET /published-events: filters on
@@ -24,21 +27,6 @@ export interface DeliveryFilters {
 export type Position = KeysetPosition;
 
 export const UUID_SHAPE = /^[0-9a-f-]{36}$/i;
-
-export interface DeliveryListItem {
-  integration_id: string;
-  event_id: string;
-  event_name: string;
-  domain_entity_type: string | null;
-  domain_entity_id: string | null;
-  published_at: Date;
-  status: DeliveryStatus;
-  attempts: number;
-  last_attempted_at: Date | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  response_time_ms: number | null;
-}
 
 /** The filters as one condition on deliveries. */
 function matching(eb: ExpressionBuilder<Database, 'deliveries'>, filters: DeliveryFilters) {
@@ -139,13 +127,6 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
     .orderBy('id')
     .execute();
   return { delivery, attempts };
-}
-
-export interface LastResponse {
-  event_id: string;
-  status_code: number | null;
-  error_message: string | null;
-  response_body: string | null;
 }
 
 /** The last attempt of each of these deliveries: what the consumer answered. */

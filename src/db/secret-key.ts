@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from '../db/database.ts';
-import { putDeploymentSettingIfAbsent } from '../db/deployment-settings.repo.ts';
-import type { SecretBox } from './crypto.ts';
+import type { Db } from './database.ts';
+import { putDeploymentSettingIfAbsent } from './deployment-settings.repo.ts';
+import type { SecretBox } from '../lib/crypto.ts';
 
 /**
  * The deployment's encryption key: SECRET_KEY when configured, else the key

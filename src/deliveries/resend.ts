@@ -4,10 +4,10 @@ import type { Database, DeliveryStatus } from '../db/database.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import { findIntegration } from '../integrations/integrations.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import { settleDeliveries } from './deliveries.repo.ts';
+import { settleDeliveries } from '../delivery/deliveries.repo.ts';
 import { findDeliveryDetail } from './published-events.repo.ts';
-import { attemptRecord, sendWebhook, type AttemptResult } from './webhook.ts';
-import { webhookRequestFor } from './webhook-target.ts';
+import { attemptRecord, sendWebhook, type AttemptResult } from '../delivery/webhook.ts';
+import { webhookRequestFor } from '../delivery/webhook-target.ts';
 
 export type ResendOutcome =
   | { kind: 'not-found' }

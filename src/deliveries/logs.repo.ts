@@ -1,16 +1,11 @@
 import type { Db } from '../db/database.ts';
 import type { KeysetPosition } from '../lib/keyset-cursor.ts';
+import type { LogEntry } from '../db/read-models.ts';
+
+export type { LogEntry };
 
 /** Log entry ids are identity bigints. */
 export const LOG_ID_SHAPE = /^\d+$/;
-
-export interface LogEntry {
-  id: string;
-  action: 'started' | 'stopped';
-  reason: string;
-  actor: string;
-  created_at: Date;
-}
 
 /**
  * One integration's log, newest first, keyset-paged on (created_at, id) along

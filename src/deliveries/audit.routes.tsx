@@ -5,21 +5,22 @@ import { BulkRetryPage, DeliveryDetailPage, EventsPage, EventsResults } from '..
 import { LogsPage } from '../../views/integrations/logs.tsx';
 import { OverviewPage } from '../../views/integrations/overview.tsx';
 import { RejectedEventsPage } from '../../views/integrations/rejected.tsx';
+import { requireCsrfToken, requirePermission } from '../auth/session.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { countRetryable, findDeliveryDetail, lastResponses, listDeliveries, positionOf, retryMatching, UUID_SHAPE } from '../delivery/published-events.repo.ts';
-import { deliveryQuerySchema, filtersOf } from '../delivery/published-events.schema.ts';
-import { rejectedEventsCsv } from '../delivery/rejected-csv.ts';
-import { resendDelivery } from '../delivery/resend.ts';
-import { wakeDeliveryLoops } from '../delivery/wake.ts';
+import { countRetryable, findDeliveryDetail, lastResponses, listDeliveries, positionOf, retryMatching, UUID_SHAPE } from './published-events.repo.ts';
+import { deliveryQuerySchema, filtersOf } from './published-events.schema.ts';
+import { rejectedEventsCsv } from './rejected-csv.ts';
+import { resendDelivery } from './resend.ts';
+import { wakeDeliveryLoops } from '../db/wake.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
-import { integrationStats, listIntegrations } from './integrations.repo.ts';
+import { integrationStats, listIntegrations } from '../integrations/integrations.repo.ts';
 import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { minuteSeries } from './overview.repo.ts';
-import { integrationOr404, type PageEnv } from './pages.tsx';
+import { integrationOr404, type PageEnv } from '../integrations/pages.tsx';
 
 /*
  * The audit pages of Tools › Event Stream: Overview, View Events (with a
@@ -50,6 +51,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
   const session = (c: Context<PageEnv>) => c.get('session')!;
 
   return new Hono<PageEnv>()
+    .use(requirePermission('view_tools'), requireCsrfToken())
     .get('/overview', async (c) => {
       const now = new Date();
       const firstMinute = Math.floor(now.getTime() / 60_000) * 60_000 - 59 * 60_000;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { DatabaseSession } from '../db/session.ts';
-import type { Db } from '../db/database.ts';
+import type { DatabaseSession } from './session.ts';
+import type { Db } from './database.ts';
 
 /*
  * Waking the delivery loops. Ingest sends a NOTIFY inside its transaction, so

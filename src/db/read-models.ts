@@ -1,0 +1,46 @@
+import type { DeliveryStatus } from './database.ts';
+
+/*
+ * The shapes that the audit and list queries answer, beside the row types of
+ * ./database.ts: the repos return them and the views take them as props, so
+ * a view needs nothing from the rooms that render it.
+ */
+
+export interface DeliveryListItem {
+  integration_id: string;
+  event_id: string;
+  event_name: string;
+  domain_entity_type: string | null;
+  domain_entity_id: string | null;
+  published_at: Date;
+  status: DeliveryStatus;
+  attempts: number;
+  last_attempted_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  response_time_ms: number | null;
+}
+
+export interface LastResponse {
+  event_id: string;
+  status_code: number | null;
+  error_message: string | null;
+  response_body: string | null;
+}
+
+export interface LogEntry {
+  id: string;
+  action: 'started' | 'stopped';
+  reason: string;
+  actor: string;
+  created_at: Date;
+}
+
+export interface IntegrationStats {
+  pending: number;
+  delivered: number;
+  failed: number;
+  rejected: number;
+  last_delivery_at: Date | null;
+  oldest_pending_at: Date | null;
+}
