@@ -68,8 +68,19 @@ function envelope() {
       fulfillment_location_id: 'dc-east',
       carrier: 'DHL',
       tracking_code: randomUUID(),
-      items: Array.from({ length: 6 }, (_, i) => ({ product_id: `SKU-${1000 + i}`, quantity: 1 + i, price: 19.99 + i, gtin: '4006381333931' })),
-      shipping_address: { name: 'Erika Mustermann', line1: 'Heidestraße 17', city: 'Köln', zip: '51147', country: 'DE' },
+      items: Array.from({ length: 6 }, (_, i) => ({
+        product_id: `SKU-${1000 + i}`,
+        quantity: 1 + i,
+        price: 19.99 + i,
+        gtin: '4006381333931',
+      })),
+      shipping_address: {
+        name: 'Erika Mustermann',
+        line1: 'Heidestraße 17',
+        city: 'Köln',
+        zip: '51147',
+        country: 'DE',
+      },
       note: 'x'.repeat(250),
     },
   };
@@ -114,7 +125,12 @@ async function prepare(handle: DatabaseHandle) {
   await migrateToLatest(handle.db);
   const secrets = createSecretBox('a'.repeat(64));
   for (const id of ['bench-erp', 'bench-warehouse']) {
-    await createIntegration(handle.db, secrets, { id, integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' } }, 'bench');
+    await createIntegration(
+      handle.db,
+      secrets,
+      { id, integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' } },
+      'bench',
+    );
   }
   return (await createApiToken(handle.db, { name: 'bench', permissions: ['publish_events'] })).token;
 }
@@ -175,7 +191,10 @@ async function benchPostgres(base: string) {
   try {
     const handle = openPostgres(url);
     const token = await prepare(handle);
-    const server = await startTideway({ DATABASE_URL: url, DATA_DIR: keyDir, SECRET_KEY: 'a'.repeat(64) }, 45_000, ['--role', 'web']);
+    const server = await startTideway({ DATABASE_URL: url, DATA_DIR: keyDir, SECRET_KEY: 'a'.repeat(64) }, 45_000, [
+      '--role',
+      'web',
+    ]);
     try {
       await measureHttp(label, server.url, token);
     } finally {
@@ -233,7 +252,8 @@ const table = results.map((row) => {
   ];
 });
 const widths = header.map((title, i) => Math.max(title.length, ...table.map((cells) => cells[i]!.length)));
-const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+const line = (cells: string[]) =>
+  cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
 console.log(`\ningest benchmark: ${SECONDS} s per scenario, ~1 KB envelopes, 2 integrations matching every event\n`);
 console.log(line(header));
 console.log(widths.map((width) => '-'.repeat(width)).join('  '));

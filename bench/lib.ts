@@ -40,7 +40,13 @@ export async function benchDeployment(base = 'postgres://postgres@127.0.0.1:5432
     secrets: createSecretBox(secretKey),
     publishToken,
     async start(env = {}) {
-      const server = await startTideway({ DATABASE_URL: url, DATA_DIR: keyDir, SECRET_KEY: secretKey, ALLOW_PRIVATE_TARGETS: 'true', ...env });
+      const server = await startTideway({
+        DATABASE_URL: url,
+        DATA_DIR: keyDir,
+        SECRET_KEY: secretKey,
+        ALLOW_PRIVATE_TARGETS: 'true',
+        ...env,
+      });
       running.push(server);
       return server;
     },
@@ -64,7 +70,13 @@ export function percentile(values: number[], p: number): number {
  * Posts `rate` events a second for `seconds` in small batches, and returns
  * when each event's ingest request was answered (ms since the epoch, by id).
  */
-export async function steadyIngest(baseUrl: string, token: string, rate: number, seconds: number, name = 'order.created') {
+export async function steadyIngest(
+  baseUrl: string,
+  token: string,
+  rate: number,
+  seconds: number,
+  name = 'order.created',
+) {
   const answeredAt = new Map<string, number>();
   const tickMs = 10;
   const perTick = rate / (1000 / tickMs);
@@ -74,7 +86,11 @@ export async function steadyIngest(baseUrl: string, token: string, rate: number,
   while (performance.now() - started < seconds * 1000) {
     const due = Math.floor(((performance.now() - started) / 1000) * rate) - sent;
     if (due > 0) {
-      const events = Array.from({ length: due }, () => ({ id: randomUUID(), name, payload: { id: `o-${sent}`, note: 'x'.repeat(300) } }));
+      const events = Array.from({ length: due }, () => ({
+        id: randomUUID(),
+        name,
+        payload: { id: `o-${sent}`, note: 'x'.repeat(300) },
+      }));
       sent += due;
       inFlight.push(
         fetch(`${baseUrl}/api/v1/events`, {
@@ -96,7 +112,9 @@ export async function steadyIngest(baseUrl: string, token: string, rate: number,
 
 /** A line of a results table. */
 export function row(cells: (string | number)[], widths: number[]): string {
-  return cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]!) : String(cell).padStart(widths[i]!))).join('  ');
+  return cells
+    .map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]!) : String(cell).padStart(widths[i]!)))
+    .join('  ');
 }
 
 /**

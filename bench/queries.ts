@@ -28,7 +28,13 @@ import { createSecretBox } from '../src/lib/crypto.ts';
 import { silentLogger } from '../src/lib/log.ts';
 import { percentile, row } from './lib.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, runs: { type: 'string', default: '20' }, pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '5000000' },
+    runs: { type: 'string', default: '20' },
+    pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
+  },
+});
 const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
 const DAY = 86_400_000;
@@ -44,11 +50,26 @@ const secrets = createSecretBox('b'.repeat(64));
 try {
   await migrateToLatest(handle.db);
   for (let i = 0; i < 10; i++) {
-    await createIntegration(handle.db, secrets, { id: `erp-${i}`, integrationType: 'permanent', startsAt: new Date(END - 61 * DAY), target: { kind: 'webhook', callbackUrl: 'https://erp.example.com/hook' } }, 'bench');
+    await createIntegration(
+      handle.db,
+      secrets,
+      {
+        id: `erp-${i}`,
+        integrationType: 'permanent',
+        startsAt: new Date(END - 61 * DAY),
+        target: { kind: 'webhook', callbackUrl: 'https://erp.example.com/hook' },
+      },
+      'bench',
+    );
   }
   const seedStarted = performance.now();
   const secondary = ['deliveries_due', 'deliveries_by_time', 'deliveries_by_domain_entity', 'deliveries_by_status'];
-  const definitions = (await sql<{ indexdef: string; indexname: string }>`select indexname, indexdef from pg_indexes where tablename = 'deliveries'`.execute(handle.db)).rows.filter((index) => secondary.includes(index.indexname));
+  const definitions = (
+    await sql<{
+      indexdef: string;
+      indexname: string;
+    }>`select indexname, indexdef from pg_indexes where tablename = 'deliveries'`.execute(handle.db)
+  ).rows.filter((index) => secondary.includes(index.indexname));
   for (const index of definitions) await sql.raw(`drop index ${index.indexname}`).execute(handle.db);
   // 95 % success, 2 % failure, 2 % rejected, 1 % pending; 500,000 orders
   // (each with deliveries for every integration); 60 days. n / 10 spreads
@@ -64,11 +85,29 @@ try {
     from generate_series(1, ${ROWS}) as n`.execute(handle.db);
   for (const index of definitions) await sql.raw(index.indexdef).execute(handle.db);
   await sql`analyze deliveries`.execute(handle.db);
-  console.log(`seeded ${ROWS.toLocaleString('en')} deliveries in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
+  console.log(
+    `seeded ${ROWS.toLocaleString('en')} deliveries in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`,
+  );
 
-  const app = createApp({ db: handle.db, databaseKind: 'postgres', config: loadConfig({}), secrets, log: silentLogger, version: 'bench' });
-  const user = await insertUserIfAbsent(handle.db, { email: 'bench@example.com', passwordHash: await hashPassword('bench-password'), permissions: ['view_tools'] });
-  const { token: sessionToken } = await createSession(handle.db, { userId: user!.id, address: 'bench', userAgent: 'bench', now: new Date() });
+  const app = createApp({
+    db: handle.db,
+    databaseKind: 'postgres',
+    config: loadConfig({}),
+    secrets,
+    log: silentLogger,
+    version: 'bench',
+  });
+  const user = await insertUserIfAbsent(handle.db, {
+    email: 'bench@example.com',
+    passwordHash: await hashPassword('bench-password'),
+    permissions: ['view_tools'],
+  });
+  const { token: sessionToken } = await createSession(handle.db, {
+    userId: user!.id,
+    address: 'bench',
+    userAgent: 'bench',
+    now: new Date(),
+  });
   const apiToken = (await createApiToken(handle.db, { name: 'bench', permissions: ['view_tools'] })).token;
   const deep = encodeKeyset({ at: new Date(END - 30 * DAY), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' });
   const from = new Date(END - 10 * DAY).toISOString().slice(0, 19);
@@ -79,15 +118,29 @@ try {
     ['domain entity ID', 'domain_entity_id=ord-4242'],
     ['status = failure', 'status=failure'],
     ['time range (1 day)', `from=${from}&to=${to}`],
-    ['all together', `domain_entity_id=ord-4242&status=success&from=${new Date(END - 60 * DAY).toISOString().slice(0, 19)}&to=${to}`],
+    [
+      'all together',
+      `domain_entity_id=ord-4242&status=success&from=${new Date(END - 60 * DAY).toISOString().slice(0, 19)}&to=${to}`,
+    ],
   ];
   const results: { label: string; p50: number; p95: number; path: string; rows: number }[] = [];
   for (const [label, query] of cases) {
-    for (const [pageLabel, cursor] of [['first page', ''], ['deep page', `cursor=${deep}`]] as const) {
+    for (const [pageLabel, cursor] of [
+      ['first page', ''],
+      ['deep page', `cursor=${deep}`],
+    ] as const) {
       const params = [query, cursor].filter(Boolean).join('&');
       const targets: [string, string, Record<string, string>][] = [
-        ['page', `/tools/event-stream/erp-3/events${params ? `?${params}` : ''}`, { cookie: `${SESSION_COOKIE}=${sessionToken}` }],
-        ['API', `/api/v1/org/integrations/published-events?integration_id=erp-3&limit=50${params ? `&${params}` : ''}`, { authorization: `Bearer ${apiToken}` }],
+        [
+          'page',
+          `/tools/event-stream/erp-3/events${params ? `?${params}` : ''}`,
+          { cookie: `${SESSION_COOKIE}=${sessionToken}` },
+        ],
+        [
+          'API',
+          `/api/v1/org/integrations/published-events?integration_id=erp-3&limit=50${params ? `&${params}` : ''}`,
+          { authorization: `Bearer ${apiToken}` },
+        ],
       ];
       for (const [kind, path, headers] of targets) {
         const times: number[] = [];
@@ -98,18 +151,30 @@ try {
           const body = await response.text();
           if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
           if (run >= 2) times.push(performance.now() - started); // two warm-up runs
-          rows = kind === 'API' ? (JSON.parse(body) as { events: unknown[] }).events.length : (body.match(/\/events\/[0-9a-f-]{36}"/g) ?? []).length;
+          rows =
+            kind === 'API'
+              ? (JSON.parse(body) as { events: unknown[] }).events.length
+              : (body.match(/\/events\/[0-9a-f-]{36}"/g) ?? []).length;
         }
-        results.push({ label: `${kind}: ${label}, ${pageLabel}`, p50: percentile(times, 50), p95: percentile(times, 95), path, rows });
+        results.push({
+          label: `${kind}: ${label}, ${pageLabel}`,
+          p50: percentile(times, 50),
+          p95: percentile(times, 95),
+          path,
+          rows,
+        });
       }
     }
   }
 
   const widths = [52, 6, 8, 8];
-  console.log(`\nqueries: ${ROWS.toLocaleString('en')} deliveries, 10 integrations, 60 days, PostgreSQL; ${RUNS} runs each, server time in process\n`);
+  console.log(
+    `\nqueries: ${ROWS.toLocaleString('en')} deliveries, 10 integrations, 60 days, PostgreSQL; ${RUNS} runs each, server time in process\n`,
+  );
   console.log(row(['case', 'rows', 'p50 ms', 'p95 ms'], widths));
   console.log(row(['-'.repeat(52), '-'.repeat(6), '-'.repeat(8), '-'.repeat(8)], widths));
-  for (const result of results) console.log(row([result.label, result.rows, result.p50.toFixed(1), result.p95.toFixed(1)], widths));
+  for (const result of results)
+    console.log(row([result.label, result.rows, result.p50.toFixed(1), result.p95.toFixed(1)], widths));
   const slowest = results.reduce((worst, result) => (result.p95 > worst.p95 ? result : worst));
   console.log(`\ntarget: p95 ≤ 50 ms; slowest: ${slowest.label} (${slowest.p95.toFixed(1)} ms)`);
 
@@ -121,9 +186,18 @@ try {
   if (get('status')) filters.push(`status = '${get('status')}'`);
   if (get('from')) filters.push(`published_at >= '${get('from')}Z'`);
   if (get('to')) filters.push(`published_at < '${get('to')}Z'`);
-  if (get('cursor')) filters.push(`(published_at, event_id) < ('${new Date(END - 30 * DAY).toISOString()}', 'ffffffff-ffff-ffff-ffff-ffffffffffff')`);
-  const plan = await sql.raw(`explain analyze select * from deliveries where ${filters.join(' and ')} order by published_at desc, event_id desc limit 51`).execute(handle.db);
-  console.log(`\nEXPLAIN ANALYZE (slowest case):\n${(plan.rows as { 'QUERY PLAN': string }[]).map((line) => `  ${line['QUERY PLAN']}`).join('\n')}`);
+  if (get('cursor'))
+    filters.push(
+      `(published_at, event_id) < ('${new Date(END - 30 * DAY).toISOString()}', 'ffffffff-ffff-ffff-ffff-ffffffffffff')`,
+    );
+  const plan = await sql
+    .raw(
+      `explain analyze select * from deliveries where ${filters.join(' and ')} order by published_at desc, event_id desc limit 51`,
+    )
+    .execute(handle.db);
+  console.log(
+    `\nEXPLAIN ANALYZE (slowest case):\n${(plan.rows as { 'QUERY PLAN': string }[]).map((line) => `  ${line['QUERY PLAN']}`).join('\n')}`,
+  );
 } finally {
   await handle.close();
   await admin.query(`drop database if exists ${name} with (force)`);

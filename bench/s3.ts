@@ -27,16 +27,31 @@ import { silentLogger } from '../src/lib/log.ts';
 import { Output, ROOT } from '../test/helpers/process.ts';
 import { benchDeployment, cpuMeter, row } from './lib.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '500000' }, pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '500000' },
+    pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
+  },
+});
 const EVENTS = Number(values.events);
 
 const dir = mkdtempSync(join(tmpdir(), 'tideway-bench-s3-'));
-const s3rver = Bun.spawn(['bun', 'bench/s3rver.ts'], { cwd: ROOT, env: { ...process.env, DIR: dir }, stdout: 'pipe', stderr: 'inherit' });
+const s3rver = Bun.spawn(['bun', 'bench/s3rver.ts'], {
+  cwd: ROOT,
+  env: { ...process.env, DIR: dir },
+  stdout: 'pipe',
+  stderr: 'inherit',
+});
 const out = new Output(s3rver.stdout);
 while (!out.logLines().some((line) => line.msg === 's3rver listening')) await Bun.sleep(20);
 const port = Number(out.logLines().find((line) => line.msg === 's3rver listening')!.port);
 const endpoint = `http://127.0.0.1:${port}`;
-const admin = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+const admin = new S3Client({
+  region: 'us-east-1',
+  endpoint,
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+});
 await admin.send(new CreateBucketCommand({ Bucket: 'lake' }));
 
 const results: (string | number)[][] = [];
@@ -45,15 +60,48 @@ for (const gzip of [false, true]) {
   try {
     const db = deployment.handle.db;
     const id = gzip ? 'lake-gzip' : 'lake-plain';
-    await createIntegration(db, deployment.secrets, { id, integrationType: 'permanent', target: { kind: 's3', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', bucket: 'lake', keyPrefix: id, endpoint, gzip } }, 'bench');
+    await createIntegration(
+      db,
+      deployment.secrets,
+      {
+        id,
+        integrationType: 'permanent',
+        target: {
+          kind: 's3',
+          accessKeyId: 'S3RVER',
+          secretAccessKey: 'S3RVER',
+          region: 'us-east-1',
+          bucket: 'lake',
+          keyPrefix: id,
+          endpoint,
+          gzip,
+        },
+      },
+      'bench',
+    );
     const writer = createIngestWriter(db, 'default');
     const publishedAt = new Date(Date.now() + 1_000);
     for (let i = 0; i < EVENTS; i += 2_000) {
       await writer.write(
         Array.from({ length: Math.min(2_000, EVENTS - i) }, (_, j): NewEvent => {
-          const payloadJson = JSON.stringify({ id: `ord-${i + j}`, order_id: `ord-${i + j}`, items: [{ sku: 'SKU-1', quantity: 1, price: 9.99 }], note: 'x'.repeat(820) });
+          const payloadJson = JSON.stringify({
+            id: `ord-${i + j}`,
+            order_id: `ord-${i + j}`,
+            items: [{ sku: 'SKU-1', quantity: 1, price: 9.99 }],
+            note: 'x'.repeat(820),
+          });
           const eventId = randomUUID();
-          return { id: eventId, name: 'order.created', entity: 'order', entityId: `ord-${i + j}`, domainEntityType: 'order', domainEntityId: `ord-${i + j}`, publishedAt, payloadJson, sizeBytes: envelopeSizeBytes({ id: eventId, tenant: 'default', name: 'order.created', payloadJson }) };
+          return {
+            id: eventId,
+            name: 'order.created',
+            entity: 'order',
+            entityId: `ord-${i + j}`,
+            domainEntityType: 'order',
+            domainEntityId: `ord-${i + j}`,
+            publishedAt,
+            payloadJson,
+            sizeBytes: envelopeSizeBytes({ id: eventId, tenant: 'default', name: 'order.created', payloadJson }),
+          };
         }),
       );
     }
@@ -62,18 +110,28 @@ for (const gzip of [false, true]) {
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-    const loop = createS3Loop({ db, copyOut: deployment.handle.copyOut, secrets: deployment.secrets, config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true' }), log: silentLogger });
+    const loop = createS3Loop({
+      db,
+      copyOut: deployment.handle.copyOut,
+      secrets: deployment.secrets,
+      config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true' }),
+      log: silentLogger,
+    });
     const meter = cpuMeter({ tideway: 'bench/s3.ts', postgres: 'postgres: ', s3rver: 'bench/s3rver.ts' });
     const started = performance.now();
     for (;;) {
       await loop.runOnce();
-      const { rows } = await sql<{ n: string }>`select count(*) as n from deliveries where status = 'pending'`.execute(db);
+      const { rows } = await sql<{ n: string }>`select count(*) as n from deliveries where status = 'pending'`.execute(
+        db,
+      );
       if (Number(rows[0]!.n) > 0 && Number(rows[0]!.n) * 1_000 < 52_428_800) {
         // The tail is below the threshold: cut it as the interval would (the benchmark does not wait 5 minutes).
         await sql`update integrations set last_batch_sent_at = now() - interval '1 hour' where id = ${id}`.execute(db);
         continue;
       }
-      const { rows: left } = await sql<{ n: string }>`select count(*) as n from deliveries where status = 'pending'`.execute(db);
+      const { rows: left } = await sql<{
+        n: string;
+      }>`select count(*) as n from deliveries where status = 'pending'`.execute(db);
       if (Number(left[0]!.n) === 0) break;
     }
     const seconds = (performance.now() - started) / 1000;
@@ -100,7 +158,16 @@ rmSync(dir, { recursive: true, force: true });
 
 const widths = [10, 9, 8, 12, 8, 9, 13, 26];
 console.log(`\nS3 batches: ~1 KB events, one integration, default 50 MB threshold, s3rver on loopback, PostgreSQL\n`);
-console.log(row(['', 'events', 'batches', 'largest MiB', 'seconds', 'events/s', 'RSS rise MiB', 'CPU s Tideway/PG/s3rver'], widths));
+console.log(
+  row(
+    ['', 'events', 'batches', 'largest MiB', 'seconds', 'events/s', 'RSS rise MiB', 'CPU s Tideway/PG/s3rver'],
+    widths,
+  ),
+);
 for (const result of results) console.log(row(result, widths));
-console.log('\ntargets: ≥ 25,000 events/s; RSS rise ≤ 150 MB (the machine has ' + navigator.hardwareConcurrency + ' cores for all three)');
+console.log(
+  '\ntargets: ≥ 25,000 events/s; RSS rise ≤ 150 MB (the machine has ' +
+    navigator.hardwareConcurrency +
+    ' cores for all three)',
+);
 process.exit(0);

@@ -71,7 +71,9 @@ export class Fleet {
 
   /** Workers alive now, oldest first. */
   workers(): Instance[] {
-    return this.instances.filter((instance) => instance.role === 'worker' && instance.killedAt === undefined && instance.exitCode === undefined);
+    return this.instances.filter(
+      (instance) => instance.role === 'worker' && instance.killedAt === undefined && instance.exitCode === undefined,
+    );
   }
 
   async start(role: 'web' | 'worker'): Promise<Instance> {
@@ -137,13 +139,16 @@ export class Fleet {
       }),
     );
     // Let the pipes deliver the last lines.
-    await Promise.all(this.instances.map((instance) => Promise.race([instance.running.stdout.closed, Bun.sleep(2_000)])));
+    await Promise.all(
+      this.instances.map((instance) => Promise.race([instance.running.stdout.closed, Bun.sleep(2_000)])),
+    );
   }
 
   /** For a soak that failed: SIGKILL whatever still runs. */
   killAll(): void {
     for (const timer of this.#timers) clearInterval(timer);
-    for (const instance of this.instances) if (instance.running.proc.exitCode === null) instance.running.proc.kill('SIGKILL');
+    for (const instance of this.instances)
+      if (instance.running.proc.exitCode === null) instance.running.proc.kill('SIGKILL');
   }
 
   /** Writes each process's stdout and stderr into `dir` (LABEL.log, LABEL.stderr; workers' scrapes as LABEL.scrapes.json), for a closer look. */
@@ -152,7 +157,8 @@ export class Fleet {
     for (const instance of this.instances) {
       writeFileSync(join(dir, `${instance.label}.log`), instance.running.stdout.text);
       writeFileSync(join(dir, `${instance.label}.stderr`), instance.running.stderr.text);
-      if (instance.role === 'worker') writeFileSync(join(dir, `${instance.label}.scrapes.json`), JSON.stringify(instance.scrapes));
+      if (instance.role === 'worker')
+        writeFileSync(join(dir, `${instance.label}.scrapes.json`), JSON.stringify(instance.scrapes));
     }
   }
 
@@ -173,7 +179,10 @@ export class Fleet {
   async #scrape(worker: Instance): Promise<void> {
     const started = performance.now();
     try {
-      const response = await fetch(`${worker.running.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(3_000) });
+      const response = await fetch(`${worker.running.metricsUrl}/metrics`, {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: AbortSignal.timeout(3_000),
+      });
       const text = await response.text();
       if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
       const gauges = parseGauges(text);

@@ -49,7 +49,9 @@ export class Api {
       } catch {
         // not JSON: keep the text
       }
-      const retryAfterMs = response.headers.has('retry-after') ? Number(response.headers.get('retry-after')) * 1000 : undefined;
+      const retryAfterMs = response.headers.has('retry-after')
+        ? Number(response.headers.get('retry-after')) * 1000
+        : undefined;
       return { status: response.status, body: parsed, retried503: retried, retryAfterMs };
     }
   }
@@ -111,7 +113,11 @@ export class Ingest {
     return Array.from({ length: this.batch }, () => {
       const n = this.#sent++;
       const order = `o-${Math.floor(n / 7)}`;
-      return { id: randomUUID(), name: NAME_BY_SLOT[n % NAME_BY_SLOT.length]!, payload: { id: order, order_id: order, note: 'x'.repeat(200) } };
+      return {
+        id: randomUUID(),
+        name: NAME_BY_SLOT[n % NAME_BY_SLOT.length]!,
+        payload: { id: order, order_id: order, note: 'x'.repeat(200) },
+      };
     });
   }
 
@@ -169,19 +175,33 @@ export class Churn {
 
   async #life(id: string): Promise<void> {
     const path = `/api/v1/org/integrations/eventstream/${id}`;
-    const body = { id, integration_type: 'permanent', filter_conditions: { events: ['order.created'] }, callback_parameters: { callback_url: `${this.receiverUrl}/churn/${id}/a` } };
+    const body = {
+      id,
+      integration_type: 'permanent',
+      filter_conditions: { events: ['order.created'] },
+      callback_parameters: { callback_url: `${this.receiverUrl}/churn/${id}/a` },
+    };
     if (!(await this.#step('create', 201, 'POST', '/api/v1/org/integrations/eventstream', body))) return;
     await Bun.sleep(1_000);
     await this.#step('stop', 200, 'POST', `${path}/_stop`, {}, 'stopped');
     await Bun.sleep(1_000);
     await this.#step('start', 200, 'POST', `${path}/_start`, {}, 'running');
     await Bun.sleep(1_000);
-    await this.#step('edit', 200, 'PATCH', path, { callback_parameters: { callback_url: `${this.receiverUrl}/churn/${id}/b` } });
+    await this.#step('edit', 200, 'PATCH', path, {
+      callback_parameters: { callback_url: `${this.receiverUrl}/churn/${id}/b` },
+    });
     await Bun.sleep(3_000);
     await this.#step('delete', 204, 'DELETE', path);
   }
 
-  async #step(op: string, expected: number, method: string, path: string, body?: unknown, status?: string): Promise<boolean> {
+  async #step(
+    op: string,
+    expected: number,
+    method: string,
+    path: string,
+    body?: unknown,
+    status?: string,
+  ): Promise<boolean> {
     const answer = await this.api.call(method, path, body);
     const gotStatus = (answer.body as { status?: string } | null)?.status;
     if (answer.status === expected && (status === undefined || gotStatus === status)) {

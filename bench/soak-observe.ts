@@ -23,13 +23,20 @@ export class Arrivals {
 
   of(kind: string): Map<string, Seen> {
     let seen = this.byKind.get(kind);
-    if (!seen) this.byKind.set(kind, (seen = new Map()));
+    if (!seen) {
+      seen = new Map();
+      this.byKind.set(kind, seen);
+    }
     return seen;
   }
 
   async pull(): Promise<void> {
     const response = await fetch(`${this.receiverUrl}/__arrivals?from=${this.#next}`);
-    const { next, items, answers } = (await response.json()) as { next: number; items: [string, string, number][]; answers: Record<string, number> };
+    const { next, items, answers } = (await response.json()) as {
+      next: number;
+      items: [string, string, number][];
+      answers: Record<string, number>;
+    };
     for (const [kind, id, at] of items) {
       const seen = this.of(kind).get(id);
       if (seen) seen.count++;

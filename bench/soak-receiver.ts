@@ -76,7 +76,8 @@ const server = Bun.serve({
     const status = await answer(kind);
     answers[`${kind} ${status}`] = (answers[`${kind} ${status}`] ?? 0) + 1;
     // The slow receiver has "received" an event once it answers; the others as it comes in.
-    if (status === 200) arrivals.push([kind, request.headers.get('webhook-id') ?? '', kind === 'slow' ? Date.now() : at]);
+    if (status === 200)
+      arrivals.push([kind, request.headers.get('webhook-id') ?? '', kind === 'slow' ? Date.now() : at]);
     return new Response(status === 200 ? 'ok' : 'no', { status });
   },
 });

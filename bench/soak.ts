@@ -38,7 +38,9 @@ import { Arrivals, cpuMeter, eventLoopLag, machineCpu, postgresLog, postgresPids
 import { percentile } from './lib.ts';
 import { printReport, revision, type Timeline } from './soak-report.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '300' } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '300' } },
+});
 const RUN_MS = Number(values.minutes) * 60_000;
 const RATE = Number(values.rate);
 const DRAIN_MS = 180_000;
@@ -54,13 +56,26 @@ const RETRY_SCHEDULE = '1,2,5,10,20,30,60,60,60,60,60,60,60,60,60';
 
 /** The integrations whose deliveries are counted, and which events each wants (what its filter says). */
 const S3_ID = 's3-lake';
-const WATCHED: { id: string; filter?: { events?: string[]; entities?: string[] }; wants: (name: string) => boolean }[] = [
-  { id: 'healthy', wants: () => true },
-  { id: 'slow', filter: { events: ['order.cancelled'] }, wants: (name) => name === 'order.cancelled' },
-  { id: 'flapping', filter: { entities: ['fulfillment_request'] }, wants: (name) => name.startsWith('fulfillment_request.') },
-  { id: 'unauthorized', filter: { events: ['order.created', 'order.opened'] }, wants: (name) => name === 'order.created' || name === 'order.opened' },
-  { id: S3_ID, filter: { entities: ['order', 'inventory_transaction'] }, wants: (name) => name.startsWith('order.') || name.startsWith('inventory_transaction.') },
-];
+const WATCHED: { id: string; filter?: { events?: string[]; entities?: string[] }; wants: (name: string) => boolean }[] =
+  [
+    { id: 'healthy', wants: () => true },
+    { id: 'slow', filter: { events: ['order.cancelled'] }, wants: (name) => name === 'order.cancelled' },
+    {
+      id: 'flapping',
+      filter: { entities: ['fulfillment_request'] },
+      wants: (name) => name.startsWith('fulfillment_request.'),
+    },
+    {
+      id: 'unauthorized',
+      filter: { events: ['order.created', 'order.opened'] },
+      wants: (name) => name === 'order.created' || name === 'order.opened',
+    },
+    {
+      id: S3_ID,
+      filter: { entities: ['order', 'inventory_transaction'] },
+      wants: (name) => name.startsWith('order.') || name.startsWith('inventory_transaction.'),
+    },
+  ];
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const sleepUntil = (at: number) => Bun.sleep(Math.max(0, at - Date.now()));
@@ -68,12 +83,20 @@ const sleepUntil = (at: number) => Bun.sleep(Math.max(0, at - Date.now()));
 /** What to undo, last first, however the soak ends (it starts servers that outlive it otherwise). */
 const cleanups: (() => unknown)[] = [];
 async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) await Promise.resolve().then(cleanups.pop()!).catch((error) => console.error('cleanup:', error));
+  while (cleanups.length > 0)
+    await Promise.resolve()
+      .then(cleanups.pop()!)
+      .catch((error) => console.error('cleanup:', error));
 }
 
 /** A helper process that prints `{"msg": ready, "port": …}` when it listens. */
 async function helperProcess(script: string, ready: string, env: Record<string, string> = {}) {
-  const proc = Bun.spawn(['bun', script], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
+  const proc = Bun.spawn(['bun', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'inherit',
+  });
   cleanups.push(() => proc.kill());
   const out = new Output(proc.stdout);
   while (!out.logLines().some((line) => line.msg === ready)) {
@@ -101,7 +124,12 @@ async function setUp() {
   const dataDir = tempDir('tideway-soak-');
   const receiver = await helperProcess('bench/soak-receiver.ts', 'receiver listening');
   const s3rver = await helperProcess('bench/s3rver.ts', 's3rver listening', { DIR: tempDir('tideway-soak-s3-') });
-  const s3 = new S3Client({ region: 'us-east-1', endpoint: s3rver.url, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: s3rver.url,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: 'soak' }));
 
   const fleet = new Fleet(
@@ -124,10 +152,25 @@ async function setUp() {
   for (const integration of WATCHED) {
     const target =
       integration.id === S3_ID
-        ? { s3_parameters: { aws_access_key_id: 'S3RVER', aws_secret_access_key: 'S3RVER', aws_region: 'us-east-1', bucket: 'soak', key_prefix: 'soak', endpoint: s3rver.url } }
+        ? {
+            s3_parameters: {
+              aws_access_key_id: 'S3RVER',
+              aws_secret_access_key: 'S3RVER',
+              aws_region: 'us-east-1',
+              bucket: 'soak',
+              key_prefix: 'soak',
+              endpoint: s3rver.url,
+            },
+          }
         : { callback_parameters: { callback_url: `${receiver.url}/${integration.id}` } };
-    const created = await api.call('POST', '/api/v1/org/integrations/eventstream', { id: integration.id, integration_type: 'permanent', filter_conditions: integration.filter, ...target });
-    if (created.status !== 201) throw new Error(`creating ${integration.id}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+    const created = await api.call('POST', '/api/v1/org/integrations/eventstream', {
+      id: integration.id,
+      integration_type: 'permanent',
+      filter_conditions: integration.filter,
+      ...target,
+    });
+    if (created.status !== 201)
+      throw new Error(`creating ${integration.id}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
   }
   await Promise.all([fleet.start('worker'), fleet.start('worker')]);
   fleet.watch();
@@ -155,7 +198,8 @@ function schedule() {
 
 /** The receiver of "unauthorized" answers 401 for a few seconds now and then. */
 async function unauthorizedWindows(d: Deployment, timeline: Timeline, refusing: { now: boolean }): Promise<void> {
-  const control = (on: boolean) => fetch(`${d.receiver.url}/__control`, { method: 'POST', body: JSON.stringify({ unauthorized: on }) });
+  const control = (on: boolean) =>
+    fetch(`${d.receiver.url}/__control`, { method: 'POST', body: JSON.stringify({ unauthorized: on }) });
   for (const offset of schedule().windows) {
     await sleepUntil(timeline.startedAt + offset);
     refusing.now = true;
@@ -171,7 +215,10 @@ async function unauthorizedWindows(d: Deployment, timeline: Timeline, refusing: 
 /** The kills (the oldest worker each time, so that the two alternate) and the crash, one after the other. */
 async function killsAndCrash(d: Deployment, timeline: Timeline): Promise<void> {
   const { crash, kills } = schedule();
-  const plan = [...kills.map((at) => ({ at, crash: false })), ...(crash === undefined ? [] : [{ at: crash, crash: true }])].sort((a, b) => a.at - b.at);
+  const plan = [
+    ...kills.map((at) => ({ at, crash: false })),
+    ...(crash === undefined ? [] : [{ at: crash, crash: true }]),
+  ].sort((a, b) => a.at - b.at);
   for (const step of plan) {
     await sleepUntil(timeline.startedAt + step.at);
     if (step.crash) {
@@ -228,7 +275,8 @@ function toTrace(ingest: Ingest, arrivals: Arrivals, missing: Map<string, string
     if (slowest) traced.push(slowest);
   }
   for (const [integration, ids] of missing) {
-    for (const id of ids.slice(0, 5)) traced.push({ why: 'LOST', integration, id, answeredAt: ingest.accepted.get(id)![1] });
+    for (const id of ids.slice(0, 5))
+      traced.push({ why: 'LOST', integration, id, answeredAt: ingest.accepted.get(id)![1] });
   }
   return traced;
 }
@@ -240,25 +288,47 @@ function toTrace(ingest: Ingest, arrivals: Arrivals, missing: Map<string, string
  */
 async function diagnose(url: string, traced: Traced[]) {
   const check = openPostgres(url);
-  const since = (at: Date | null, answeredAt: number) => (at ? `+${((at.getTime() - answeredAt) / 1000).toFixed(1)} s` : '-');
+  const since = (at: Date | null, answeredAt: number) =>
+    at ? `+${((at.getTime() - answeredAt) / 1000).toFixed(1)} s` : '-';
   try {
     const pairs = (eb: ExpressionBuilder<Database, 'deliveries' | 'delivery_attempts'>) =>
-      eb.or(traced.map((trace) => eb.and([eb('integration_id', '=', trace.integration), eb('event_id', '=', trace.id)])));
-    const attempts = traced.length === 0 ? [] : await check.db.selectFrom('delivery_attempts').select(['integration_id', 'event_id', 'attempted_at', 'status_code', 'error_class']).where(pairs).orderBy('attempted_at').execute();
-    const deliveries = traced.length === 0 ? [] : await check.db.selectFrom('deliveries').selectAll().where(pairs).execute();
+      eb.or(
+        traced.map((trace) => eb.and([eb('integration_id', '=', trace.integration), eb('event_id', '=', trace.id)])),
+      );
+    const attempts =
+      traced.length === 0
+        ? []
+        : await check.db
+            .selectFrom('delivery_attempts')
+            .select(['integration_id', 'event_id', 'attempted_at', 'status_code', 'error_class'])
+            .where(pairs)
+            .orderBy('attempted_at')
+            .execute();
+    const deliveries =
+      traced.length === 0 ? [] : await check.db.selectFrom('deliveries').selectAll().where(pairs).execute();
     const { rows: statuses } = await sql<{ integration_id: string; status: string; n: string }>`
-      select integration_id, status, count(*) as n from deliveries where integration_id in (${sql.join(WATCHED.map((integration) => integration.id))}) group by 1, 2`.execute(check.db);
+      select integration_id, status, count(*) as n from deliveries where integration_id in (${sql.join(WATCHED.map((integration) => integration.id))}) group by 1, 2`.execute(
+      check.db,
+    );
     const { rows: flapping } = await sql<{ attempts: number; n: string }>`
-      select attempts, count(*) as n from deliveries where integration_id = 'flapping' group by 1 order by 1`.execute(check.db);
+      select attempts, count(*) as n from deliveries where integration_id = 'flapping' group by 1 order by 1`.execute(
+      check.db,
+    );
     const { rows: stops } = await sql<{ reason: string; n: string }>`
-      select reason, count(*) as n from integration_logs where integration_id = 'unauthorized' and action = 'stopped' group by 1`.execute(check.db);
+      select reason, count(*) as n from integration_logs where integration_id = 'unauthorized' and action = 'stopped' group by 1`.execute(
+      check.db,
+    );
     return {
       dbStatuses: statuses.map((row): [string, string, number] => [row.integration_id, row.status, Number(row.n)]),
       unauthorizedStops: stops.map((row): [string, number] => [row.reason, Number(row.n)]),
       flappingAttempts: flapping.map((row): [number, number] => [row.attempts, Number(row.n)]),
       traces: traced.map((trace) => {
-        const row = deliveries.find((delivery) => delivery.integration_id === trace.integration && delivery.event_id === trace.id);
-        const tried = attempts.filter((attempt) => attempt.integration_id === trace.integration && attempt.event_id === trace.id);
+        const row = deliveries.find(
+          (delivery) => delivery.integration_id === trace.integration && delivery.event_id === trace.id,
+        );
+        const tried = attempts.filter(
+          (attempt) => attempt.integration_id === trace.integration && attempt.event_id === trace.id,
+        );
         const state = row
           ? `${row.status}, ${row.attempts} attempts, next ${since(row.next_attempt_at, trace.answeredAt)}, lease ${row.lease_owner ?? 'none'} until ${since(row.lease_expires_at, trace.answeredAt)}${row.batch_id ? `, batch ${row.batch_id}` : ''}`
           : 'no delivery row';
@@ -271,7 +341,11 @@ async function diagnose(url: string, traced: Traced[]) {
 }
 
 /** Until nothing is missing or `deadline`: reads what arrived, every 2 s, and says what is still missing every 15 s. */
-async function drain(missing: () => Map<string, string[]>, pull: () => Promise<unknown>, deadline: number): Promise<void> {
+async function drain(
+  missing: () => Map<string, string[]>,
+  pull: () => Promise<unknown>,
+  deadline: number,
+): Promise<void> {
   let lastReport = Date.now();
   for (;;) {
     await pull();
@@ -290,7 +364,11 @@ async function idleScrapeMs(d: Deployment, token: string): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
-    await (await fetch(`${d.fleet.workers()[0]!.running.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    await (
+      await fetch(`${d.fleet.workers()[0]!.running.metricsUrl}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).text();
     times.push(performance.now() - started);
   }
   return percentile(times, 50);
@@ -304,7 +382,9 @@ async function soak(): Promise<number> {
   const machine = machineCpu();
   const cpu = cpuMeter(() => ({
     web: [d.fleet.web.running.proc.pid],
-    workers: d.fleet.instances.filter((instance) => instance.role === 'worker').map((instance) => instance.running.proc.pid),
+    workers: d.fleet.instances
+      .filter((instance) => instance.role === 'worker')
+      .map((instance) => instance.running.proc.pid),
     postgres: postgresPids(d.postgres.port),
     s3rver: [d.s3rver.proc.pid],
     receivers: [d.receiver.proc.pid],
@@ -317,18 +397,32 @@ async function soak(): Promise<number> {
   const churn = new Churn(d.api, d.receiver.url);
   const restarter = new Restarter(d.api, 'unauthorized', () => refusing.now);
   // Pulled as they come, so that the drain at the end has little left to read.
-  const pullers = [setInterval(() => void arrivals.pull().catch(() => {}), 2_000), setInterval(() => void objects.pull().catch(() => {}), 10_000)];
+  const pullers = [
+    setInterval(() => void arrivals.pull().catch(() => {}), 2_000),
+    setInterval(() => void objects.pull().catch(() => {}), 10_000),
+  ];
   log(`load: ${RATE} events/s in batches of 10 from 4 clients for ${RUN_MS / 60_000} min`);
-  await Promise.all([unauthorizedWindows(d, timeline, refusing), killsAndCrash(d, timeline), sleepUntil(timeline.startedAt + RUN_MS)]);
+  await Promise.all([
+    unauthorizedWindows(d, timeline, refusing),
+    killsAndCrash(d, timeline),
+    sleepUntil(timeline.startedAt + RUN_MS),
+  ]);
 
   await Promise.all([ingest.stop(), churn.stop()]);
   timeline.loadStoppedAt = Date.now();
   const cpuUnderLoad = { groups: cpu.stop(), machineBusy: machine.busy() };
   for (const timer of pullers) clearInterval(timer);
   // The receivers' troubles end with the load, so that what waits for a retry arrives at its next attempt.
-  await fetch(`${d.receiver.url}/__control`, { method: 'POST', body: JSON.stringify({ unauthorized: false, flapping: false }) });
+  await fetch(`${d.receiver.url}/__control`, {
+    method: 'POST',
+    body: JSON.stringify({ unauthorized: false, flapping: false }),
+  });
   log(`load stopped: ${ingest.accepted.size} events accepted; waiting up to ${DRAIN_MS / 1000} s for every delivery`);
-  await drain(() => missingOf(ingest, arrivals, objects), () => Promise.all([arrivals.pull(), objects.pull(), restarter.check()]), timeline.loadStoppedAt + DRAIN_MS);
+  await drain(
+    () => missingOf(ingest, arrivals, objects),
+    () => Promise.all([arrivals.pull(), objects.pull(), restarter.check()]),
+    timeline.loadStoppedAt + DRAIN_MS,
+  );
   timeline.drainedAt = Date.now();
   restarter.stop();
   lag.stop();
@@ -341,7 +435,12 @@ async function soak(): Promise<number> {
   writeFileSync(join(logDir, 'postgres.log'), pgLog);
   // [answered at, ms to the healthy receiver] per accepted event: latency over time, for a closer look.
   const healthy = arrivals.of('healthy');
-  writeFileSync(join(logDir, 'healthy-latency.json'), JSON.stringify([...ingest.accepted].flatMap(([id, [, at]]) => (healthy.has(id) ? [[at, healthy.get(id)!.first - at]] : []))));
+  writeFileSync(
+    join(logDir, 'healthy-latency.json'),
+    JSON.stringify(
+      [...ingest.accepted].flatMap(([id, [, at]]) => (healthy.has(id) ? [[at, healthy.get(id)!.first - at]] : [])),
+    ),
+  );
 
   const lost = printReport({
     revisionAtStart,

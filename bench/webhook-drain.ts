@@ -32,7 +32,12 @@ import { createIntegration } from '../src/integrations/integrations.service.ts';
 import { createSecretBox } from '../src/lib/crypto.ts';
 import { Output, ROOT, startTideway, stopTideway } from '../test/helpers/process.ts';
 
-const { values } = parseArgs({ options: { deliveries: { type: 'string', default: '50000' }, pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' } } });
+const { values } = parseArgs({
+  options: {
+    deliveries: { type: 'string', default: '50000' },
+    pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
+  },
+});
 const TOTAL = Number(values.deliveries);
 const INTEGRATIONS = 4;
 const SECRET_KEY = randomBytes(32).toString('hex');
@@ -43,12 +48,18 @@ async function startReceiver() {
   const out = new Output(proc.stdout);
   while (!out.logLines().some((line) => line.msg === 'receiver listening')) await Bun.sleep(20);
   const port = Number(out.logLines().find((line) => line.msg === 'receiver listening')!.port);
-  const counts = async () => (await (await fetch(`http://127.0.0.1:${port}/__counts`)).json()) as Record<string, number>;
+  const counts = async () =>
+    (await (await fetch(`http://127.0.0.1:${port}/__counts`)).json()) as Record<string, number>;
   return { proc, port, counts };
 }
 
 function payloadOf(i: number) {
-  return JSON.stringify({ id: `ord-${i}`, channel: 'web', items: [{ product_id: 'SKU-1', quantity: 1, price: 19.99 }], note: 'x'.repeat(600) });
+  return JSON.stringify({
+    id: `ord-${i}`,
+    channel: 'web',
+    items: [{ product_id: 'SKU-1', quantity: 1, price: 19.99 }],
+    note: 'x'.repeat(600),
+  });
 }
 
 /** Times from the moment the system says it runs until every delivery has arrived (or is recorded). */
@@ -79,7 +90,13 @@ try {
     await createIntegration(
       handle.db,
       secrets,
-      { id: `bench-${i}`, integrationType: 'permanent', filter: { events: [NAMES[i]!] }, signingSecret, target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${receiver.port}/tideway/${i}` } },
+      {
+        id: `bench-${i}`,
+        integrationType: 'permanent',
+        filter: { events: [NAMES[i]!] },
+        signingSecret,
+        target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${receiver.port}/tideway/${i}` },
+      },
       'bench',
     );
   }
@@ -88,7 +105,17 @@ try {
   const publishedAt = new Date(Date.now() + 1_000);
   const events: NewEvent[] = Array.from({ length: TOTAL }, (_, i) => {
     const payloadJson = payloadOf(i);
-    return { id: randomUUID(), name: NAMES[i % INTEGRATIONS]!, entity: 'order', entityId: `ord-${i}`, domainEntityType: 'order', domainEntityId: `ord-${i}`, publishedAt, payloadJson, sizeBytes: payloadJson.length + 150 };
+    return {
+      id: randomUUID(),
+      name: NAMES[i % INTEGRATIONS]!,
+      entity: 'order',
+      entityId: `ord-${i}`,
+      domainEntityType: 'order',
+      domainEntityId: `ord-${i}`,
+      publishedAt,
+      payloadJson,
+      sizeBytes: payloadJson.length + 150,
+    };
   });
   const writer = createIngestWriter(handle.db, 'default');
   for (let i = 0; i < TOTAL; i += 2_000) await writer.write(events.slice(i, i + 2_000));
@@ -98,15 +125,23 @@ try {
     'Tideway (1 worker process)',
     async () => {
       // Counted through the small pending index, so that watching costs the database little.
-      const { rows } = await sql<{ n: string }>`select count(*) as n from deliveries where status = 'pending'`.execute(handle.db);
+      const { rows } = await sql<{ n: string }>`select count(*) as n from deliveries where status = 'pending'`.execute(
+        handle.db,
+      );
       return TOTAL - Number(rows[0]!.n);
     },
     async () => {
-      const worker = await startTideway({ DATABASE_URL: url, DATA_DIR: keyDir, SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true' }, 45_000, ['--role', 'worker']);
+      const worker = await startTideway(
+        { DATABASE_URL: url, DATA_DIR: keyDir, SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true' },
+        45_000,
+        ['--role', 'worker'],
+      );
       return () => stopTideway(worker);
     },
   );
-  const { rows: recorded } = await sql<{ n: string }>`select count(*) as n from delivery_attempts where outcome = 'success'`.execute(handle.db);
+  const { rows: recorded } = await sql<{
+    n: string;
+  }>`select count(*) as n from delivery_attempts where outcome = 'success'`.execute(handle.db);
   if (Number(recorded[0]!.n) !== TOTAL) throw new Error(`expected ${TOTAL} recorded attempts, found ${recorded[0]!.n}`);
   results.push(tideway);
 
@@ -120,7 +155,13 @@ try {
         payload: {
           url: `http://127.0.0.1:${receiver.port}/graphile/${(i + j) % INTEGRATIONS}`,
           id: event.id,
-          body: envelopeJson({ id: event.id, tenant: 'default', name: event.name, publishedAt: event.publishedAt, payloadJson: event.payloadJson }),
+          body: envelopeJson({
+            id: event.id,
+            tenant: 'default',
+            name: event.name,
+            publishedAt: event.publishedAt,
+            payloadJson: event.payloadJson,
+          }),
           secret: signingSecret,
         },
       })),
@@ -129,9 +170,17 @@ try {
   await utils.release();
   const baseline = await measure(
     'graphile-worker, 1 job per delivery (64 in flight)',
-    async () => Object.entries(await receiver.counts()).filter(([path]) => path.startsWith('/graphile/')).reduce((sum, [, count]) => sum + count, 0),
+    async () =>
+      Object.entries(await receiver.counts())
+        .filter(([path]) => path.startsWith('/graphile/'))
+        .reduce((sum, [, count]) => sum + count, 0),
     async () => {
-      const proc = Bun.spawn(['bun', 'bench/graphile-baseline.ts'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: url, CONCURRENCY: '64' }, stdout: 'pipe', stderr: 'inherit' });
+      const proc = Bun.spawn(['bun', 'bench/graphile-baseline.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: url, CONCURRENCY: '64' },
+        stdout: 'pipe',
+        stderr: 'inherit',
+      });
       const out = new Output(proc.stdout);
       while (!out.text.includes('graphile-worker running')) await Bun.sleep(10);
       return async () => {
@@ -150,9 +199,16 @@ try {
 }
 
 const [tideway, baseline] = results;
-console.log(`\nwebhook drain: ${TOTAL.toLocaleString('en')} pending deliveries over ${INTEGRATIONS} integrations, PostgreSQL, receiver on loopback\n`);
+console.log(
+  `\nwebhook drain: ${TOTAL.toLocaleString('en')} pending deliveries over ${INTEGRATIONS} integrations, PostgreSQL, receiver on loopback\n`,
+);
 console.log(`${'system'.padEnd(52)}  ${'seconds'.padStart(8)}  ${'deliveries/s'.padStart(12)}`);
 console.log(`${'-'.repeat(52)}  ${'-'.repeat(8)}  ${'-'.repeat(12)}`);
-for (const row of results) console.log(`${row.label.padEnd(52)}  ${row.seconds.toFixed(2).padStart(8)}  ${Math.round(row.rate).toLocaleString('en').padStart(12)}`);
-console.log(`\nTideway / baseline: ${(tideway!.rate / baseline!.rate).toFixed(2)}×   (targets: Tideway ≥ 5,000/s, ratio ≥ 1.5×)`);
+for (const row of results)
+  console.log(
+    `${row.label.padEnd(52)}  ${row.seconds.toFixed(2).padStart(8)}  ${Math.round(row.rate).toLocaleString('en').padStart(12)}`,
+  );
+console.log(
+  `\nTideway / baseline: ${(tideway!.rate / baseline!.rate).toFixed(2)}×   (targets: Tideway ≥ 5,000/s, ratio ≥ 1.5×)`,
+);
 process.exit(0);

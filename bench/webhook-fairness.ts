@@ -13,7 +13,9 @@ import { parseArgs } from 'node:util';
 import { createIntegration } from '../src/integrations/integrations.service.ts';
 import { benchDeployment, percentile, row, steadyIngest } from './lib.ts';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: { rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '30' } },
+});
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 
@@ -38,7 +40,16 @@ const receiver = Bun.serve({
 const deployment = await benchDeployment();
 try {
   for (const id of ['stuck', 'healthy']) {
-    await createIntegration(deployment.handle.db, deployment.secrets, { id, integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${receiver.port}/${id}` } }, 'bench');
+    await createIntegration(
+      deployment.handle.db,
+      deployment.secrets,
+      {
+        id,
+        integrationType: 'permanent',
+        target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${receiver.port}/${id}` },
+      },
+      'bench',
+    );
   }
   const server = await deployment.start();
   const answeredAt = await steadyIngest(server.url, deployment.publishToken, RATE, SECONDS);
@@ -47,9 +58,24 @@ try {
 
   const latencies = [...answeredAt].filter(([id]) => healthyAt.has(id)).map(([id, at]) => healthyAt.get(id)! - at);
   const widths = [34, 8, 8, 8, 8, 8, 10];
-  console.log(`\nwebhook fairness: ${RATE} events/s for ${SECONDS} s to two integrations; one receiver hangs 20 s per request\n`);
+  console.log(
+    `\nwebhook fairness: ${RATE} events/s for ${SECONDS} s to two integrations; one receiver hangs 20 s per request\n`,
+  );
   console.log(row(['', 'events', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'not yet'], widths));
-  console.log(row(['healthy integration', answeredAt.size, percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99), Math.max(...latencies), answeredAt.size - latencies.length], widths));
+  console.log(
+    row(
+      [
+        'healthy integration',
+        answeredAt.size,
+        percentile(latencies, 50),
+        percentile(latencies, 90),
+        percentile(latencies, 99),
+        Math.max(...latencies),
+        answeredAt.size - latencies.length,
+      ],
+      widths,
+    ),
+  );
   console.log(`\nrequests the stuck receiver got (at most 16 at a time): ${stuckRequests}`);
   console.log('target: healthy p99 ≤ 200 ms');
 } finally {

@@ -13,7 +13,9 @@ import { parseArgs } from 'node:util';
 import { createIntegration } from '../src/integrations/integrations.service.ts';
 import { benchDeployment, percentile, row, steadyIngest } from './lib.ts';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: { rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '60' } },
+});
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 
@@ -30,7 +32,16 @@ const receiver = Bun.serve({
 
 const deployment = await benchDeployment();
 try {
-  await createIntegration(deployment.handle.db, deployment.secrets, { id: 'latency', integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${receiver.port}/hook` } }, 'bench');
+  await createIntegration(
+    deployment.handle.db,
+    deployment.secrets,
+    {
+      id: 'latency',
+      integrationType: 'permanent',
+      target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${receiver.port}/hook` },
+    },
+    'bench',
+  );
   const server = await deployment.start();
   const answeredAt = await steadyIngest(server.url, deployment.publishToken, RATE, SECONDS);
   const deadline = Date.now() + 30_000;
@@ -38,9 +49,24 @@ try {
 
   const latencies = [...answeredAt].filter(([id]) => arrivedAt.has(id)).map(([id, at]) => arrivedAt.get(id)! - at);
   const widths = [28, 10, 8, 8, 8, 8, 8];
-  console.log(`\nwebhook latency: ${RATE} events/s for ${SECONDS} s, PostgreSQL, one integration, receiver on loopback\n`);
+  console.log(
+    `\nwebhook latency: ${RATE} events/s for ${SECONDS} s, PostgreSQL, one integration, receiver on loopback\n`,
+  );
   console.log(row(['', 'events', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'lost'], widths));
-  console.log(row(['ingest answered → arrival', answeredAt.size, percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99), Math.max(...latencies), answeredAt.size - latencies.length], widths));
+  console.log(
+    row(
+      [
+        'ingest answered → arrival',
+        answeredAt.size,
+        percentile(latencies, 50),
+        percentile(latencies, 90),
+        percentile(latencies, 99),
+        Math.max(...latencies),
+        answeredAt.size - latencies.length,
+      ],
+      widths,
+    ),
+  );
   console.log('\ntargets: p50 ≤ 20 ms, p99 ≤ 100 ms');
 } finally {
   await deployment.close();

@@ -34,9 +34,17 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`update deliveries d set batch_id = null where batch_id is not null and not exists (select 1 from s3_batches b where b.id = d.batch_id)`.execute(db);
-  await sql`update deliveries d set batch_id = b.id from s3_batches b where b.status = 'sealed' and d.integration_id = b.integration_id and d.event_id = any(b.member_ids)`.execute(db);
-  await sql`alter table deliveries add constraint deliveries_batch_id_fkey foreign key (batch_id) references s3_batches (id) on delete set null`.execute(db);
-  await sql`create index deliveries_by_batch on deliveries (batch_id, published_at, event_id) where batch_id is not null`.execute(db);
+  await sql`update deliveries d set batch_id = null where batch_id is not null and not exists (select 1 from s3_batches b where b.id = d.batch_id)`.execute(
+    db,
+  );
+  await sql`update deliveries d set batch_id = b.id from s3_batches b where b.status = 'sealed' and d.integration_id = b.integration_id and d.event_id = any(b.member_ids)`.execute(
+    db,
+  );
+  await sql`alter table deliveries add constraint deliveries_batch_id_fkey foreign key (batch_id) references s3_batches (id) on delete set null`.execute(
+    db,
+  );
+  await sql`create index deliveries_by_batch on deliveries (batch_id, published_at, event_id) where batch_id is not null`.execute(
+    db,
+  );
   await sql`alter table s3_batches drop column member_ids`.execute(db);
 }

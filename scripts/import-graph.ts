@@ -56,7 +56,10 @@ export async function importGraph(): Promise<{ edges: Edge[]; viewRuntimeImports
       }
     }
   }
-  return { edges: [...edges.values()].sort((a, b) => `${a.from}${a.to}`.localeCompare(`${b.from}${b.to}`)), viewRuntimeImports };
+  return {
+    edges: [...edges.values()].sort((a, b) => `${a.from}${a.to}`.localeCompare(`${b.from}${b.to}`)),
+    viewRuntimeImports,
+  };
 }
 
 /** The groups of rooms that reach each other (strongly connected, more than one room). */
@@ -67,7 +70,12 @@ export function cycles(edges: Edge[]): string[][] {
   const reaches = (start: string) => {
     const seen = new Set<string>();
     const stack = [start];
-    while (stack.length) for (const room of next.get(stack.pop()!) ?? []) if (!seen.has(room)) seen.add(room), stack.push(room);
+    while (stack.length)
+      for (const room of next.get(stack.pop()!) ?? []) {
+        if (seen.has(room)) continue;
+        seen.add(room);
+        stack.push(room);
+      }
     return seen;
   };
   const reach = new Map(rooms.map((room) => [room, reaches(room)]));
@@ -75,8 +83,10 @@ export function cycles(edges: Edge[]): string[][] {
   const placed = new Set<string>();
   for (const room of rooms) {
     if (placed.has(room)) continue;
-    const group = rooms.filter((other) => other === room || (reach.get(room)!.has(other) && reach.get(other)!.has(room)));
-    group.forEach((member) => placed.add(member));
+    const group = rooms.filter(
+      (other) => other === room || (reach.get(room)!.has(other) && reach.get(other)!.has(room)),
+    );
+    for (const member of group) placed.add(member);
     if (group.length > 1) groups.push(group);
   }
   return groups;
@@ -86,7 +96,10 @@ if (import.meta.main) {
   const { edges, viewRuntimeImports } = await importGraph();
   const found = cycles(edges);
   for (const edge of edges) process.stdout.write(`${edge.from} -> ${edge.to} (${edge.files.length})\n`);
-  for (const bad of viewRuntimeImports) process.stdout.write(`\nviews import code from src/: ${bad.file} imports ${bad.specifier} (pass the data as props)\n`);
+  for (const bad of viewRuntimeImports)
+    process.stdout.write(
+      `\nviews import code from src/: ${bad.file} imports ${bad.specifier} (pass the data as props)\n`,
+    );
   if (found.length === 0) {
     process.stdout.write('no cycles between rooms\n');
     if (viewRuntimeImports.length > 0) process.exit(1);

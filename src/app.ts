@@ -47,7 +47,9 @@ export interface AppDeps {
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 declare module 'hono' {
+  // An interface, not a type: it merges with Hono's own ContextRenderer.
   interface ContextRenderer {
+    // biome-ignore lint/style/useShorthandFunctionType: declaration merging needs the interface
     (content: string | Promise<string>, props: Omit<LayoutProps, 'children'>): Response | Promise<Response>;
   }
 }
@@ -150,11 +152,19 @@ export function createApp(deps: AppDeps) {
       databaseOutage.failed(error, { path: c.req.path });
       c.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       const detail = `The database is unavailable (restarting or failing over). Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds; resending the same event ids is safe.`;
-      if (isApiPath(c.req.path)) return problemResponse(c, { status: 503, type: 'database-unavailable', title: 'Database unavailable', detail });
+      if (isApiPath(c.req.path))
+        return problemResponse(c, { status: 503, type: 'database-unavailable', title: 'Database unavailable', detail });
       c.status(503);
-      return c.html(`<!DOCTYPE html>${Layout({ title: 'Unavailable', children: ErrorPage({ status: 503, title: 'The database is unavailable', detail }) })}`);
+      return c.html(
+        `<!DOCTYPE html>${Layout({ title: 'Unavailable', children: ErrorPage({ status: 503, title: 'The database is unavailable', detail }) })}`,
+      );
     }
-    deps.log.error('unhandled error', { method: c.req.method, path: c.req.path, request_id: c.get('requestId'), error });
+    deps.log.error('unhandled error', {
+      method: c.req.method,
+      path: c.req.path,
+      request_id: c.get('requestId'),
+      error,
+    });
     const detail = `Something went wrong on our side. Reference: ${c.get('requestId')}`;
     if (isApiPath(c.req.path)) return problemResponse(c, { status: 500, title: 'Internal server error', detail });
     c.status(500);
@@ -172,17 +182,35 @@ export function createOpsApp(deps: AppDeps) {
   const app = new Hono();
   app.use(requestId());
   app.route('/', healthRoutes(deps));
-  app.route('/', metricsRoutes({ ...deps, tokens: createTokenVerifier(deps.db, { accessTokenKey: accessTokenKey(deps.secrets) }) }));
-  app.notFound((c) => problemResponse(c, { status: 404, title: 'Not found', detail: `${c.req.path}: this port serves /healthz, /readyz and /metrics only` }));
+  app.route(
+    '/',
+    metricsRoutes({ ...deps, tokens: createTokenVerifier(deps.db, { accessTokenKey: accessTokenKey(deps.secrets) }) }),
+  );
+  app.notFound((c) =>
+    problemResponse(c, {
+      status: 404,
+      title: 'Not found',
+      detail: `${c.req.path}: this port serves /healthz, /readyz and /metrics only`,
+    }),
+  );
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);
     if (deps.health?.stopping()) return shuttingDown(c);
     if (isDatabaseUnavailable(error)) {
       c.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-      return problemResponse(c, { status: 503, type: 'database-unavailable', title: 'Database unavailable', detail: 'The database is unavailable (restarting or failing over).' });
+      return problemResponse(c, {
+        status: 503,
+        type: 'database-unavailable',
+        title: 'Database unavailable',
+        detail: 'The database is unavailable (restarting or failing over).',
+      });
     }
     deps.log.error('unhandled error', { path: c.req.path, error });
-    return problemResponse(c, { status: 500, title: 'Internal server error', detail: `Something went wrong on our side. Reference: ${c.get('requestId')}` });
+    return problemResponse(c, {
+      status: 500,
+      title: 'Internal server error',
+      detail: `Something went wrong on our side. Reference: ${c.get('requestId')}`,
+    });
   });
   return app;
 }
@@ -193,7 +221,12 @@ export function createOpsApp(deps: AppDeps) {
  */
 function shuttingDown(c: Context) {
   c.header('retry-after', '1');
-  return problemResponse(c, { status: 503, type: 'shutting-down', title: 'Shutting down', detail: 'This process is shutting down; send the request again (another process will take it).' });
+  return problemResponse(c, {
+    status: 503,
+    type: 'shutting-down',
+    title: 'Shutting down',
+    detail: 'This process is shutting down; send the request again (another process will take it).',
+  });
 }
 
 /** The JSON API: NewStore's clients call /v0/token beside /api/…. */

@@ -27,7 +27,9 @@ export async function openDeployment(config: Config, log: Logger): Promise<Deplo
     if (source === 'generated') log.info('generated an encryption key', { file: `${config.dataDir}/secret.key` });
     const secrets = createSecretBox(key);
 
-    database = config.databaseUrl ? openPostgres(config.databaseUrl, { log }) : await openPglite({ dataDir: config.dataDir });
+    database = config.databaseUrl
+      ? openPostgres(config.databaseUrl, { log })
+      : await openPglite({ dataDir: config.dataDir });
     const opened = database;
     const applied = await untilDatabaseAnswers(() => migrateToLatest(opened.db), log);
     if (applied.length > 0) log.info('applied migrations', { migrations: applied, database: database.kind });

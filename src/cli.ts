@@ -40,7 +40,8 @@ const migrate: Command<void> = {
 };
 
 const userCreate: Command<{ email: string; password: string; permission: Permission[] }> = {
-  parse: (args) => parseOptions(args, { email: emailSchema, password: passwordSchema, permission: permissionListSchema }),
+  parse: (args) =>
+    parseOptions(args, { email: emailSchema, password: passwordSchema, permission: permissionListSchema }),
   async run({ database }, input) {
     const created = await insertUserIfAbsent(database.db, {
       email: input.email,
@@ -101,9 +102,9 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     const input: unknown = command.parse(argv.slice(commandName.split(' ').length));
     const config = loadConfig(process.env);
-    const log = createLogger(config.logLevel, (line) => process.stderr.write(line + '\n'));
+    const log = createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`));
     deployment = await openDeployment(config, log);
-    process.stdout.write((await command.run(deployment, input)) + '\n');
+    process.stdout.write(`${await command.run(deployment, input)}\n`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {

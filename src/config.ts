@@ -23,12 +23,7 @@ function wholeNumber(fallback: number, min: number, max = Number.MAX_SAFE_INTEGE
     .default(String(fallback))
     .pipe(z.string().regex(/^\d+$/, `must be a whole number, e.g. ${fallback}`))
     .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, `must be at least ${min}`)
-        .max(max, `must be at most ${max}`),
-    );
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
 function boolean(fallback: boolean) {
@@ -238,8 +233,7 @@ export interface Config {
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {
     super(
-      'Invalid configuration:\n' +
-        problems.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n'),
+      `Invalid configuration:\n${problems.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n')}`,
     );
     this.name = 'ConfigError';
   }

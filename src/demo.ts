@@ -17,7 +17,14 @@ const RECEIVER_PORT = Number(process.env.DEMO_RECEIVER_PORT ?? PORT + 1);
 const DATA_DIR = process.env.DATA_DIR ?? './data/demo';
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD ?? 'tideway-demo';
 const RATE = Number(process.env.DEMO_RATE ?? 20);
-const env = { ...process.env, PORT: String(PORT), DATA_DIR, ADMIN_PASSWORD, ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'warn' };
+const env = {
+  ...process.env,
+  PORT: String(PORT),
+  DATA_DIR,
+  ADMIN_PASSWORD,
+  ALLOW_PRIVATE_TARGETS: 'true',
+  LOG_LEVEL: 'warn',
+};
 const base = `http://127.0.0.1:${PORT}`;
 
 function cli(...args: string[]): string {
@@ -38,7 +45,12 @@ const receiver = Bun.serve({
   port: RECEIVER_PORT,
   async fetch(request) {
     const body = await request.text();
-    const expected = signatureOf(signingSecret, request.headers.get('webhook-id') ?? '', Number(request.headers.get('webhook-timestamp')), body);
+    const expected = signatureOf(
+      signingSecret,
+      request.headers.get('webhook-id') ?? '',
+      Number(request.headers.get('webhook-timestamp')),
+      body,
+    );
     if (!(request.headers.get('webhook-signature') ?? '').split(' ').includes(expected)) badSignatures++;
     received++;
     return new Response('ok');
@@ -58,7 +70,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 for (let tries = 0; ; tries++) {
-  const ready = await fetch(`${base}/readyz`).then((response) => response.ok).catch(() => false);
+  const ready = await fetch(`${base}/readyz`)
+    .then((response) => response.ok)
+    .catch(() => false);
   if (ready) break;
   if (tries > 300 || server.exitCode !== null) throw new Error('Tideway did not become ready');
   await Bun.sleep(100);
@@ -71,7 +85,9 @@ const id = { params: { path: { id: 'demo-webhook' } } };
 const existing = await api.GET('/api/v1/org/integrations/eventstream/{id}', id);
 const saved =
   existing.response.status === 404
-    ? await api.POST('/api/v1/org/integrations/eventstream', { body: { id: 'demo-webhook', integration_type: 'permanent', callback_parameters: callback } })
+    ? await api.POST('/api/v1/org/integrations/eventstream', {
+        body: { id: 'demo-webhook', integration_type: 'permanent', callback_parameters: callback },
+      })
     : await api.PATCH('/api/v1/org/integrations/eventstream/{id}', { ...id, body: { callback_parameters: callback } });
 if (saved.error) throw new Error(`Could not set up the demo integration: ${saved.error.detail}`);
 await api.POST('/api/v1/org/integrations/eventstream/{id}/_start', id);
@@ -87,9 +103,15 @@ process.stdout.write(
 );
 
 const progress = setInterval(() => {
-  process.stdout.write(`delivered to the demo receiver: ${received}${badSignatures ? ` (${badSignatures} with a bad signature!)` : ', every signature valid'}\n`);
+  process.stdout.write(
+    `delivered to the demo receiver: ${received}${badSignatures ? ` (${badSignatures} with a bad signature!)` : ', every signature valid'}\n`,
+  );
 }, 5_000);
 const abort = new AbortController();
-await simulate({ url: base, token: publishToken, rate: RATE, duration: 365 * 86_400, batch: 20, concurrency: 2, seed: 1 }, () => {}, abort.signal);
+await simulate(
+  { url: base, token: publishToken, rate: RATE, duration: 365 * 86_400, batch: 20, concurrency: 2, seed: 1 },
+  () => {},
+  abort.signal,
+);
 clearInterval(progress);
 stopAll();

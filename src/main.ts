@@ -34,20 +34,58 @@ async function main(): Promise<void> {
 
   warnIfFetchCannotKeepUp(config, log);
   const loops = new LoopRegistry(log);
-  const appDeps = { db, databaseKind: kind, config, secrets: deployment.secrets, log, version: packageJson.version, health: loops };
+  const appDeps = {
+    db,
+    databaseKind: kind,
+    config,
+    secrets: deployment.secrets,
+    log,
+    version: packageJson.version,
+    health: loops,
+  };
   const server =
     config.role === 'worker'
       ? undefined
       : Bun.serve({ hostname: config.host, port: config.port, idleTimeout: 60, fetch: createApp(appDeps).fetch });
   // Health and metrics on a port of their own: how a worker, which serves no web app, is probed and scraped.
-  const opsServer = config.metricsPort === undefined ? undefined : serveOps(config.host, config.metricsPort, createOpsApp(appDeps).fetch);
+  const opsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : serveOps(config.host, config.metricsPort, createOpsApp(appDeps).fetch);
 
   if (config.role !== 'web') {
     const session = await deployment.database.session();
-    const retention = createRetention({ db, retentionDays: config.retentionDays, log: log.child({ loop: 'retention' }) });
-    loops.register(createIntervalLoop('retention', RETENTION_INTERVAL_MS, (beat) => retention.runOnce(beat), log.child({ loop: 'retention' })));
-    const webhook = loops.register(createWebhookLoop({ db, session, secrets: deployment.secrets, config, log: log.child({ loop: 'webhook-delivery' }) }));
-    const s3 = loops.register(createS3Loop({ db, copyOut: deployment.database.copyOut, secrets: deployment.secrets, config, log: log.child({ loop: 's3-batches' }) }));
+    const retention = createRetention({
+      db,
+      retentionDays: config.retentionDays,
+      log: log.child({ loop: 'retention' }),
+    });
+    loops.register(
+      createIntervalLoop(
+        'retention',
+        RETENTION_INTERVAL_MS,
+        (beat) => retention.runOnce(beat),
+        log.child({ loop: 'retention' }),
+      ),
+    );
+    const webhook = loops.register(
+      createWebhookLoop({
+        db,
+        session,
+        secrets: deployment.secrets,
+        config,
+        log: log.child({ loop: 'webhook-delivery' }),
+      }),
+    );
+    const s3 = loops.register(
+      createS3Loop({
+        db,
+        copyOut: deployment.database.copyOut,
+        secrets: deployment.secrets,
+        config,
+        log: log.child({ loop: 's3-batches' }),
+      }),
+    );
     reportLoopsFrom(() => ({ heartbeats: loops.heartbeats(), webhook: webhook.stats(), s3Uploading: s3.uploading() }));
     loops.startAll();
   }
@@ -85,7 +123,9 @@ function serveOps(hostname: string, port: number, fetch: (request: Request) => R
   try {
     return Bun.serve({ hostname, port, idleTimeout: 30, fetch });
   } catch (error) {
-    throw new StartError(`Could not serve health and metrics on ${hostname}:${port} (${(error as Error).message}). Set METRICS_PORT to a free port, or 0 for any.`);
+    throw new StartError(
+      `Could not serve health and metrics on ${hostname}:${port} (${(error as Error).message}). Set METRICS_PORT to a free port, or 0 for any.`,
+    );
   }
 }
 

@@ -41,7 +41,10 @@ export type AccessTokenHolder = { userId: string } | { apiTokenId: string };
  * Issues an access token valid for `ttlSeconds` and returns it; the database
  * keeps only its SHA-256. Expired tokens are cleared on the way.
  */
-export async function issueAccessToken(db: Db, input: { holder: AccessTokenHolder; key: string; ttlSeconds: number; scope: string; now: Date }): Promise<string> {
+export async function issueAccessToken(
+  db: Db,
+  input: { holder: AccessTokenHolder; key: string; ttlSeconds: number; scope: string; now: Date },
+): Promise<string> {
   const { holder, now } = input;
   const issuedAt = Math.floor(now.getTime() / 1000);
   const token = await sign(
@@ -86,5 +89,9 @@ export async function findActiveAccessToken(db: Db, token: string, now: Date): P
     .where((eb) => eb.or([eb('u.id', 'is not', null), eb('t.id', 'is not', null)]))
     .executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, actor: row.email ? `${row.email} (access token)` : `API token "${row.name}" (access token)`, permissions: row.permissions };
+  return {
+    id: row.id,
+    actor: row.email ? `${row.email} (access token)` : `API token "${row.name}" (access token)`,
+    permissions: row.permissions,
+  };
 }

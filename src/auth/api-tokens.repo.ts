@@ -48,7 +48,12 @@ export async function listApiTokens(db: Db): Promise<ApiTokenRow[]> {
 
 /** Revokes a token; it stops working within the bearer cache's few seconds. */
 export async function revokeApiToken(db: Db, id: string): Promise<boolean> {
-  const result = await db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 

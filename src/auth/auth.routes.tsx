@@ -44,7 +44,12 @@ export function authRoutes(deps: { db: Kysely<Database>; now?: () => Date }) {
       if (signIn.kind === 'throttled') return refuse(429, 'Too many failed sign-ins. Wait 15 minutes, then try again.');
       if (signIn.kind === 'refused') return refuse(401, 'The email or password is incorrect.');
 
-      const { token } = await createSession(deps.db, { userId: signIn.user.id, address, userAgent: c.req.header('user-agent') ?? null, now: now() });
+      const { token } = await createSession(deps.db, {
+        userId: signIn.user.id,
+        address,
+        userAgent: c.req.header('user-agent') ?? null,
+        now: now(),
+      });
       setSessionCookie(c, token);
       return c.redirect(next, 303);
     })

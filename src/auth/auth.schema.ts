@@ -22,9 +22,11 @@ export const permissionListSchema = z
   )
   .pipe(
     z
-      .array(z.enum(PERMISSIONS as [Permission, ...Permission[]], {
+      .array(
+        z.enum(PERMISSIONS as [Permission, ...Permission[]], {
           error: (issue) => `"${String(issue.input)}" is not a permission; use ${PERMISSIONS.join(', ')}`,
-        }))
+        }),
+      )
       .min(1, `must name at least one of ${PERMISSIONS.join(', ')}`),
   )
   .transform((permissions) => [...new Set(permissions)]);

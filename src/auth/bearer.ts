@@ -3,7 +3,12 @@ import type { Kysely } from 'kysely';
 import type { Database, Permission } from '../db/database.ts';
 import { sha256Hex } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
-import { findActiveAccessToken, hasValidSignature, looksLikeAccessToken, type Credential } from './access-tokens.repo.ts';
+import {
+  findActiveAccessToken,
+  hasValidSignature,
+  looksLikeAccessToken,
+  type Credential,
+} from './access-tokens.repo.ts';
 import { findActiveApiToken, markApiTokenUsed } from './api-tokens.repo.ts';
 
 export type TokenVariables = { token: Credential };
@@ -27,13 +32,18 @@ export interface TokenVerifier {
  * to update the token's row, a dozen connections queueing on one row lock
  * every few seconds under load.
  */
-export function createTokenVerifier(db: Kysely<Database>, options: { accessTokenKey: string; now?: () => number }): TokenVerifier {
+export function createTokenVerifier(
+  db: Kysely<Database>,
+  options: { accessTokenKey: string; now?: () => number },
+): TokenVerifier {
   const now = options.now ?? Date.now;
   const cache = new Map<string, { row: Credential | undefined; until: number }>();
   const lookups = new Map<string, Promise<Credential | undefined>>();
   const find = async (token: string): Promise<Credential | undefined> => {
     if (looksLikeAccessToken(token)) {
-      return (await hasValidSignature(token, options.accessTokenKey)) ? findActiveAccessToken(db, token, new Date(now())) : undefined;
+      return (await hasValidSignature(token, options.accessTokenKey))
+        ? findActiveAccessToken(db, token, new Date(now()))
+        : undefined;
     }
     const row = await findActiveApiToken(db, token);
     if (!row) return undefined;
@@ -77,13 +87,19 @@ export function requireToken(verifier: TokenVerifier, permissions: Permission[])
         status: 401,
         title: 'Unauthorized',
         type: 'unauthorized',
-        detail: 'Send an API token as "Authorization: Bearer <token>" (create one with `bun run tideway token create`).',
+        detail:
+          'Send an API token as "Authorization: Bearer <token>" (create one with `bun run tideway token create`).',
       });
     }
     const row = await verifier.verify(match[1]!);
     if (!row) {
       c.header('www-authenticate', 'Bearer error="invalid_token"');
-      throw new ProblemError({ status: 401, title: 'Unauthorized', type: 'unauthorized', detail: 'The API token is unknown or revoked.' });
+      throw new ProblemError({
+        status: 401,
+        title: 'Unauthorized',
+        type: 'unauthorized',
+        detail: 'The API token is unknown or revoked.',
+      });
     }
     if (!permissions.some((permission) => row.permissions.includes(permission))) {
       throw new ProblemError({

@@ -16,7 +16,10 @@ export interface ActiveSession {
 }
 
 /** Creates a session; the returned token goes in the cookie, its hash in the table. */
-export async function createSession(db: Db, input: { userId: string; address: string; userAgent: string | null; now: Date }) {
+export async function createSession(
+  db: Db,
+  input: { userId: string; address: string; userAgent: string | null; now: Date },
+) {
   const token = randomToken(32);
   const csrfToken = randomToken(32);
   await db
@@ -47,7 +50,12 @@ export async function findActiveSession(db: Db, token: string, now: Date): Promi
     .select(['sessions.id as session_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'sessions.expires_at'])
     .where('sessions.id', '=', sha256Hex(token))
     .executeTakeFirst();
-  if (!row || row.disabled_at || row.expires_at <= now || now.getTime() - row.last_seen_at.getTime() > SESSION_IDLE_MS) {
+  if (
+    !row ||
+    row.disabled_at ||
+    row.expires_at <= now ||
+    now.getTime() - row.last_seen_at.getTime() > SESSION_IDLE_MS
+  ) {
     return undefined;
   }
   if (now.getTime() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
@@ -65,7 +73,9 @@ export async function deleteSession(db: Db, token: string): Promise<void> {
 export async function deleteExpiredSessions(db: Db, now: Date): Promise<void> {
   await db
     .deleteFrom('sessions')
-    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<', new Date(now.getTime() - SESSION_IDLE_MS))]))
+    .where((eb) =>
+      eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<', new Date(now.getTime() - SESSION_IDLE_MS))]),
+    )
     .execute();
 }
 
@@ -79,14 +89,24 @@ export async function recentLoginFailures(db: Db, input: { email: string; addres
     ])
     .where('succeeded', '=', false)
     .where('attempted_at', '>=', input.since)
-    .where((eb) => eb.or([eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()), eb('address', '=', input.address)]))
+    .where((eb) =>
+      eb.or([eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()), eb('address', '=', input.address)]),
+    )
     .executeTakeFirstOrThrow();
   return { forEmail: Number(row.for_email), fromAddress: Number(row.from_address) };
 }
 
-export async function recordLoginAttempt(db: Db, input: { email: string; address: string; succeeded: boolean; now: Date }) {
+export async function recordLoginAttempt(
+  db: Db,
+  input: { email: string; address: string; succeeded: boolean; now: Date },
+) {
   await db
     .insertInto('login_attempts')
-    .values({ email: input.email.slice(0, 254), address: input.address, succeeded: input.succeeded, attempted_at: input.now })
+    .values({
+      email: input.email.slice(0, 254),
+      address: input.address,
+      succeeded: input.succeeded,
+      attempted_at: input.now,
+    })
     .execute();
 }

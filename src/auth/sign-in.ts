@@ -23,10 +23,18 @@ const timingEqualiser = () => (dummyHash ??= Bun.password.hash('tideway-timing-e
 export type SignIn = { kind: 'throttled' } | { kind: 'refused' } | { kind: 'ok'; user: UserRow };
 
 /** Checks `password` for `email` from `address`, and records the attempt. */
-export async function checkSignIn(db: Db, input: { email: string; password: string; address: string; now: Date }): Promise<SignIn> {
+export async function checkSignIn(
+  db: Db,
+  input: { email: string; password: string; address: string; now: Date },
+): Promise<SignIn> {
   const { email, address, now } = input;
-  const failures = await recentLoginFailures(db, { email, address, since: new Date(now.getTime() - THROTTLE_WINDOW_MS) });
-  if (failures.forEmail >= MAX_FAILURES_PER_EMAIL || failures.fromAddress >= MAX_FAILURES_PER_ADDRESS) return { kind: 'throttled' };
+  const failures = await recentLoginFailures(db, {
+    email,
+    address,
+    since: new Date(now.getTime() - THROTTLE_WINDOW_MS),
+  });
+  if (failures.forEmail >= MAX_FAILURES_PER_EMAIL || failures.fromAddress >= MAX_FAILURES_PER_ADDRESS)
+    return { kind: 'throttled' };
   const user = email ? await findUserByEmail(db, email) : undefined;
   const valid = await verifyPassword(input.password, user?.password_hash ?? (await timingEqualiser()));
   const succeeded = Boolean(user && valid && !user.disabled_at);

@@ -17,7 +17,11 @@ import { checkSignIn, THROTTLE_WINDOW_MS } from './sign-in.ts';
  * read as a form unless it says JSON.
  */
 
-const text = (what: string) => z.string({ error: `is required: ${what}` }).min(1, `is required: ${what}`).max(1024, 'is too long');
+const text = (what: string) =>
+  z
+    .string({ error: `is required: ${what}` })
+    .min(1, `is required: ${what}`)
+    .max(1024, 'is too long');
 
 export const tokenRequestSchema = z
   .discriminatedUnion(
@@ -36,16 +40,29 @@ export const tokenRequestSchema = z
     ],
     { error: 'must be password or client_credentials' },
   )
-  .meta({ id: 'TokenRequest', description: 'A password grant (a user with view_tools) or a client-credentials grant (an API token).' });
+  .meta({
+    id: 'TokenRequest',
+    description: 'A password grant (a user with view_tools) or a client-credentials grant (an API token).',
+  });
 
 export const tokenResponseSchema = z
   .object({
-    access_token: z.string().meta({ description: 'A JWT (HS256) with `exp`; send it as `Authorization: Bearer <access_token>`.' }),
+    access_token: z
+      .string()
+      .meta({ description: 'A JWT (HS256) with `exp`; send it as `Authorization: Bearer <access_token>`.' }),
     token_type: z.literal('Bearer'),
     expires_in: z.number().int().meta({ description: 'Seconds until the token expires.' }),
     scope: z.string().meta({ description: "The holder's permissions, space-separated." }),
   })
-  .meta({ id: 'TokenResponse', example: { access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…', token_type: 'Bearer', expires_in: 3600, scope: 'view_tools' } });
+  .meta({
+    id: 'TokenResponse',
+    example: {
+      access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…',
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'view_tools',
+    },
+  });
 
 /**
  * The token request's fields. A text/plain body is most likely NewStore's
@@ -59,7 +76,9 @@ async function formBody(request: Request): Promise<Record<string, string>> {
   const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const decoded = () => Object.fromEntries(new URLSearchParams(body));
   if (mediaType === 'text/plain') {
-    const raw = Object.fromEntries(body.split('&').map((pair) => [pair.split('=', 1)[0]!, pair.slice(pair.indexOf('=') + 1)]));
+    const raw = Object.fromEntries(
+      body.split('&').map((pair) => [pair.split('=', 1)[0]!, pair.slice(pair.indexOf('=') + 1)]),
+    );
     const encoded = raw.username !== undefined && !raw.username.includes('@') && raw.username.includes('%40');
     return encoded ? decoded() : raw;
   }
@@ -68,7 +87,12 @@ async function formBody(request: Request): Promise<Record<string, string>> {
       const parsed = JSON.parse(body) as unknown;
       if (parsed && typeof parsed === 'object') return parsed as Record<string, string>;
     } catch {}
-    throw new ProblemError({ status: 400, type: 'malformed-body', title: 'Malformed request body', detail: 'The body is not a JSON object.' });
+    throw new ProblemError({
+      status: 400,
+      type: 'malformed-body',
+      title: 'Malformed request body',
+      detail: 'The body is not a JSON object.',
+    });
   }
   return decoded();
 }
@@ -82,30 +106,61 @@ export function tokenRoutes(deps: { db: Kysely<Database>; config: Config; secret
   const now = deps.now ?? (() => new Date());
   return new Hono().post('/token', async (c) => {
     const body = tokenRequestSchema.safeParse(await formBody(c.req.raw));
-    if (!body.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid token request', errors: fieldErrorsOf(body.error) });
+    if (!body.success)
+      throw new ProblemError({
+        status: 400,
+        type: 'validation',
+        title: 'Invalid token request',
+        errors: fieldErrorsOf(body.error),
+      });
     const grant = body.data;
     let holder: AccessTokenHolder;
     let permissions: string[];
     if (grant.grant_type === 'password') {
-      const signIn = await checkSignIn(deps.db, { email: grant.username.trim(), password: grant.password, address: clientAddress(c), now: now() });
+      const signIn = await checkSignIn(deps.db, {
+        email: grant.username.trim(),
+        password: grant.password,
+        address: clientAddress(c),
+        now: now(),
+      });
       if (signIn.kind === 'throttled') {
         c.header('retry-after', String(THROTTLE_WINDOW_MS / 1000));
-        throw new ProblemError({ status: 429, type: 'throttled', title: 'Too many failed sign-ins', detail: 'Too many failed sign-ins. Wait 15 minutes, then try again.' });
+        throw new ProblemError({
+          status: 429,
+          type: 'throttled',
+          title: 'Too many failed sign-ins',
+          detail: 'Too many failed sign-ins. Wait 15 minutes, then try again.',
+        });
       }
       if (signIn.kind === 'refused') throw refused('The username or password is incorrect.');
-      if (!signIn.user.permissions.includes('view_tools')) throw refused(`${signIn.user.email} lacks the permission view_tools.`);
+      if (!signIn.user.permissions.includes('view_tools'))
+        throw refused(`${signIn.user.email} lacks the permission view_tools.`);
       holder = { userId: signIn.user.id };
       permissions = signIn.user.permissions;
     } else {
       const token = await findActiveApiTokenFor(deps.db, grant.client_secret, grant.client_id);
-      if (!token) throw refused('The client_id or client_secret is incorrect (client_secret is an API token, client_id its name or id).');
+      if (!token)
+        throw refused(
+          'The client_id or client_secret is incorrect (client_secret is an API token, client_id its name or id).',
+        );
       holder = { apiTokenId: token.id };
       permissions = token.permissions;
     }
     const ttl = deps.config.accessTokenTtlSeconds;
     const scope = permissions.join(' ');
-    const accessToken = await issueAccessToken(deps.db, { holder, key: accessTokenKey(deps.secrets), ttlSeconds: ttl, scope, now: now() });
+    const accessToken = await issueAccessToken(deps.db, {
+      holder,
+      key: accessTokenKey(deps.secrets),
+      ttlSeconds: ttl,
+      scope,
+      now: now(),
+    });
     c.header('cache-control', 'no-store');
-    return c.json({ access_token: accessToken, token_type: 'Bearer' as const, expires_in: ttl, scope } satisfies z.input<typeof tokenResponseSchema>);
+    return c.json({
+      access_token: accessToken,
+      token_type: 'Bearer' as const,
+      expires_in: ttl,
+      scope,
+    } satisfies z.input<typeof tokenResponseSchema>);
   });
 }

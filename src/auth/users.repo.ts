@@ -2,7 +2,10 @@ import { sql } from 'kysely';
 import type { Db, Permission, UserRow } from '../db/database.ts';
 
 export async function countUsers(db: Db): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .executeTakeFirstOrThrow();
   return Number(row.count);
 }
 
@@ -43,6 +46,15 @@ export async function listUsers(db: Db): Promise<UserRow[]> {
   return db.selectFrom('users').selectAll().orderBy('email').execute();
 }
 
-export async function setUserPermissions(db: Db, userId: string, permissions: Permission[]): Promise<UserRow | undefined> {
-  return db.updateTable('users').set({ permissions, updated_at: new Date() }).where('id', '=', userId).returningAll().executeTakeFirst();
+export async function setUserPermissions(
+  db: Db,
+  userId: string,
+  permissions: Permission[],
+): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set({ permissions, updated_at: new Date() })
+    .where('id', '=', userId)
+    .returningAll()
+    .executeTakeFirst();
 }

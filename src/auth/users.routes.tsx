@@ -18,7 +18,9 @@ type Form = Record<string, string | File | (string | File)[]>;
 function permissionsOf(form: Form, name: string): Permission[] {
   const value = form[name];
   const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return values.filter((item): item is Permission => typeof item === 'string' && (PERMISSIONS as string[]).includes(item));
+  return values.filter(
+    (item): item is Permission => typeof item === 'string' && (PERMISSIONS as string[]).includes(item),
+  );
 }
 
 const newUserSchema = z.object({ email: emailSchema, password: passwordSchema });
@@ -31,26 +33,51 @@ export function userPages(deps: { db: Kysely<Database> }) {
     const session = c.get('session')!;
     if (props.errors && Object.keys(props.errors).length > 0) c.status(422);
     const [users, tokens] = await Promise.all([listUsers(db), listApiTokens(db)]);
-    return c.render(<UsersPage users={users} tokens={tokens} csrfToken={session.csrfToken} currentUserId={session.user.id} permissions={PERMISSION_LABELS} {...props} />, {
-      title: 'Users',
-      section: 'admin',
-    });
+    return c.render(
+      <UsersPage
+        users={users}
+        tokens={tokens}
+        csrfToken={session.csrfToken}
+        currentUserId={session.user.id}
+        permissions={PERMISSION_LABELS}
+        {...props}
+      />,
+      {
+        title: 'Users',
+        section: 'admin',
+      },
+    );
   }
 
   return new Hono<Env>()
     .use(requirePermission('manage_users'), requireCsrfToken())
-    .get('/users', (c) => render(c, { notice: c.req.query('notice') === 'saved' ? 'Permissions saved.' : c.req.query('notice') === 'revoked' ? 'Token revoked.' : undefined }))
+    .get('/users', (c) =>
+      render(c, {
+        notice:
+          c.req.query('notice') === 'saved'
+            ? 'Permissions saved.'
+            : c.req.query('notice') === 'revoked'
+              ? 'Token revoked.'
+              : undefined,
+      }),
+    )
     .post('/users', async (c) => {
       const form = await c.req.parseBody({ all: true });
       const permissions = permissionsOf(form, 'permissions');
       const values = { email: typeof form.email === 'string' ? form.email : '', permissions };
       const parsed = newUserSchema.safeParse({ email: form.email, password: form.password });
       const errors: FieldErrors = {};
-      if (!parsed.success) for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= asSentence(issue.message);
+      if (!parsed.success)
+        for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= asSentence(issue.message);
       if (permissions.length === 0) errors.permissions = 'Choose at least one permission.';
       if (!parsed.success || permissions.length === 0) return render(c, { errors, values });
-      const created = await insertUserIfAbsent(db, { email: parsed.data.email, passwordHash: await hashPassword(parsed.data.password), permissions });
-      if (!created) return render(c, { errors: { email: `A user with the email ${parsed.data.email} already exists.` }, values });
+      const created = await insertUserIfAbsent(db, {
+        email: parsed.data.email,
+        passwordHash: await hashPassword(parsed.data.password),
+        permissions,
+      });
+      if (!created)
+        return render(c, { errors: { email: `A user with the email ${parsed.data.email} already exists.` }, values });
       return render(c, { notice: `User ${created.email} created.` });
     })
     .post('/users/:id/permissions', async (c) => {
@@ -59,7 +86,9 @@ export function userPages(deps: { db: Kysely<Database> }) {
       const permissions = permissionsOf(await c.req.parseBody({ all: true }), 'permissions');
       // Nobody can lock themselves (and possibly everyone) out of user management.
       if (id === session.user.id && !permissions.includes('manage_users')) {
-        return render(c, { errors: { [`user-${id}`]: 'You cannot remove Manage users from yourself; ask another administrator.' } });
+        return render(c, {
+          errors: { [`user-${id}`]: 'You cannot remove Manage users from yourself; ask another administrator.' },
+        });
       }
       if (!(await setUserPermissions(db, id, permissions))) return c.notFound();
       return c.redirect('/admin/users?notice=saved', 303);
@@ -72,7 +101,11 @@ export function userPages(deps: { db: Kysely<Database> }) {
       const errors: FieldErrors = {};
       if (!name.success) errors.token_name = 'Give the token a name.';
       if (permissions.length === 0) errors.token_permissions = 'Choose at least one permission.';
-      if (!name.success || permissions.length === 0) return render(c, { errors, values: { token_name: typeof form.token_name === 'string' ? form.token_name : '' } });
+      if (!name.success || permissions.length === 0)
+        return render(c, {
+          errors,
+          values: { token_name: typeof form.token_name === 'string' ? form.token_name : '' },
+        });
       const { token } = await createApiToken(db, { name: name.data, permissions, createdBy: session.user.id });
       // Shown in this response only; never stored in plain text. Not cacheable.
       c.header('cache-control', 'no-store');

@@ -150,7 +150,9 @@ class CopyOutQuery {
  * Opens an embedded PGlite database: in `dataDir`/pglite, or from a dump made
  * by `dumpDataDir()` (tests), or in memory when neither is given.
  */
-export async function openPglite(source: { dataDir?: string; dump?: Blob } = {}): Promise<DatabaseHandle & { pglite: PGlite }> {
+export async function openPglite(
+  source: { dataDir?: string; dump?: Blob } = {},
+): Promise<DatabaseHandle & { pglite: PGlite }> {
   const pglite = new PGlite({
     dataDir: source.dataDir ? join(source.dataDir, 'pglite') : undefined,
     loadDataDir: source.dump,

@@ -95,7 +95,8 @@ export class CopyBinaryReader {
   /** The position after the header, or -1 while it is incomplete. */
   #readHeader(bytes: Buffer, start: number, limit: number): number {
     const signature = bytes.subarray(start, Math.min(limit, start + SIGNATURE.length));
-    if (!signature.equals(SIGNATURE.subarray(0, signature.length))) throw new Error('not PostgreSQL binary COPY output (bad signature)');
+    if (!signature.equals(SIGNATURE.subarray(0, signature.length)))
+      throw new Error('not PostgreSQL binary COPY output (bad signature)');
     if (limit - start < HEADER_FIXED) return -1;
     const end = start + HEADER_FIXED + bytes.readUInt32BE(start + SIGNATURE.length + 4);
     if (limit < end) return -1;

@@ -59,7 +59,7 @@ export function lockDataDir(directory: string): DataDirLock {
   }
   ftruncateSync(fd, 0);
   const owner = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
-  writeSync(fd, JSON.stringify(owner) + '\n', 0);
+  writeSync(fd, `${JSON.stringify(owner)}\n`, 0);
   let released = false;
   return {
     directory: absolute,

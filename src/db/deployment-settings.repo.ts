@@ -7,6 +7,10 @@ export async function getDeploymentSetting(db: Db, name: string): Promise<string
 
 /** Stores `value` unless the setting exists; returns the value that is stored now. */
 export async function putDeploymentSettingIfAbsent(db: Db, name: string, value: string): Promise<string> {
-  await db.insertInto('deployment_settings').values({ name, value }).onConflict((oc) => oc.column('name').doNothing()).execute();
+  await db
+    .insertInto('deployment_settings')
+    .values({ name, value })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
   return (await getDeploymentSetting(db, name)) ?? value;
 }

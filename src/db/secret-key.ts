@@ -10,7 +10,10 @@ import type { SecretBox } from '../lib/crypto.ts';
  * in DATA_DIR/secret.key, generated (256 random bits, mode 0600) on first use.
  * Losing the file makes stored secrets unreadable, so it is never replaced.
  */
-export function resolveSecretKey(configured: string | undefined, dataDir: string): { key: string; source: 'env' | 'file' | 'generated' } {
+export function resolveSecretKey(
+  configured: string | undefined,
+  dataDir: string,
+): { key: string; source: 'env' | 'file' | 'generated' } {
   if (configured) return { key: configured.toLowerCase(), source: 'env' };
   const path = join(dataDir, 'secret.key');
   if (existsSync(path)) {
@@ -24,7 +27,7 @@ export function resolveSecretKey(configured: string | undefined, dataDir: string
   // 'wx' fails if another process created the file in the meantime; that
   // process's key must win, so read it back rather than overwrite it.
   try {
-    writeFileSync(path, key + '\n', { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, `${key}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return resolveSecretKey(undefined, dataDir);
     throw error;

@@ -118,7 +118,11 @@ export class PostgresSession implements DatabaseSession {
   }
 
   /** Runs `text` on `client` after the statements before it. */
-  #run<R extends Record<string, unknown>>(client: pg.Client, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  #run<R extends Record<string, unknown>>(
+    client: pg.Client,
+    text: string,
+    params: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
     const result = this.#turn.then(() => client.query<R>(text, params));
     this.#turn = result.catch(() => {});
     return result;

@@ -6,9 +6,26 @@
 
 /** SQLSTATE classes and codes that mean the server cannot serve us right now. */
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ConnectionRefused', 'ConnectionClosed']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ConnectionRefused',
+  'ConnectionClosed',
+]);
 /** What pg says when a connection dies under a query, or a pool cannot get one. */
-const UNAVAILABLE_MESSAGES = [/connection terminated/i, /not queryable/i, /timeout exceeded when trying to connect/i, /connection (is )?closed/i, /database session is not connected/i];
+const UNAVAILABLE_MESSAGES = [
+  /connection terminated/i,
+  /not queryable/i,
+  /timeout exceeded when trying to connect/i,
+  /connection (is )?closed/i,
+  /database session is not connected/i,
+];
 
 /**
  * Whether `error` (or its cause) says the database is unreachable or not
@@ -21,7 +38,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const failure = current as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
     const code = typeof failure.code === 'string' ? failure.code : '';
     if (code.startsWith('08') || UNAVAILABLE_STATES.has(code) || UNAVAILABLE_CODES.has(code)) return true;
-    if (typeof failure.message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(failure.message as string))) return true;
+    if (
+      typeof failure.message === 'string' &&
+      UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(failure.message as string))
+    )
+      return true;
     // An AggregateError (several addresses refused) carries its reasons in `errors`.
     if (Array.isArray(failure.errors) && failure.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
     current = failure.cause;

@@ -22,7 +22,12 @@ import { resendDelivery } from './resend.ts';
  * /api/v1/org/integrations, with the same token and permission.
  */
 
-export function deliveryApiRoutes(deps: { db: Kysely<Database>; secrets: SecretBox; tokens: TokenVerifier; config: Config }) {
+export function deliveryApiRoutes(deps: {
+  db: Kysely<Database>;
+  secrets: SecretBox;
+  tokens: TokenVerifier;
+  config: Config;
+}) {
   const { db } = deps;
   async function existing(id: string): Promise<IntegrationRow> {
     const row = await findIntegration(db, id);
@@ -34,10 +39,23 @@ export function deliveryApiRoutes(deps: { db: Kysely<Database>; secrets: SecretB
     .use(requireToken(deps.tokens, ['view_tools']))
     .get('/published-events', async (c) => {
       const query = deliveryQuerySchema.safeParse(c.req.query());
-      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
-      const { items, hasOlder } = await listDeliveries(db, { filters: filtersOf(query.data), limit: query.data.limit, after: decodeKeyset(query.data.cursor, UUID_SHAPE) });
+      if (!query.success)
+        throw new ProblemError({
+          status: 400,
+          type: 'validation',
+          title: 'Invalid query',
+          errors: toFieldErrors(query.error),
+        });
+      const { items, hasOlder } = await listDeliveries(db, {
+        filters: filtersOf(query.data),
+        limit: query.data.limit,
+        after: decodeKeyset(query.data.cursor, UUID_SHAPE),
+      });
       const integrations = new Map((await listIntegrations(db)).map((row) => [row.id, row]));
-      const entityIds = await entityIdsOf(db, items.map((item) => item.event_id));
+      const entityIds = await entityIdsOf(
+        db,
+        items.map((item) => item.event_id),
+      );
       const retries = deps.config.webhook.retryScheduleSeconds.length;
       const last = items.at(-1);
       return c.json({
@@ -64,8 +82,15 @@ export function deliveryApiRoutes(deps: { db: Kysely<Database>; secrets: SecretB
     })
     .post('/eventstream/:id/published-events/:eventId/_retry', async (c) => {
       const outcome = await resendDelivery(deps, c.req.param('id'), c.req.param('eventId'));
-      if (outcome.kind === 'not-found') throw new ProblemError({ status: 404, type: 'not-found', title: 'Delivery not found', detail: `Integration "${c.req.param('id')}" has no delivery of event ${c.req.param('eventId')}.` });
-      if (outcome.kind === 'not-supported') throw new ProblemError({ status: 422, type: 'not-supported', title: 'Cannot resend', detail: outcome.reason });
+      if (outcome.kind === 'not-found')
+        throw new ProblemError({
+          status: 404,
+          type: 'not-found',
+          title: 'Delivery not found',
+          detail: `Integration "${c.req.param('id')}" has no delivery of event ${c.req.param('eventId')}.`,
+        });
+      if (outcome.kind === 'not-supported')
+        throw new ProblemError({ status: 422, type: 'not-supported', title: 'Cannot resend', detail: outcome.reason });
       const { result } = outcome;
       return c.json({
         status: outcome.status,
@@ -82,13 +107,23 @@ export function deliveryApiRoutes(deps: { db: Kysely<Database>; secrets: SecretB
     .get('/eventstream/:id/rejected-events', async (c) => {
       const integration = await existing(c.req.param('id'));
       const query = deliveryQuerySchema.safeParse({ ...c.req.query(), status: undefined, integration_id: undefined });
-      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
+      if (!query.success)
+        throw new ProblemError({
+          status: 400,
+          type: 'validation',
+          title: 'Invalid query',
+          errors: toFieldErrors(query.error),
+        });
       const { items, hasOlder } = await listDeliveries(db, {
         filters: { ...filtersOf(query.data), integrationId: integration.id, status: 'rejected' },
         limit: query.data.limit,
         after: decodeKeyset(query.data.cursor, UUID_SHAPE),
       });
-      const responses = await lastResponses(db, integration.id, items.map((item) => item.event_id));
+      const responses = await lastResponses(
+        db,
+        integration.id,
+        items.map((item) => item.event_id),
+      );
       const last = items.at(-1);
       return c.json({
         rejected_events: items.map((item) => ({
@@ -106,10 +141,25 @@ export function deliveryApiRoutes(deps: { db: Kysely<Database>; secrets: SecretB
     .get('/eventstream/:id/logs', async (c) => {
       const integration = await existing(c.req.param('id'));
       const query = listQuery.safeParse(c.req.query());
-      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
-      const { entries, next } = await listIntegrationLogs(db, { integrationId: integration.id, limit: query.data.limit, after: decodeKeyset(query.data.cursor, LOG_ID_SHAPE) });
+      if (!query.success)
+        throw new ProblemError({
+          status: 400,
+          type: 'validation',
+          title: 'Invalid query',
+          errors: toFieldErrors(query.error),
+        });
+      const { entries, next } = await listIntegrationLogs(db, {
+        integrationId: integration.id,
+        limit: query.data.limit,
+        after: decodeKeyset(query.data.cursor, LOG_ID_SHAPE),
+      });
       return c.json({
-        logs: entries.map((entry) => ({ action: entry.action, reason: entry.reason, actor: entry.actor, created_at: entry.created_at.toISOString() })),
+        logs: entries.map((entry) => ({
+          action: entry.action,
+          reason: entry.reason,
+          actor: entry.actor,
+          created_at: entry.created_at.toISOString(),
+        })),
         next_cursor: next ? encodeKeyset(next) : null,
       });
     });

@@ -23,7 +23,11 @@ export async function listIntegrationLogs(
     const { at, id } = input.after;
     query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(at, id)));
   }
-  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit + 1).execute();
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(input.limit + 1)
+    .execute();
   const entries = rows.slice(0, input.limit);
   const last = entries.at(-1);
   return { entries, next: rows.length > input.limit && last ? { at: last.created_at, id: last.id } : undefined };

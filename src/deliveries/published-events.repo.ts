@@ -72,11 +72,19 @@ export async function listDeliveries(
   const position = input.after ?? input.before;
   if (position) {
     query = query.where((eb) =>
-      eb(eb.refTuple('published_at', 'event_id'), backwards ? '>' : '<', eb.tuple(position.at, sql<string>`${position.id}::uuid`)),
+      eb(
+        eb.refTuple('published_at', 'event_id'),
+        backwards ? '>' : '<',
+        eb.tuple(position.at, sql<string>`${position.id}::uuid`),
+      ),
     );
   }
   const direction = backwards ? 'asc' : 'desc';
-  const rows = await query.orderBy('published_at', direction).orderBy('event_id', direction).limit(input.limit + 1).execute();
+  const rows = await query
+    .orderBy('published_at', direction)
+    .orderBy('event_id', direction)
+    .limit(input.limit + 1)
+    .execute();
   const more = rows.length > input.limit;
   const page = rows.slice(0, input.limit);
   if (backwards) page.reverse();
@@ -120,7 +128,16 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
   if (!delivery) return undefined;
   const attempts = await db
     .selectFrom('delivery_attempts')
-    .select(['attempted_at', 'duration_ms', 'outcome', 'trigger', 'status_code', 'error_class', 'error_message', 'response_body'])
+    .select([
+      'attempted_at',
+      'duration_ms',
+      'outcome',
+      'trigger',
+      'status_code',
+      'error_class',
+      'error_message',
+      'response_body',
+    ])
     .where('integration_id', '=', integrationId)
     .where('event_id', '=', eventId)
     .orderBy('attempted_at')
@@ -130,7 +147,11 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
 }
 
 /** The last attempt of each of these deliveries: what the consumer answered. */
-export async function lastResponses(db: Db, integrationId: string, eventIds: string[]): Promise<Map<string, LastResponse>> {
+export async function lastResponses(
+  db: Db,
+  integrationId: string,
+  eventIds: string[],
+): Promise<Map<string, LastResponse>> {
   if (eventIds.length === 0) return new Map();
   const { rows } = await sql<LastResponse>`
     select distinct on (event_id) event_id::text, status_code, error_message, response_body
@@ -157,10 +178,21 @@ export async function countRetryable(db: Db, filters: DeliveryFilters & { integr
  * Bulk retry: every failed or rejected delivery matching the filters goes
  * back to pending, due now, with a fresh retry schedule. Returns how many.
  */
-export async function retryMatching(db: Db, filters: DeliveryFilters & { integrationId: string }, now: Date): Promise<number> {
+export async function retryMatching(
+  db: Db,
+  filters: DeliveryFilters & { integrationId: string },
+  now: Date,
+): Promise<number> {
   const result = await db
     .updateTable('deliveries')
-    .set({ status: 'pending', next_attempt_at: now, attempts: 0, lease_owner: null, lease_expires_at: null, next_attempt_trigger: 'manual' })
+    .set({
+      status: 'pending',
+      next_attempt_at: now,
+      attempts: 0,
+      lease_owner: null,
+      lease_expires_at: null,
+      next_attempt_trigger: 'manual',
+    })
     .where((eb) => matching(eb, filters))
     .where('status', 'in', filters.status && RETRYABLE.includes(filters.status) ? [filters.status] : RETRYABLE)
     .executeTakeFirst();
@@ -170,6 +202,10 @@ export async function retryMatching(db: Db, filters: DeliveryFilters & { integra
 /** payload.id of each event, by event id (one primary-key lookup per row). */
 export async function entityIdsOf(db: Db, eventIds: string[]): Promise<Map<string, string | null>> {
   if (eventIds.length === 0) return new Map();
-  const rows = await db.selectFrom('events').select([sql<string>`id::text`.as('id'), 'entity_id']).where('id', 'in', eventIds).execute();
+  const rows = await db
+    .selectFrom('events')
+    .select([sql<string>`id::text`.as('id'), 'entity_id'])
+    .where('id', 'in', eventIds)
+    .execute();
   return new Map(rows.map((row) => [row.id, row.entity_id]));
 }

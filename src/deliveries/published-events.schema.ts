@@ -23,10 +23,23 @@ export const deliveryQuerySchema = z.object({
   domain_entity_id: text,
   domain_entity_type: text,
   event_name: text,
-  status: z.preprocess(blankToUndefined, z.enum(['pending', 'success', 'failure', 'rejected'], { error: 'must be success, failure, pending or rejected' }).optional()),
+  status: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['pending', 'success', 'failure', 'rejected'], { error: 'must be success, failure, pending or rejected' })
+      .optional(),
+  ),
   from: time,
   to: time,
-  limit: z.preprocess(blankToUndefined, z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100)),
+  limit: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(100),
+  ),
   cursor: text,
   before: text,
 });

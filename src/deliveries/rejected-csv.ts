@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { lastResponses, listDeliveries, positionOf, type DeliveryFilters, type Position } from './published-events.repo.ts';
+import {
+  lastResponses,
+  listDeliveries,
+  positionOf,
+  type DeliveryFilters,
+  type Position,
+} from './published-events.repo.ts';
 
 /*
  * The rejected-events CSV for reconciliation: streamed page by page along the
@@ -21,7 +27,10 @@ export function csvField(value: string | number | null | undefined): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function rejectedEventsCsv(db: Kysely<Database>, filters: DeliveryFilters & { integrationId: string }): ReadableStream<Uint8Array> {
+export function rejectedEventsCsv(
+  db: Kysely<Database>,
+  filters: DeliveryFilters & { integrationId: string },
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let after: Position | undefined;
   let started = false;
@@ -30,19 +39,35 @@ export function rejectedEventsCsv(db: Kysely<Database>, filters: DeliveryFilters
     async pull(controller) {
       if (!started) {
         started = true;
-        controller.enqueue(encoder.encode(HEADER.join(',') + '\r\n'));
+        controller.enqueue(encoder.encode(`${HEADER.join(',')}\r\n`));
         return;
       }
       if (done) return controller.close();
-      const { items, hasOlder } = await listDeliveries(db, { filters: { ...filters, status: 'rejected' }, limit: PAGE, after });
-      const responses = await lastResponses(db, filters.integrationId, items.map((item) => item.event_id));
+      const { items, hasOlder } = await listDeliveries(db, {
+        filters: { ...filters, status: 'rejected' },
+        limit: PAGE,
+        after,
+      });
+      const responses = await lastResponses(
+        db,
+        filters.integrationId,
+        items.map((item) => item.event_id),
+      );
       const lines = items.map((item) => {
         const answer = responses.get(item.event_id);
-        return [item.event_id, item.event_name, item.domain_entity_id, item.published_at.toISOString(), item.last_attempted_at?.toISOString(), answer?.status_code, answer?.response_body ?? answer?.error_message]
+        return [
+          item.event_id,
+          item.event_name,
+          item.domain_entity_id,
+          item.published_at.toISOString(),
+          item.last_attempted_at?.toISOString(),
+          answer?.status_code,
+          answer?.response_body ?? answer?.error_message,
+        ]
           .map(csvField)
           .join(',');
       });
-      if (lines.length > 0) controller.enqueue(encoder.encode(lines.join('\r\n') + '\r\n'));
+      if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join('\r\n')}\r\n`));
       const last = items.at(-1);
       if (!hasOlder || !last) done = true;
       else after = positionOf(last);

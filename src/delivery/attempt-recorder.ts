@@ -129,6 +129,10 @@ export class AttemptRecorder {
   }
 
   #dropped(settlement: Settlement, error: unknown) {
-    this.options.log.error('an attempt could not be recorded; its delivery will be sent again', { integration: settlement.integrationId, event: settlement.eventId, error });
+    this.options.log.error('an attempt could not be recorded; its delivery will be sent again', {
+      integration: settlement.integrationId,
+      event: settlement.eventId,
+      error,
+    });
   }
 }

@@ -76,7 +76,7 @@ export interface Settlement {
 }
 
 // Postgres text cannot hold NUL; receivers can send anything.
-const clean = (value: string | null) => (value === null ? null : value.replace(/\u0000/g, '\uFFFD'));
+const clean = (value: string | null) => (value === null ? null : value.replaceAll('\u0000', '\uFFFD'));
 
 /**
  * Settles a batch of attempts in one statement: each delivery's new state
@@ -173,7 +173,8 @@ export interface DeliveryKey {
   eventId: string;
 }
 
-const keyColumns = (keys: DeliveryKey[]) => [keys.map((key) => key.integrationId), keys.map((key) => key.eventId)] as const;
+const keyColumns = (keys: DeliveryKey[]) =>
+  [keys.map((key) => key.integrationId), keys.map((key) => key.eventId)] as const;
 
 /** Hands back leased deliveries that were not sent: due at once, for any worker. */
 export async function releaseDeliveries(db: Db, owner: string, keys: DeliveryKey[]): Promise<void> {

@@ -50,7 +50,12 @@ async function notifyControl(db: Db, kind: 'hold' | 'changed', integrationId: st
  *
  * @example await fencedChange(db, 'erp', (trx) => updateIntegrationRow(trx, 'erp', { callback_url }), log)
  */
-export async function fencedChange<T>(db: Kysely<Database>, integrationId: string, change: (trx: Db) => Promise<T>, log?: Logger): Promise<T> {
+export async function fencedChange<T>(
+  db: Kysely<Database>,
+  integrationId: string,
+  change: (trx: Db) => Promise<T>,
+  log?: Logger,
+): Promise<T> {
   // A change can deadlock with the recording of attempts still on the wire
   // (a delete locks the integration, then its deliveries; a settle locks
   // deliveries, then the integration's counters). PostgreSQL ends one of
@@ -67,7 +72,12 @@ export async function fencedChange<T>(db: Kysely<Database>, integrationId: strin
 
 const CHANGE_ATTEMPTS = 4;
 
-async function fencedOnce<T>(db: Kysely<Database>, integrationId: string, change: (trx: Db) => Promise<T>, log?: Logger): Promise<T> {
+async function fencedOnce<T>(
+  db: Kysely<Database>,
+  integrationId: string,
+  change: (trx: Db) => Promise<T>,
+  log?: Logger,
+): Promise<T> {
   await notifyControl(db, 'hold', integrationId);
   try {
     return await db.transaction().execute(async (trx) => {
@@ -102,7 +112,10 @@ async function takeFenceExclusive(db: Kysely<Database>, trx: Db, integrationId: 
       await notifyControl(db, 'hold', integrationId);
     } else {
       const ended = await terminateFenceHolders(trx, integrationId);
-      log?.warn('workers did not let go of an integration in time; their database sessions were ended', { integration: integrationId, backends: ended });
+      log?.warn('workers did not let go of an integration in time; their database sessions were ended', {
+        integration: integrationId,
+        backends: ended,
+      });
       // An ended worker trusts its locks until its next failed ping, at most this long.
       await Bun.sleep(SESSION_VALID_MS);
     }
@@ -207,7 +220,10 @@ export class WorkerFences {
       this.handlers.hold(id);
       if (wasHeld) void this.#unlock(id);
       clearTimeout(this.#pending.get(id));
-      this.#pending.set(id, setTimeout(() => this.#resume(id), HOLD_FALLBACK_MS));
+      this.#pending.set(
+        id,
+        setTimeout(() => this.#resume(id), HOLD_FALLBACK_MS),
+      );
     } else if (kind === 'changed') {
       this.#resume(id);
     }

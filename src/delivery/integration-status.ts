@@ -35,7 +35,13 @@ export async function setIntegrationStatus(
     // the row was never free, so a stop waited for good, and stops piled up
     // until the pool had no connection left to record attempts with
     // (test/db/lock-modes.test.ts). Only non-key columns change here.
-    const current = await trx.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).forNoKeyUpdate().executeTakeFirst();
+    const current = await trx
+      .selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .forNoKeyUpdate()
+      .executeTakeFirst();
     if (!current || current.status === status) return current;
     const updated = await trx
       .updateTable('integrations')
@@ -43,7 +49,12 @@ export async function setIntegrationStatus(
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
-    await insertIntegrationLog(trx, { integrationId: id, action: status === 'running' ? 'started' : 'stopped', reason, actor });
+    await insertIntegrationLog(trx, {
+      integrationId: id,
+      action: status === 'running' ? 'started' : 'stopped',
+      reason,
+      actor,
+    });
     if (status === 'running') await wakeDeliveryLoops(trx, [id]);
     return updated;
   });

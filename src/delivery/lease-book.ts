@@ -17,7 +17,8 @@ export interface Leased extends ClaimedDelivery {
   leaseUntil: number;
 }
 
-const keyOf = (item: Leased | DeliveryKey) => ('integration_id' in item ? `${item.integration_id}\n${item.event_id}` : `${item.integrationId}\n${item.eventId}`);
+const keyOf = (item: Leased | DeliveryKey) =>
+  'integration_id' in item ? `${item.integration_id}\n${item.event_id}` : `${item.integrationId}\n${item.eventId}`;
 
 export class LeaseBook {
   readonly #held = new Map<string, Leased>();
@@ -86,7 +87,14 @@ export class LeaseBook {
       const due = [...this.#held.values()].filter((leased) => leased.leaseUntil < startedAt + leaseMs / 2);
       if (due.length === 0) return;
       const kept = new Set(
-        (await extendLeases(db, owner, due.map((leased) => ({ integrationId: leased.integration_id, eventId: leased.event_id })), new Date(startedAt + leaseMs))).map(keyOf),
+        (
+          await extendLeases(
+            db,
+            owner,
+            due.map((leased) => ({ integrationId: leased.integration_id, eventId: leased.event_id })),
+            new Date(startedAt + leaseMs),
+          )
+        ).map(keyOf),
       );
       this.#outage.recovered();
       const lost = new Set<Leased>();

@@ -30,7 +30,9 @@ export interface OutboundPolicy {
   allowedCidrs: readonly string[];
 }
 
-export type AddressCheck = { ok: true; address: string } | { ok: false; reason: string; errorClass: 'blocked_address' | 'dns' };
+export type AddressCheck =
+  | { ok: true; address: string }
+  | { ok: false; reason: string; errorClass: 'blocked_address' | 'dns' };
 
 function blockList(entries: [string, number, 'ipv4' | 'ipv6'][]) {
   const list = new BlockList();

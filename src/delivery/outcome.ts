@@ -27,7 +27,14 @@ export function classifyStatus(status: number): AttemptClass {
  * broken framing): the receiver is reachable but something in front of it, or
  * it, is broken, which may well be fixed by the next attempt.
  */
-export type ErrorClass = 'timeout' | 'connection_refused' | 'connection_error' | 'invalid_response' | 'dns' | 'tls' | 'blocked_address';
+export type ErrorClass =
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_error'
+  | 'invalid_response'
+  | 'dns'
+  | 'tls'
+  | 'blocked_address';
 
 export function classifyError(errorClass: ErrorClass): AttemptClass {
   return errorClass === 'blocked_address' ? 'interrupt' : 'retry';
@@ -46,7 +53,12 @@ export function settlementFor(
   result: AttemptResult,
   options: { scheduleSeconds: readonly number[]; random?: () => number },
 ): Settlement {
-  const base = { integrationId: delivery.integration_id, eventId: delivery.event_id, trigger: delivery.next_attempt_trigger, ...attemptRecord(result) };
+  const base = {
+    integrationId: delivery.integration_id,
+    eventId: delivery.event_id,
+    trigger: delivery.next_attempt_trigger,
+    ...attemptRecord(result),
+  };
   const at = result.attemptedAt;
   switch (result.attemptClass) {
     case 'success':

@@ -24,8 +24,14 @@ const PAGE_MEMBERS = 1_000;
  * (two page buffers take turns), so memory stays at two pages whatever the
  * batch size.
  */
-export async function* batchLinePages(copyOut: CopyOut, batch: { id: string; event_count: number; byte_count: number }): AsyncGenerator<Buffer> {
-  const perPage = Math.max(1, Math.min(PAGE_MEMBERS, Math.floor(PAGE_BYTES / Math.max(1, batch.byte_count / batch.event_count))));
+export async function* batchLinePages(
+  copyOut: CopyOut,
+  batch: { id: string; event_count: number; byte_count: number },
+): AsyncGenerator<Buffer> {
+  const perPage = Math.max(
+    1,
+    Math.min(PAGE_MEMBERS, Math.floor(PAGE_BYTES / Math.max(1, batch.byte_count / batch.event_count))),
+  );
   const buffers = [new LineBuffer(), new LineBuffer()];
   const read = (from: number, buffer: LineBuffer) => {
     const page = readPage(copyOut, batch.id, from, from + perPage - 1, buffer);
@@ -40,7 +46,13 @@ export async function* batchLinePages(copyOut: CopyOut, batch: { id: string; eve
   }
 }
 
-async function readPage(copyOut: CopyOut, batchId: string, from: number, to: number, lines: LineBuffer): Promise<Buffer> {
+async function readPage(
+  copyOut: CopyOut,
+  batchId: string,
+  from: number,
+  to: number,
+  lines: LineBuffer,
+): Promise<Buffer> {
   lines.clear();
   const reader = new CopyBinaryReader(5, (bytes, fields) => lines.appendEnvelope(bytes, fields));
   await copyOut(batchEnvelopesQuery(batchId, from, to), (chunk) => reader.push(chunk));
@@ -57,9 +69,13 @@ const PUBLISHED_AT = ascii(`${ENVELOPE_KEYS.publishedAt}"`);
 const PAYLOAD = ascii(`"${ENVELOPE_KEYS.payload}`);
 const LINE_END = ascii(`${ENVELOPE_END}\n`);
 /** A line's bytes besides tenant, name and payload: the frame, a UUID, an ISO time, tenant's and name's quotes. */
-const LINE_FRAME_BYTES = ID_OPEN.length + TENANT.length + NAME.length + PUBLISHED_AT.length + PAYLOAD.length + LINE_END.length + 36 + 24 + 4;
+const LINE_FRAME_BYTES =
+  ID_OPEN.length + TENANT.length + NAME.length + PUBLISHED_AT.length + PAYLOAD.length + LINE_END.length + 36 + 24 + 4;
 /** Lower-case hex digits of every byte value, as ASCII codes. */
-const HEX = Buffer.from(Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')).join(''), 'latin1');
+const HEX = Buffer.from(
+  Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')).join(''),
+  'latin1',
+);
 /** PostgreSQL timestamps count microseconds from 2000-01-01 UTC. */
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 

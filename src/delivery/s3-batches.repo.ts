@@ -53,7 +53,12 @@ export async function sealBatches(
       .executeTakeFirst();
     if (!locked) return [];
     const due = input.now.getTime() - (locked.last_batch_sent_at ?? locked.created_at).getTime() >= input.intervalMs;
-    const open = await trx.selectFrom('s3_batches').select((eb) => eb.fn.countAll<string>().as('count')).where('integration_id', '=', integration.id).where('status', '=', 'sealed').executeTakeFirstOrThrow();
+    const open = await trx
+      .selectFrom('s3_batches')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('integration_id', '=', integration.id)
+      .where('status', '=', 'sealed')
+      .executeTakeFirstOrThrow();
     if (Number(open.count) >= input.maxOpen) return [];
     const room = input.maxOpen - Number(open.count);
     const pageSize = input.pageSize ?? SEAL_PAGE;
@@ -71,7 +76,11 @@ export async function sealBatches(
     const groups: Group[] = [];
     let group: Group = { ids: [], publishedMs: [], bytes: 0 };
     read: for (;;) {
-      const { rows } = await sql<{ id: string; published_ms: string; size_bytes: number }>`fetch ${sql.lit(pageSize)} from unbatched`.execute(trx);
+      const { rows } = await sql<{
+        id: string;
+        published_ms: string;
+        size_bytes: number;
+      }>`fetch ${sql.lit(pageSize)} from unbatched`.execute(trx);
       for (const row of rows) {
         const bytes = row.size_bytes + 1; // and its newline
         if (group.ids.length > 0 && group.bytes + bytes > input.maxBytes) {
@@ -91,9 +100,16 @@ export async function sealBatches(
     const sealed: SealedBatch[] = [];
     for (const members of groups) {
       const id = randomUUID();
-      const batch = { id, object_key: objectKey(integration, input.tenant, input.now, id), event_count: members.ids.length, byte_count: members.bytes };
+      const batch = {
+        id,
+        object_key: objectKey(integration, input.tenant, input.now, id),
+        event_count: members.ids.length,
+        byte_count: members.bytes,
+      };
       const { ids, publishedMs } = members;
-      const order = ids.map((_, i) => i).sort((a, b) => publishedMs[a]! - publishedMs[b]! || (ids[a]! < ids[b]! ? -1 : 1));
+      const order = ids
+        .map((_, i) => i)
+        .sort((a, b) => publishedMs[a]! - publishedMs[b]! || (ids[a]! < ids[b]! ? -1 : 1));
       // The ids as one comma-separated text: 50,000 array elements would each be escaped and quoted.
       await sql`
         insert into s3_batches (id, integration_id, object_key, event_count, byte_count, sealed_at, next_attempt_at, member_ids)
@@ -115,7 +131,10 @@ export interface ClaimedBatch {
 }
 
 /** Leases sealed batches that are due (several workers: each batch to one of them). */
-export async function claimDueBatches(db: Db, input: { integrationIds: string[]; owner: string; now: Date; leaseMs: number; limit: number }): Promise<ClaimedBatch[]> {
+export async function claimDueBatches(
+  db: Db,
+  input: { integrationIds: string[]; owner: string; now: Date; leaseMs: number; limit: number },
+): Promise<ClaimedBatch[]> {
   if (input.integrationIds.length === 0) return [];
   const { rows } = await sql<ClaimedBatch>`
     with due as (
@@ -129,7 +148,9 @@ export async function claimDueBatches(db: Db, input: { integrationIds: string[];
     )
     update s3_batches b set lease_owner = ${input.owner}, lease_expires_at = ${new Date(input.now.getTime() + input.leaseMs)}
     from due where b.id = due.id
-    returning b.id::text, b.integration_id, b.object_key, b.event_count, b.byte_count::float8 as byte_count, b.attempts`.execute(db);
+    returning b.id::text, b.integration_id, b.object_key, b.event_count, b.byte_count::float8 as byte_count, b.attempts`.execute(
+    db,
+  );
   return rows;
 }
 
@@ -143,7 +164,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * literals, for COPY (which takes no parameters).
  */
 export function batchEnvelopesQuery(batchId: string, from: number, to: number): string {
-  if (!UUID.test(batchId) || !Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Error(`not a batch page: ${batchId} ${from}..${to}`);
+  if (!UUID.test(batchId) || !Number.isSafeInteger(from) || !Number.isSafeInteger(to))
+    throw new Error(`not a batch page: ${batchId} ${from}..${to}`);
   return `select e.id, e.tenant, e.name, e.published_at, e.payload
     from unnest((select member_ids[${from}:${to}] from s3_batches where id = '${batchId}')) with ordinality as m(id, position)
     join events e on e.id = m.id
@@ -155,11 +177,21 @@ export function batchEnvelopesQuery(batchId: string, from: number, to: number): 
  * guarded by the lease: attempted at = upload time; the integration's
  * counters and the minute rollup follow.
  */
-export async function markBatchUploaded(db: Kysely<Database>, input: { batchId: string; integrationId: string; owner: string; uploadedAt: Date; durationMs: number }) {
+export async function markBatchUploaded(
+  db: Kysely<Database>,
+  input: { batchId: string; integrationId: string; owner: string; uploadedAt: Date; durationMs: number },
+) {
   return db.transaction().execute(async (trx) => {
     const batch = await trx
       .updateTable('s3_batches')
-      .set({ status: 'uploaded', uploaded_at: input.uploadedAt, attempts: sql`attempts + 1`, lease_owner: null, lease_expires_at: null, last_error: null })
+      .set({
+        status: 'uploaded',
+        uploaded_at: input.uploadedAt,
+        attempts: sql`attempts + 1`,
+        lease_owner: null,
+        lease_expires_at: null,
+        last_error: null,
+      })
       .where('id', '=', input.batchId)
       .where('lease_owner', '=', input.owner)
       .returning(['id'])
@@ -170,10 +202,20 @@ export async function markBatchUploaded(db: Kysely<Database>, input: { batchId: 
       update deliveries d set status = 'success', batch_id = ${input.batchId}, attempts = d.attempts + 1,
         last_attempted_at = ${input.uploadedAt}, response_time_ms = ${input.durationMs}, last_error = null, next_attempt_at = ${input.uploadedAt}
       from unnest((select member_ids from s3_batches where id = ${input.batchId})) as m(event_id)
-      where d.integration_id = ${input.integrationId} and d.event_id = m.event_id and d.status = 'pending'`.execute(trx);
+      where d.integration_id = ${input.integrationId} and d.event_id = m.event_id and d.status = 'pending'`.execute(
+      trx,
+    );
     const delivered = Number(marked.numAffectedRows ?? 0n);
     await trx.updateTable('s3_batches').set({ member_ids: [] }).where('id', '=', input.batchId).execute();
-    await trx.insertInto('s3_batch_attempts').values({ batch_id: input.batchId, attempted_at: input.uploadedAt, duration_ms: input.durationMs, outcome: 'success' }).execute();
+    await trx
+      .insertInto('s3_batch_attempts')
+      .values({
+        batch_id: input.batchId,
+        attempted_at: input.uploadedAt,
+        duration_ms: input.durationMs,
+        outcome: 'success',
+      })
+      .execute();
     await sql`
       update integrations set delivered_count = delivered_count + ${delivered},
         last_delivery_at = greatest(last_delivery_at, ${input.uploadedAt}), last_batch_sent_at = ${input.uploadedAt}, failing_since = null
@@ -189,22 +231,51 @@ export async function markBatchUploaded(db: Kysely<Database>, input: { batchId: 
 /** Records a failed upload and when to try again (transient) or leaves it for a restart (permanent). */
 export async function markBatchFailed(
   db: Db,
-  input: { batchId: string; owner: string; attemptedAt: Date; durationMs: number; permanent: boolean; errorCode: string; errorMessage: string; nextAttemptAt: Date },
+  input: {
+    batchId: string;
+    owner: string;
+    attemptedAt: Date;
+    durationMs: number;
+    permanent: boolean;
+    errorCode: string;
+    errorMessage: string;
+    nextAttemptAt: Date;
+  },
 ) {
   await db
     .updateTable('s3_batches')
-    .set({ attempts: sql`attempts + 1`, next_attempt_at: input.nextAttemptAt, lease_owner: null, lease_expires_at: null, last_error: `${input.errorCode}: ${input.errorMessage}`.slice(0, 2000) })
+    .set({
+      attempts: sql`attempts + 1`,
+      next_attempt_at: input.nextAttemptAt,
+      lease_owner: null,
+      lease_expires_at: null,
+      last_error: `${input.errorCode}: ${input.errorMessage}`.slice(0, 2000),
+    })
     .where('id', '=', input.batchId)
     .where('lease_owner', '=', input.owner)
     .execute();
   await db
     .insertInto('s3_batch_attempts')
-    .values({ batch_id: input.batchId, attempted_at: input.attemptedAt, duration_ms: input.durationMs, outcome: input.permanent ? 'permanent' : 'retry', error_code: input.errorCode, error_message: input.errorMessage.slice(0, 2000) })
+    .values({
+      batch_id: input.batchId,
+      attempted_at: input.attemptedAt,
+      duration_ms: input.durationMs,
+      outcome: input.permanent ? 'permanent' : 'retry',
+      error_code: input.errorCode,
+      error_message: input.errorMessage.slice(0, 2000),
+    })
     .execute();
 }
 
 export async function runningS3Integrations(db: Db): Promise<IntegrationRow[]> {
-  return db.selectFrom('integrations').selectAll().where('status', '=', 'running').where('target_kind', '=', 's3').where('deleted_at', 'is', null).orderBy('id').execute();
+  return db
+    .selectFrom('integrations')
+    .selectAll()
+    .where('status', '=', 'running')
+    .where('target_kind', '=', 's3')
+    .where('deleted_at', 'is', null)
+    .orderBy('id')
+    .execute();
 }
 
 /**
@@ -213,7 +284,11 @@ export async function runningS3Integrations(db: Db): Promise<IntegrationRow[]> {
  * a batch whose integration stopped between sealing and upload.
  */
 export async function releaseBatchLeases(db: Db, owner: string, batchIds?: string[]): Promise<void> {
-  let query = db.updateTable('s3_batches').set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', '=', owner).where('status', '=', 'sealed');
+  let query = db
+    .updateTable('s3_batches')
+    .set({ lease_owner: null, lease_expires_at: null })
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sealed');
   if (batchIds) query = query.where('id', 'in', batchIds);
   await query.execute();
 }

@@ -105,7 +105,8 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       maxOpen: MAX_OPEN_BATCHES,
       now: now(),
     });
-    for (const batch of sealed) log.debug('batch sealed', { integration: integration.id, batch: batch.id, events: batch.event_count });
+    for (const batch of sealed)
+      log.debug('batch sealed', { integration: integration.id, batch: batch.id, events: batch.event_count });
   }
 
   /**
@@ -113,7 +114,12 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
    * next while the database marks this one), then — after the previous
    * batch's marking — marks it. Resolves whether it was delivered.
    */
-  async function deliver(integration: IntegrationRow, batch: ClaimedBatch, uploaded: () => void, previousMarking: Promise<unknown>): Promise<boolean> {
+  async function deliver(
+    integration: IntegrationRow,
+    batch: ClaimedBatch,
+    uploaded: () => void,
+    previousMarking: Promise<unknown>,
+  ): Promise<boolean> {
     const started = performance.now();
     const attemptedAt = now();
     const refused = await checkS3Endpoint(integration, config.outbound);
@@ -122,12 +128,21 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     uploads.add(controller);
     try {
       if (refused) throw Object.assign(new Error(refused), { name: 'BlockedAddress' });
-      await uploadBatch(deps.copyOut, client, integration, batch, { partSize: deps.partSize, signal: controller.signal });
+      await uploadBatch(deps.copyOut, client, integration, batch, {
+        partSize: deps.partSize,
+        signal: controller.signal,
+      });
       uploads.delete(controller);
       uploaded();
       await previousMarking;
       await deps.beforeMark?.(batch.id);
-      return await markBatchUploaded(db, { batchId: batch.id, integrationId: integration.id, owner, uploadedAt: now(), durationMs: Math.round(performance.now() - started) });
+      return await markBatchUploaded(db, {
+        batchId: batch.id,
+        integrationId: integration.id,
+        owner,
+        uploadedAt: now(),
+        durationMs: Math.round(performance.now() - started),
+      });
     } catch (error) {
       if (controller.signal.aborted) {
         // Shut down mid-upload: not a failure of the batch; another process takes it now.
@@ -148,9 +163,20 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
         nextAttemptAt: failure.permanent ? now() : new Date(now().getTime() + delay),
       });
       if (failure.permanent) {
-        await setIntegrationStatus(db, integration.id, 'stopped', `S3 upload refused (${failure.code}): ${failure.message}`, 'system');
+        await setIntegrationStatus(
+          db,
+          integration.id,
+          'stopped',
+          `S3 upload refused (${failure.code}): ${failure.message}`,
+          'system',
+        );
       }
-      log.warn('batch upload failed', { integration: integration.id, batch: batch.id, code: failure.code, permanent: failure.permanent });
+      log.warn('batch upload failed', {
+        integration: integration.id,
+        batch: batch.id,
+        code: failure.code,
+        permanent: failure.permanent,
+      });
       return false;
     } finally {
       uploads.delete(controller);
@@ -184,7 +210,15 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
       let marking: Promise<unknown> | undefined;
       while (!stopping) {
         await sealAll();
-        const [batch] = stopping ? [] : await claimDueBatches(db, { integrationIds: [...integrations.keys()], owner, now: now(), leaseMs: LEASE_MS, limit: 1 });
+        const [batch] = stopping
+          ? []
+          : await claimDueBatches(db, {
+              integrationIds: [...integrations.keys()],
+              owner,
+              now: now(),
+              leaseMs: LEASE_MS,
+              limit: 1,
+            });
         if (!batch) {
           if (!marking) break;
           // The batch being marked still counts as open: once it is marked,
@@ -201,7 +235,9 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
           break;
         }
         const { promise: upload, resolve: onUploaded } = Promise.withResolvers<void>();
-        marking = deliver(integration, batch, onUploaded, marking ?? Promise.resolve()).then((delivered) => void (delivered && uploaded++));
+        marking = deliver(integration, batch, onUploaded, marking ?? Promise.resolve()).then(
+          (delivered) => void (delivered && uploaded++),
+        );
         await upload;
       }
       await marking;
@@ -213,16 +249,21 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
 
   async function drain(deadline: number): Promise<void> {
     stopping = true;
-    const abort = setTimeout(() => {
-      for (const controller of uploads) controller.abort();
-    }, Math.max(0, deadline - ABORT_BEFORE_DEADLINE_MS - Date.now()));
+    const abort = setTimeout(
+      () => {
+        for (const controller of uploads) controller.abort();
+      },
+      Math.max(0, deadline - ABORT_BEFORE_DEADLINE_MS - Date.now()),
+    );
     await Promise.race([roundDone, Bun.sleep(Math.max(0, deadline - 500 - Date.now()))]);
     clearTimeout(abort);
     // Whatever is still leased here (a marking under way or failed, say)
     // goes back now, not in 10 minutes. Should a marking still finish, its
     // lease is gone and it changes nothing: the batch is uploaded again to
     // the same key, with the same bytes.
-    await releaseBatchLeases(db, owner).catch((error: unknown) => log.warn('could not hand back S3 batches; their leases will run out', { error }));
+    await releaseBatchLeases(db, owner).catch((error: unknown) =>
+      log.warn('could not hand back S3 batches; their leases will run out', { error }),
+    );
     log.info('s3 batches stopped', { owner, uploaded: uploadedTotal });
   }
 

@@ -33,7 +33,10 @@ export const PART_SIZE = 5 * 1024 * 1024;
 export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox): S3Client {
   return new S3Client({
     region: integration.s3_region!,
-    credentials: { accessKeyId: integration.s3_access_key_id!, secretAccessKey: secrets.decrypt(integration.s3_secret_access_key_enc!) },
+    credentials: {
+      accessKeyId: integration.s3_access_key_id!,
+      secretAccessKey: secrets.decrypt(integration.s3_secret_access_key_enc!),
+    },
     ...(integration.s3_endpoint ? { endpoint: integration.s3_endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -84,7 +87,12 @@ class ObjectWriter {
   async write(bytes: Buffer): Promise<void> {
     this.signal?.throwIfAborted();
     for (let offset = 0; offset < bytes.length; ) {
-      const copied = bytes.copy(this.part, this.filled, offset, offset + Math.min(this.partSize - this.filled, bytes.length - offset));
+      const copied = bytes.copy(
+        this.part,
+        this.filled,
+        offset,
+        offset + Math.min(this.partSize - this.filled, bytes.length - offset),
+      );
       this.filled += copied;
       offset += copied;
       if (this.filled === this.partSize) await this.sendPart();
@@ -94,10 +102,21 @@ class ObjectWriter {
   async finish(): Promise<void> {
     const { Bucket, Key, ContentType } = this.target;
     if (this.uploadId === undefined) {
-      await this.client.send(new PutObjectCommand({ Bucket, Key, ContentType, Body: this.part.subarray(0, this.filled) }), { abortSignal: this.signal });
+      await this.client.send(
+        new PutObjectCommand({ Bucket, Key, ContentType, Body: this.part.subarray(0, this.filled) }),
+        { abortSignal: this.signal },
+      );
     } else {
       if (this.filled > 0) await this.sendPart();
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts: this.sent } }), { abortSignal: this.signal });
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId: this.uploadId,
+          MultipartUpload: { Parts: this.sent },
+        }),
+        { abortSignal: this.signal },
+      );
     }
     returnBuffer(this.partSize, this.part);
   }
@@ -105,15 +124,33 @@ class ObjectWriter {
   async abort(): Promise<void> {
     returnBuffer(this.partSize, this.part);
     if (this.uploadId === undefined) return;
-    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId: this.uploadId })).catch(() => {});
+    await this.client
+      .send(
+        new AbortMultipartUploadCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId: this.uploadId }),
+      )
+      .catch(() => {});
   }
 
   private async sendPart(): Promise<void> {
     const { Bucket, Key, ContentType } = this.target;
-    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }), { abortSignal: this.signal })).UploadId!;
+    this.uploadId ??= (
+      await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }), {
+        abortSignal: this.signal,
+      })
+    ).UploadId!;
     const PartNumber = this.sent.length + 1;
     const body = this.part.subarray(0, this.filled);
-    const { ETag } = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }), { abortSignal: this.signal });
+    const { ETag } = await this.client.send(
+      new UploadPartCommand({
+        Bucket,
+        Key,
+        UploadId: this.uploadId,
+        PartNumber,
+        Body: body,
+        ContentLength: body.length,
+      }),
+      { abortSignal: this.signal },
+    );
     this.sent.push({ ETag: ETag!, PartNumber });
     this.filled = 0;
   }
@@ -133,7 +170,11 @@ export async function uploadBatch(
   options: { partSize?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
   const gzip = integration.s3_gzip;
-  const target = { Bucket: integration.s3_bucket!, Key: batch.object_key, ContentType: gzip ? 'application/gzip' : 'application/x-ndjson' };
+  const target = {
+    Bucket: integration.s3_bucket!,
+    Key: batch.object_key,
+    ContentType: gzip ? 'application/gzip' : 'application/x-ndjson',
+  };
   const writer = new ObjectWriter(client, target, options.partSize ?? PART_SIZE, options.signal);
   try {
     if (gzip) {
@@ -143,7 +184,9 @@ export async function uploadBatch(
           // Each page is handed over once the compressor has taken it in,
           // since its buffer is reused for the page after next.
           for await (const page of batchLinePages(copyOut, batch)) {
-            await new Promise<void>((resolve, reject) => compressor.write(page, (error) => (error ? reject(error) : resolve())));
+            await new Promise<void>((resolve, reject) =>
+              compressor.write(page, (error) => (error ? reject(error) : resolve())),
+            );
           }
           compressor.end();
         } catch (error) {
@@ -180,14 +223,23 @@ export interface S3ErrorClass {
 }
 
 export function classifyS3Error(error: unknown): S3ErrorClass {
-  const failure = error as { name?: string; Code?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const failure = error as {
+    name?: string;
+    Code?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
   const code = failure.Code ?? failure.name ?? failure.code ?? 'Error';
   if (code in PERMANENT) return { permanent: true, code, message: PERMANENT[code]! };
   return { permanent: false, code, message: failure.message ?? String(error) };
 }
 
 /** The endpoint (when set) must pass the outbound address policy too. */
-export async function checkS3Endpoint(integration: IntegrationRow, policy: OutboundPolicy): Promise<string | undefined> {
+export async function checkS3Endpoint(
+  integration: IntegrationRow,
+  policy: OutboundPolicy,
+): Promise<string | undefined> {
   if (!integration.s3_endpoint) return undefined;
   const check = await checkOutboundUrl(integration.s3_endpoint, policy);
   return check.ok ? undefined : check.reason;
@@ -197,18 +249,39 @@ export async function checkS3Endpoint(integration: IntegrationRow, policy: Outbo
 export async function testS3Connection(integration: IntegrationRow, secrets: SecretBox, policy: OutboundPolicy) {
   const started = performance.now();
   const refused = await checkS3Endpoint(integration, policy);
-  if (refused) return { ok: false, summary: refused, status_code: null, duration_ms: 0, error: refused, response_body: null };
+  if (refused)
+    return { ok: false, summary: refused, status_code: null, duration_ms: 0, error: refused, response_body: null };
   const client = s3ClientFor(integration, secrets);
   const key = `${integration.s3_key_prefix ? `${integration.s3_key_prefix}/` : ''}tideway-connection-test-${randomUUID()}.txt`;
   try {
-    await client.send(new PutObjectCommand({ Bucket: integration.s3_bucket!, Key: key, Body: 'Tideway connection test. Safe to delete.' }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: integration.s3_bucket!,
+        Key: key,
+        Body: 'Tideway connection test. Safe to delete.',
+      }),
+    );
     await client.send(new DeleteObjectCommand({ Bucket: integration.s3_bucket!, Key: key }));
     const ms = Math.round(performance.now() - started);
-    return { ok: true, summary: `Wrote and deleted s3://${integration.s3_bucket}/${key} in ${ms} ms.`, status_code: 200, duration_ms: ms, error: null, response_body: null };
+    return {
+      ok: true,
+      summary: `Wrote and deleted s3://${integration.s3_bucket}/${key} in ${ms} ms.`,
+      status_code: 200,
+      duration_ms: ms,
+      error: null,
+      response_body: null,
+    };
   } catch (error) {
     const failure = classifyS3Error(error);
     const ms = Math.round(performance.now() - started);
-    return { ok: false, summary: `${failure.code}: ${failure.message}`, status_code: null, duration_ms: ms, error: failure.message, response_body: null };
+    return {
+      ok: false,
+      summary: `${failure.code}: ${failure.message}`,
+      status_code: null,
+      duration_ms: ms,
+      error: failure.message,
+      response_body: null,
+    };
   } finally {
     client.destroy();
   }

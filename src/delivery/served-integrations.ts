@@ -1,7 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database, IntegrationRow } from '../db/database.ts';
 import type { DatabaseSession } from '../db/session.ts';
-import { integrationsById, releaseDeliveries, runningWebhookIntegrationIds, type DeliveryKey } from './deliveries.repo.ts';
+import {
+  integrationsById,
+  releaseDeliveries,
+  runningWebhookIntegrationIds,
+  type DeliveryKey,
+} from './deliveries.repo.ts';
 import { WorkerFences } from './integration-fence.ts';
 import type { Leased } from './lease-book.ts';
 
@@ -51,7 +56,9 @@ export class ServedIntegrations {
   readonly #fences: WorkerFences;
 
   constructor(private readonly deps: ServedIntegrationsDeps) {
-    const drop = (integration: Served | undefined) => integration && (integration.row = undefined);
+    const drop = (integration: Served | undefined) => {
+      if (integration) integration.row = undefined;
+    };
     this.#fences = new WorkerFences(deps.session, {
       hold: (id) => drop(this.#served.get(id)),
       changed: (id) => {
@@ -99,9 +106,14 @@ export class ServedIntegrations {
   /** Takes the fence and reads the row of every integration to be served whose copy is not current. */
   async refresh(): Promise<void> {
     const { db } = this.deps;
-    if (Date.now() - this.#listed.at > LIST_EVERY_MS) this.#listed = { ids: await runningWebhookIntegrationIds(db), at: Date.now() };
-    for (const id of this.#listed.ids) if (!this.#served.has(id)) this.#served.set(id, { id, row: undefined, ready: [], inFlight: 0, stopping: false, lastActive: Date.now() });
-    const stale = [...this.#served.values()].filter((integration) => !integration.stopping && !this.current(integration));
+    if (Date.now() - this.#listed.at > LIST_EVERY_MS)
+      this.#listed = { ids: await runningWebhookIntegrationIds(db), at: Date.now() };
+    for (const id of this.#listed.ids)
+      if (!this.#served.has(id))
+        this.#served.set(id, { id, row: undefined, ready: [], inFlight: 0, stopping: false, lastActive: Date.now() });
+    const stale = [...this.#served.values()].filter(
+      (integration) => !integration.stopping && !this.current(integration),
+    );
     if (stale.length > 0) {
       const held = await this.#fences.take(stale.map((integration) => integration.id));
       const rows = new Map((await integrationsById(db, [...held])).map((row) => [row.id, row]));
@@ -141,7 +153,10 @@ export class ServedIntegrations {
   async #releaseIdle() {
     const listed = new Set(this.#listed.ids);
     for (const integration of this.#served.values()) {
-      const idle = integration.ready.length === 0 && integration.inFlight === 0 && Date.now() - integration.lastActive > IDLE_RELEASE_MS;
+      const idle =
+        integration.ready.length === 0 &&
+        integration.inFlight === 0 &&
+        Date.now() - integration.lastActive > IDLE_RELEASE_MS;
       if (idle && !listed.has(integration.id)) {
         this.#served.delete(integration.id);
         await this.#fences.release(integration.id);

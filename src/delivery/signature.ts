@@ -14,7 +14,12 @@ export function signatureOf(secret: string, id: string, timestampSeconds: number
 }
 
 /** The three Standard Webhooks headers for one delivery. */
-export function standardWebhookHeaders(secrets: string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
+export function standardWebhookHeaders(
+  secrets: string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestampSeconds),

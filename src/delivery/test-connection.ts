@@ -21,18 +21,26 @@ export interface ConnectionTest {
  * exactly as a real delivery would go, and reports the outcome. Nothing is
  * stored.
  */
-export async function testWebhookConnection(integration: IntegrationRow, secrets: SecretBox, config: Config): Promise<ConnectionTest> {
+export async function testWebhookConnection(
+  integration: IntegrationRow,
+  secrets: SecretBox,
+  config: Config,
+): Promise<ConnectionTest> {
   const id = randomUUID();
   const body = envelopeJson({
     id,
     tenant: config.tenant,
     name: 'tideway.test',
     publishedAt: new Date(),
-    payloadJson: JSON.stringify({ integration_id: integration.id, message: 'A test event from Tideway. It needs no processing.' }),
+    payloadJson: JSON.stringify({
+      integration_id: integration.id,
+      message: 'A test event from Tideway. It needs no processing.',
+    }),
   });
   const result = await sendWebhook(webhookRequestFor(integration, secrets, config, { id, body }, new Date()));
   const ok = result.attemptClass === 'success';
-  const answer = result.statusCode !== null ? `answered ${describeStatus(result.statusCode)}` : `failed: ${result.errorMessage}`;
+  const answer =
+    result.statusCode !== null ? `answered ${describeStatus(result.statusCode)}` : `failed: ${result.errorMessage}`;
   return {
     ok,
     summary: `The callback ${answer} in ${result.durationMs} ms${ok ? '.' : ` — a real delivery would be ${result.attemptClass === 'retry' ? 'retried' : result.attemptClass === 'interrupt' ? 'held and the integration stopped' : 'rejected'}.`}`,

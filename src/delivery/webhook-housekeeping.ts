@@ -14,7 +14,13 @@ export async function stopSpentIntegrations(db: Kysely<Database>, config: Config
   const failingSince = new Date(now.getTime() - config.webhook.stopAfterFailingMs);
   const hours = Math.round(config.webhook.stopAfterFailingMs / 3_600_000);
   for (const failing of await integrationsFailingSince(db, failingSince)) {
-    await setIntegrationStatus(db, failing.id, 'stopped', `Deliveries failed continuously for ${hours} h (since ${failing.failing_since.toISOString()})`, 'system');
+    await setIntegrationStatus(
+      db,
+      failing.id,
+      'stopped',
+      `Deliveries failed continuously for ${hours} h (since ${failing.failing_since.toISOString()})`,
+      'system',
+    );
   }
   for (const id of await completedTemporaryIntegrations(db, now)) {
     await setIntegrationStatus(db, id, 'stopped', 'completed', 'system');

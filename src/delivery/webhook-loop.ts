@@ -97,7 +97,12 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   const stopsUnderWay = new Set<Promise<void>>();
   let inFlightDrained: (() => void) | undefined;
 
-  const shell = createLoop({ name: 'webhook-delivery', log, pollIntervalMs: deps.pollIntervalMs ?? 1_000, core: () => ({ open, round, drain }) });
+  const shell = createLoop({
+    name: 'webhook-delivery',
+    log,
+    pollIntervalMs: deps.pollIntervalMs ?? 1_000,
+    core: () => ({ open, round, drain }),
+  });
   const owner = shell.owner;
   const leases = new LeaseBook({ db, owner, leaseMs, log, onLost: (lost) => forgetLost(lost) });
   const recorder = new AttemptRecorder({
@@ -143,7 +148,11 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     const limits = new Map<string, number>();
     for (const integration of served.values()) {
       if (!current(integration)) continue;
-      const room = Math.min(perIntegration * READY_FACTOR - integration.inFlight - integration.ready.length, globalRoom, CLAIM_BATCH);
+      const room = Math.min(
+        perIntegration * READY_FACTOR - integration.inFlight - integration.ready.length,
+        globalRoom,
+        CLAIM_BATCH,
+      );
       if (room <= 0) continue;
       limits.set(integration.id, room);
       globalRoom -= room;
@@ -173,9 +182,16 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     for (const integration of waiting) {
       if (draining || !roomToSend()) return;
       waiting.delete(integration);
-      while (integration.ready.length > 0 && integration.inFlight < perIntegration && current(integration) && roomToSend()) startNext(integration);
+      while (
+        integration.ready.length > 0 &&
+        integration.inFlight < perIntegration &&
+        current(integration) &&
+        roomToSend()
+      )
+        startNext(integration);
       // Held back by the global room only: to the back of the line.
-      if (integration.ready.length > 0 && integration.inFlight < perIntegration && current(integration)) waiting.add(integration);
+      if (integration.ready.length > 0 && integration.inFlight < perIntegration && current(integration))
+        waiting.add(integration);
     }
   }
 
@@ -197,7 +213,12 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       attempted++;
       if (result) {
         observeAttemptDuration(result.durationMs / 1000);
-        recorder.add(settlementFor(delivery, result, { scheduleSeconds: config.webhook.retryScheduleSeconds, random: deps.random }));
+        recorder.add(
+          settlementFor(delivery, result, {
+            scheduleSeconds: config.webhook.retryScheduleSeconds,
+            random: deps.random,
+          }),
+        );
         if (result.attemptClass === 'interrupt') interrupt(integration, result);
       }
       if (inFlight === 0) inFlightDrained?.();
@@ -220,7 +241,10 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   function interrupt(integration: Served, result: AttemptResult) {
     if (integration.stopping) return;
     integration.stopping = true;
-    const reason = result.statusCode !== null ? `Callback answered ${describeStatus(result.statusCode)}` : (result.errorMessage ?? 'Callback refused');
+    const reason =
+      result.statusCode !== null
+        ? `Callback answered ${describeStatus(result.statusCode)}`
+        : (result.errorMessage ?? 'Callback refused');
     const stop = (async () => {
       try {
         await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system');
@@ -260,7 +284,10 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
 
   function whenNothingInFlight(deadline: number): Promise<void> {
     if (inFlight === 0) return Promise.resolve();
-    return Promise.race([new Promise<void>((resolve) => (inFlightDrained = resolve)), Bun.sleep(Math.max(0, deadline - Date.now()))]);
+    return Promise.race([
+      new Promise<void>((resolve) => (inFlightDrained = resolve)),
+      Bun.sleep(Math.max(0, deadline - Date.now())),
+    ]);
   }
 
   /** Hands back everything claimed and not started. */
@@ -272,7 +299,9 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
 
   async function drain(deadline: number): Promise<void> {
     draining = true;
-    await handBackWaiting().catch((error: unknown) => log.warn('could not hand back claimed deliveries; their leases will run out', { error }));
+    await handBackWaiting().catch((error: unknown) =>
+      log.warn('could not hand back claimed deliveries; their leases will run out', { error }),
+    );
     // Requests on the wire get until a second before the deadline; then what they answered is recorded.
     await whenNothingInFlight(deadline - 1_000);
     await recorder.flush(deadline);
@@ -284,7 +313,12 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
 
   return Object.assign(shell, {
     housekeeping,
-    stats: () => ({ inFlight, unrecorded: recorder.unrecorded, peakUnrecorded: recorder.peak, waiting: waitingTotal() }),
+    stats: () => ({
+      inFlight,
+      unrecorded: recorder.unrecorded,
+      peakUnrecorded: recorder.peak,
+      waiting: waitingTotal(),
+    }),
     async runOnce() {
       await open();
       await served.settled();

@@ -27,7 +27,9 @@ function openSecrets(integration: IntegrationRow, secrets: SecretBox): OpenedSec
   if (!found) {
     found = {
       signing: secrets.decrypt(integration.signing_secret_enc),
-      previous: integration.previous_signing_secret_enc ? secrets.decrypt(integration.previous_signing_secret_enc) : null,
+      previous: integration.previous_signing_secret_enc
+        ? secrets.decrypt(integration.previous_signing_secret_enc)
+        : null,
       apiKey: integration.api_key_enc ? secrets.decrypt(integration.api_key_enc) : null,
     };
     opened.set(integration, found);
@@ -71,8 +73,25 @@ export async function sendDelivery(
   deps: { secrets: SecretBox; config: Config; now: () => Date },
 ): Promise<AttemptResult> {
   if (delivery.payload === null || delivery.published_at === null) {
-    return { attemptClass: 'rejected', attemptedAt: deps.now(), durationMs: 0, statusCode: null, errorClass: null, errorMessage: 'The event was pruned by retention before it could be delivered', responseBody: null };
+    return {
+      attemptClass: 'rejected',
+      attemptedAt: deps.now(),
+      durationMs: 0,
+      statusCode: null,
+      errorClass: null,
+      errorMessage: 'The event was pruned by retention before it could be delivered',
+      responseBody: null,
+    };
   }
-  const body = envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.name!, publishedAt: delivery.published_at, payloadJson: delivery.payload });
-  return sendWebhook(webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, deps.now()), deps.now);
+  const body = envelopeJson({
+    id: delivery.event_id,
+    tenant: delivery.tenant!,
+    name: delivery.name!,
+    publishedAt: delivery.published_at,
+    payloadJson: delivery.payload,
+  });
+  return sendWebhook(
+    webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, deps.now()),
+    deps.now,
+  );
 }

@@ -65,11 +65,15 @@ async function attempt(request: WebhookRequest, attemptedAt: Date): Promise<Outc
   // would hold one of its integration's slots for good. So fetch is raced
   // against the deadline as well as given it.
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`No answer within ${request.timeoutMs} ms`, 'TimeoutError')), request.timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`No answer within ${request.timeoutMs} ms`, 'TimeoutError')),
+    request.timeoutMs,
+  );
   const deadline = controller.signal;
   try {
     const address = await beforeDeadline(checkOutboundUrl(request.url, request.policy), deadline);
-    if (address === TIMED_OUT) return failed('dns', `Could not resolve ${new URL(request.url).hostname} within ${request.timeoutMs} ms`);
+    if (address === TIMED_OUT)
+      return failed('dns', `Could not resolve ${new URL(request.url).hostname} within ${request.timeoutMs} ms`);
     if (!address.ok) return failed(address.errorClass, address.reason);
 
     let response: Response | typeof TIMED_OUT;
@@ -122,9 +126,15 @@ function fetchInit(request: WebhookRequest, attemptedAt: Date, signal: AbortSign
  * null because everything that shows an attempt reads a status as "the
  * receiver answered"; the message keeps the status, the excerpt what arrived.
  */
-function unfinishedBody(status: number, excerpt: { text: string; error: unknown }, timedOut: boolean, timeoutMs: number): Outcome {
+function unfinishedBody(
+  status: number,
+  excerpt: { text: string; error: unknown },
+  timedOut: boolean,
+  timeoutMs: number,
+): Outcome {
   const { errorClass, message } = classifyFetchError(excerpt.error, timedOut, timeoutMs);
-  const what = errorClass === 'timeout' ? `the body was not complete within ${timeoutMs} ms` : `the body broke off: ${message}`;
+  const what =
+    errorClass === 'timeout' ? `the body was not complete within ${timeoutMs} ms` : `the body broke off: ${message}`;
   return failed(errorClass, `Answered ${describeStatus(status)}, but ${what}`, excerpt.text || null);
 }
 
@@ -187,15 +197,22 @@ const INVALID_RESPONSE_CODES = new Set([
   'UnrequestedUpgrade',
 ]);
 
-function classifyFetchError(error: unknown, timedOut: boolean, timeoutMs: number): { errorClass: ErrorClass; message: string } {
+function classifyFetchError(
+  error: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+): { errorClass: ErrorClass; message: string } {
   const failure = error as { name?: string; code?: string; message?: string };
   const message = failure.message ?? String(error);
-  if (timedOut || failure.name === 'TimeoutError') return { errorClass: 'timeout', message: `No answer within ${timeoutMs} ms` };
+  if (timedOut || failure.name === 'TimeoutError')
+    return { errorClass: 'timeout', message: `No answer within ${timeoutMs} ms` };
   const code = failure.code ?? '';
   if (code === 'ECONNREFUSED' || code === 'ConnectionRefused') return { errorClass: 'connection_refused', message };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /dns|getaddrinfo/i.test(message)) return { errorClass: 'dns', message };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /dns|getaddrinfo/i.test(message))
+    return { errorClass: 'dns', message };
   if (/CERT|TLS|SSL|certificate/i.test(code + message)) return { errorClass: 'tls', message };
-  if (INVALID_RESPONSE_CODES.has(code)) return { errorClass: 'invalid_response', message: `The answer is not valid HTTP (${code})` };
+  if (INVALID_RESPONSE_CODES.has(code))
+    return { errorClass: 'invalid_response', message: `The answer is not valid HTTP (${code})` };
   return { errorClass: 'connection_error', message };
 }
 

@@ -24,7 +24,13 @@ export interface EnvelopeFields {
  * ENVELOPE_END. The S3 batch writer (src/delivery/s3-batch-lines.ts) builds
  * the same text as bytes from these.
  */
-export const ENVELOPE_KEYS = { id: '{"id":', tenant: ',"tenant":', name: ',"name":', publishedAt: ',"published_at":', payload: ',"payload":' } as const;
+export const ENVELOPE_KEYS = {
+  id: '{"id":',
+  tenant: ',"tenant":',
+  name: ',"name":',
+  publishedAt: ',"published_at":',
+  payload: ',"payload":',
+} as const;
 export const ENVELOPE_END = '}';
 
 /** The bytes of envelopeJson's text without its fields (the first four are quoted strings). */
@@ -37,5 +43,12 @@ const ISO_TIME_BYTES = 24;
  * escaping, so only the payload's size varies.
  */
 export function envelopeSizeBytes(event: { id: string; tenant: string; name: string; payloadJson: string }): number {
-  return ENVELOPE_FRAME_BYTES + event.id.length + event.tenant.length + event.name.length + ISO_TIME_BYTES + Buffer.byteLength(event.payloadJson);
+  return (
+    ENVELOPE_FRAME_BYTES +
+    event.id.length +
+    event.tenant.length +
+    event.name.length +
+    ISO_TIME_BYTES +
+    Buffer.byteLength(event.payloadJson)
+  );
 }

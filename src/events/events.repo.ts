@@ -18,7 +18,11 @@ export interface StoredBatch {
  * event is stored once. Rows travel as one array per column (unnest), which
  * keeps the statement's text and parameter count fixed whatever the batch size.
  */
-export async function insertEventsAndQueueDeliveries(trx: Db, tenant: string, events: NewEvent[]): Promise<StoredBatch> {
+export async function insertEventsAndQueueDeliveries(
+  trx: Db,
+  tenant: string,
+  events: NewEvent[],
+): Promise<StoredBatch> {
   const { rows } = await sql<{ stored: string[]; integrations: string[]; queued: string }>`
     with incoming as (
       select * from unnest(

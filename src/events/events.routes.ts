@@ -9,7 +9,12 @@ import { readEnvelopes } from './ingest-body.ts';
 import { createIngestService } from './ingest.service.ts';
 
 /** `/api/v1/event-types` and `/api/v1/events`. */
-export function eventApiRoutes(deps: { db: Kysely<Database>; databaseKind: DatabaseKind; config: Config; tokens: TokenVerifier }) {
+export function eventApiRoutes(deps: {
+  db: Kysely<Database>;
+  databaseKind: DatabaseKind;
+  config: Config;
+  tokens: TokenVerifier;
+}) {
   const ingest = createIngestService({
     db: deps.db,
     // PGlite has one connection: a second writer would only queue behind the first.

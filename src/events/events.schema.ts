@@ -20,24 +20,41 @@ const optionalId = z
   .refine((value) => !value.includes('\u0000'), NUL_IN_ID)
   .optional();
 
-export const envelopeSchema = z.strictObject(
-  {
-    id: z.guid({ error: 'must be a UUID, e.g. 3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f' }).optional(),
-    tenant: z.string({ error: 'must be a string' }).optional(),
-    name: z.string({ error: 'is required: the event type, e.g. order.created' }).min(1, 'is required: the event type, e.g. order.created'),
-    published_at: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T10:00:00.123Z' })
-      .optional(),
-    // A plain-object check rather than z.record, which walks every key of
-    // every payload: half of validation's time for nothing (bench/ingest.ts).
-    payload: z.custom<Record<string, unknown>>(isRecord, {
-      error: (issue) => (issue.input === undefined ? 'is required: the event data as a JSON object' : 'must be a JSON object'),
-    }).meta({ override: { type: 'object', additionalProperties: true, description: 'The event data, a JSON object (e.g. the order).' } }),
-    domain_entity_type: optionalId,
-    domain_entity_id: optionalId,
-  },
-  { error: 'must be an event envelope (a JSON object)' },
-).meta({ id: 'EventEnvelope', description: 'An event as producers publish it. `id` and `published_at` default to a new UUID and now; `tenant` to this deployment’s.' });
+export const envelopeSchema = z
+  .strictObject(
+    {
+      id: z.guid({ error: 'must be a UUID, e.g. 3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f' }).optional(),
+      tenant: z.string({ error: 'must be a string' }).optional(),
+      name: z
+        .string({ error: 'is required: the event type, e.g. order.created' })
+        .min(1, 'is required: the event type, e.g. order.created'),
+      published_at: z.iso
+        .datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T10:00:00.123Z' })
+        .optional(),
+      // A plain-object check rather than z.record, which walks every key of
+      // every payload: half of validation's time for nothing (bench/ingest.ts).
+      payload: z
+        .custom<Record<string, unknown>>(isRecord, {
+          error: (issue) =>
+            issue.input === undefined ? 'is required: the event data as a JSON object' : 'must be a JSON object',
+        })
+        .meta({
+          override: {
+            type: 'object',
+            additionalProperties: true,
+            description: 'The event data, a JSON object (e.g. the order).',
+          },
+        }),
+      domain_entity_type: optionalId,
+      domain_entity_id: optionalId,
+    },
+    { error: 'must be an event envelope (a JSON object)' },
+  )
+  .meta({
+    id: 'EventEnvelope',
+    description:
+      'An event as producers publish it. `id` and `published_at` default to a new UUID and now; `tenant` to this deployment’s.',
+  });
 
 /** A validated event, ready to store. */
 export interface NewEvent {
@@ -71,14 +88,21 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
   const errors: FieldError[] = [];
   let tooLarge = false;
   for (const item of raw) {
-    const where = { ...(item.index !== undefined ? { index: item.index } : {}), ...(item.line !== undefined ? { line: item.line } : {}) };
+    const where = {
+      ...(item.index !== undefined ? { index: item.index } : {}),
+      ...(item.line !== undefined ? { line: item.line } : {}),
+    };
     let problems: FieldError[] = [];
     const parsed = envelopeSchema.safeParse(item.value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         if (issue.code === 'unrecognized_keys') {
           for (const key of issue.keys) {
-            problems.push({ ...where, field: key, message: `is not an envelope field (allowed: ${ENVELOPE_FIELDS.join(', ')})` });
+            problems.push({
+              ...where,
+              field: key,
+              message: `is not an envelope field (allowed: ${ENVELOPE_FIELDS.join(', ')})`,
+            });
           }
         } else {
           problems.push({ ...where, field: issue.path.map(String).join('.') || undefined, message: issue.message });
@@ -90,10 +114,18 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
     const type = name ? context.catalog.get(name) : undefined;
     if (name && !type) {
       const suggestion = nearest(name, context.catalog.names());
-      problems.push({ ...where, field: 'name', message: `"${name}" is not a known event type${suggestion ? `; did you mean "${suggestion}"?` : ''}` });
+      problems.push({
+        ...where,
+        field: 'name',
+        message: `"${name}" is not a known event type${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+      });
     }
     if (isRecord(item.value) && typeof item.value.tenant === 'string' && item.value.tenant !== context.tenant) {
-      problems.push({ ...where, field: 'tenant', message: `must be "${context.tenant}" (this deployment's tenant) or absent` });
+      problems.push({
+        ...where,
+        field: 'tenant',
+        message: `must be "${context.tenant}" (this deployment's tenant) or absent`,
+      });
     }
     const payloadJson = envelope ? JSON.stringify(envelope.payload) : undefined;
     const unpaired = loneSurrogateProblems(item.value, payloadJson);
@@ -122,14 +154,21 @@ export function validateEnvelopes(raw: RawEnvelope[], context: ValidationContext
       sizeBytes: 0,
     };
     // For order events the rule's field is payload.id itself: each field once.
-    for (const [field, value] of new Map([['payload.id', entityId], [`payload.${type.domain_entity_id_field}`, ruleId]])) {
-      if (value && value.length > MAX_ID_LENGTH) errors.push({ ...where, field, message: `must be at most ${MAX_ID_LENGTH} characters` });
+    for (const [field, value] of new Map([
+      ['payload.id', entityId],
+      [`payload.${type.domain_entity_id_field}`, ruleId],
+    ])) {
+      if (value && value.length > MAX_ID_LENGTH)
+        errors.push({ ...where, field, message: `must be at most ${MAX_ID_LENGTH} characters` });
       if (value?.includes('\u0000')) errors.push({ ...where, field, message: NUL_IN_ID });
     }
     event.sizeBytes = envelopeSizeBytes({ ...event, tenant: context.tenant });
     if (event.sizeBytes > context.maxEventBytes) {
       tooLarge = true;
-      errors.push({ ...where, message: `The event is ${event.sizeBytes} bytes; the limit is ${context.maxEventBytes} (MAX_EVENT_BYTES).` });
+      errors.push({
+        ...where,
+        message: `The event is ${event.sizeBytes} bytes; the limit is ${context.maxEventBytes} (MAX_EVENT_BYTES).`,
+      });
       continue;
     }
     events.push(event);
@@ -191,12 +230,18 @@ function collectLoneSurrogates(root: unknown, skip: unknown): FieldError[] {
     const { value } = step;
     if (step.isKey && !step.name!.isWellFormed()) found.push(loneSurrogateKey(pathOf(step.parent), step.name!));
     if (typeof value === 'string') {
-      if (!value.isWellFormed()) found.push({ ...fieldOf(pathOf(step)), message: `holds ${firstLoneSurrogate(value)}, a lone surrogate, so it is not Unicode text${PAIR_HINT}` });
+      if (!value.isWellFormed())
+        found.push({
+          ...fieldOf(pathOf(step)),
+          message: `holds ${firstLoneSurrogate(value)}, a lone surrogate, so it is not Unicode text${PAIR_HINT}`,
+        });
     } else if (Array.isArray(value)) {
-      for (let index = value.length - 1; index >= 0; index--) stack.push({ value: value[index], name: String(index), parent: step });
+      for (let index = value.length - 1; index >= 0; index--)
+        stack.push({ value: value[index], name: String(index), parent: step });
     } else if (isRecord(value) && value !== skip) {
       const keys = Object.keys(value);
-      for (let at = keys.length - 1; at >= 0; at--) stack.push({ value: value[keys[at]!], name: keys[at]!, isKey: true, parent: step });
+      for (let at = keys.length - 1; at >= 0; at--)
+        stack.push({ value: value[keys[at]!], name: keys[at]!, isKey: true, parent: step });
     }
   }
   return found;

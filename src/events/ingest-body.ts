@@ -77,7 +77,8 @@ async function readLimitedBytes(body: ReadableStream<Uint8Array> | null, maxByte
 }
 
 function parseJson(text: string): RawEnvelope[] {
-  if (text.trim() === '') throw malformed([{ message: 'The body is empty: send an event envelope or an array of them.' }]);
+  if (text.trim() === '')
+    throw malformed([{ message: 'The body is empty: send an event envelope or an array of them.' }]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -124,7 +125,8 @@ async function readNdjson(body: ReadableStream<Uint8Array> | null, maxBytes: num
   if (pending !== '') take(pending);
 
   if (errors.length > 0) throw malformed(errors);
-  if (envelopes.length === 0) throw malformed([{ message: 'The body holds no event: send one JSON envelope per line.' }]);
+  if (envelopes.length === 0)
+    throw malformed([{ message: 'The body holds no event: send one JSON envelope per line.' }]);
   return envelopes;
 }
 
@@ -174,7 +176,11 @@ function utf8Stream(lineAtChunkStart: () => number) {
       const bytes = chunk ? Buffer.concat([carry, chunk]) : carry;
       const at = Math.max(0, firstInvalidUtf8(bytes));
       // Line breaks are ASCII, never inside a character, so none is in `carry`.
-      throw notUtf8(consumed - carry.length + at, bytes[at], lineAtChunkStart() + countLineBreaks(bytes.subarray(0, at)));
+      throw notUtf8(
+        consumed - carry.length + at,
+        bytes[at],
+        lineAtChunkStart() + countLineBreaks(bytes.subarray(0, at)),
+      );
     }
     if (chunk) {
       carry = splitCharacter(carry, chunk);
@@ -211,7 +217,16 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const lead = bytes[i]!;
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const length =
+      lead < 0x80
+        ? 1
+        : lead >= 0xc2 && lead <= 0xdf
+          ? 2
+          : lead >= 0xe0 && lead <= 0xef
+            ? 3
+            : lead >= 0xf0 && lead <= 0xf4
+              ? 4
+              : 0;
     if (length === 0) return i;
     const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
     const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;

@@ -57,7 +57,14 @@ export function createIngestWriter(
       if (batch.queuedDeliveries > 0) await wakeDeliveryLoops(trx, batch.integrationIds);
       return batch.storedIds;
     });
-    return group.map((write, owner) => new Set(write.events.filter((event) => stored.has(event.id) && firstOwner.get(event.id) === owner).map((event) => event.id)));
+    return group.map(
+      (write, owner) =>
+        new Set(
+          write.events
+            .filter((event) => stored.has(event.id) && firstOwner.get(event.id) === owner)
+            .map((event) => event.id),
+        ),
+    );
   }
 
   async function drain(): Promise<void> {
@@ -71,7 +78,7 @@ export function createIngestWriter(
       queuedEvents -= size;
       try {
         const results = await commit(group);
-        group.forEach((write, i) => write.resolve(results[i]!));
+        for (const [i, write] of group.entries()) write.resolve(results[i]!);
       } catch (error) {
         if (group.length === 1) group[0]!.reject(error);
         else for (const write of group) await commit([write]).then(([stored]) => write.resolve(stored!), write.reject);

@@ -21,15 +21,23 @@ const DATABASE_CHECK_MS = 2_000;
  * background loop is stuck. Load balancers route to ready processes only;
  * the answer names what is wrong.
  */
-export function healthRoutes({ db, databaseKind, version, health }: Pick<AppDeps, 'db' | 'databaseKind' | 'version' | 'health'>) {
+export function healthRoutes({
+  db,
+  databaseKind,
+  version,
+  health,
+}: Pick<AppDeps, 'db' | 'databaseKind' | 'version' | 'health'>) {
   const startedAt = Date.now();
   // Once every migration is applied it stays so for this process's life.
   let migrationsCurrent = false;
 
   return new Hono()
-    .get('/healthz', (c) => c.json({ status: 'ok', version, uptime_seconds: Math.round((Date.now() - startedAt) / 1000) }))
+    .get('/healthz', (c) =>
+      c.json({ status: 'ok', version, uptime_seconds: Math.round((Date.now() - startedAt) / 1000) }),
+    )
     .get('/readyz', async (c) => {
-      const unavailable = (body: Record<string, unknown>) => c.json({ status: 'unavailable', database: databaseKind, ...body }, 503);
+      const unavailable = (body: Record<string, unknown>) =>
+        c.json({ status: 'unavailable', database: databaseKind, ...body }, 503);
       if (health?.stopping()) return unavailable({ reason: 'shutting down' });
       const answered = await databaseAnswers(db);
       if (answered !== true) return unavailable({ reason: `database unreachable: ${answered}` });
@@ -52,7 +60,9 @@ export function healthRoutes({ db, databaseKind, version, health }: Pick<AppDeps
 /** true, or why the database did not answer `select 1` within DATABASE_CHECK_MS. */
 async function databaseAnswers(db: AppDeps['db']): Promise<true | string> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${DATABASE_CHECK_MS} ms`), DATABASE_CHECK_MS)));
+  const timeout = new Promise<string>(
+    (resolve) => (timer = setTimeout(() => resolve(`no answer within ${DATABASE_CHECK_MS} ms`), DATABASE_CHECK_MS)),
+  );
   const query = sql`select 1`.execute(db).then(
     () => true as const,
     (error: unknown) => (error as Error).message,

@@ -12,11 +12,7 @@ import type { SecretBox } from '../lib/crypto.ts';
 import { ProblemError } from '../lib/problem.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
-import {
-  createIntegrationSchema,
-  toFieldErrors,
-  updateIntegrationSchema,
-} from './integrations.schema.ts';
+import { createIntegrationSchema, toFieldErrors, updateIntegrationSchema } from './integrations.schema.ts';
 import {
   createIntegration,
   deleteIntegration,
@@ -41,7 +37,12 @@ async function jsonBody(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ProblemError({ status: 400, type: 'malformed-body', title: 'Malformed request body', detail: `The body is not valid JSON: ${(error as Error).message}` });
+    throw new ProblemError({
+      status: 400,
+      type: 'malformed-body',
+      title: 'Malformed request body',
+      detail: `The body is not valid JSON: ${(error as Error).message}`,
+    });
   }
 }
 
@@ -57,17 +58,32 @@ function invalid(error: z.ZodError): ProblemError {
 
 /** The 404 of an unknown integration, with NewStore's error_code resource_not_found. */
 export function integrationNotFound(id: string): ProblemError {
-  return new ProblemError({ status: 404, type: 'not-found', title: 'Integration not found', detail: `There is no integration "${id}".` });
+  return new ProblemError({
+    status: 404,
+    type: 'not-found',
+    title: 'Integration not found',
+    detail: `There is no integration "${id}".`,
+  });
 }
 
 export const listQuery = z.object({
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(1000, 'must be at most 1000')
+    .default(100),
   cursor: z.string().optional(),
 });
 
 export const reasonBody = z.looseObject({ reason: z.string().trim().max(500, 'is too long').optional() });
 
-export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: SecretBox; tokens: TokenVerifier; config: Config }) {
+export function integrationApiRoutes(deps: {
+  db: Kysely<Database>;
+  secrets: SecretBox;
+  tokens: TokenVerifier;
+  config: Config;
+}) {
   const { db, secrets } = deps;
   const actorOf = (c: Context<{ Variables: TokenVariables }>) => c.get('token').actor;
 
@@ -94,7 +110,13 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
     .use(requireToken(deps.tokens, ['view_tools']))
     .get('/eventstream', async (c) => {
       const query = listQuery.safeParse(c.req.query());
-      if (!query.success) throw new ProblemError({ status: 400, type: 'validation', title: 'Invalid query', errors: toFieldErrors(query.error) });
+      if (!query.success)
+        throw new ProblemError({
+          status: 400,
+          type: 'validation',
+          title: 'Invalid query',
+          errors: toFieldErrors(query.error),
+        });
       const after = query.data.cursor ? Buffer.from(query.data.cursor, 'base64url').toString() : undefined;
       const rows = (await listIntegrations(db)).filter((row) => !after || row.id > after);
       const page = rows.slice(0, query.data.limit);
@@ -112,7 +134,13 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
         return c.json((await resources([integration]))[0], 201);
       } catch (error) {
         if (error instanceof DuplicateIntegrationError) {
-          throw new ProblemError({ status: 409, type: 'conflict', title: 'Integration exists', detail: error.message, errors: [{ field: 'id', message: error.message }] });
+          throw new ProblemError({
+            status: 409,
+            type: 'conflict',
+            title: 'Integration exists',
+            detail: error.message,
+            errors: [{ field: 'id', message: error.message }],
+          });
         }
         throw error;
       }
@@ -129,7 +157,13 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
         return c.json((await resources([row]))[0]);
       } catch (error) {
         if (error instanceof TargetKindChangeError) {
-          throw new ProblemError({ status: 422, type: 'validation', title: 'Invalid integration', detail: error.message, errors: [{ field: error.field, message: error.message }] });
+          throw new ProblemError({
+            status: 422,
+            type: 'validation',
+            title: 'Invalid integration',
+            detail: error.message,
+            errors: [{ field: error.field, message: error.message }],
+          });
         }
         throw error;
       }
@@ -143,10 +177,13 @@ export function integrationApiRoutes(deps: { db: Kysely<Database>; secrets: Secr
     .post('/eventstream/:id/_stop', (c) => setStatus(c, 'stopped'))
     .post('/eventstream/:id/_test', async (c) => {
       const integration = await existing(c.req.param('id'));
-      if (integration.target_kind === 's3') return c.json(await testS3Connection(integration, secrets, deps.config.outbound));
+      if (integration.target_kind === 's3')
+        return c.json(await testS3Connection(integration, secrets, deps.config.outbound));
       return c.json(await testWebhookConnection(integration, secrets, deps.config));
     })
-    .get('/eventstream/:id/signing-secret', async (c) => c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }))
+    .get('/eventstream/:id/signing-secret', async (c) =>
+      c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }),
+    )
     .post('/eventstream/:id/signing-secret/_rotate', async (c) => {
       const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));
       if (!secret) throw integrationNotFound(c.req.param('id'));

@@ -45,7 +45,9 @@ export function formValues(form: FormBody, fallback: Partial<IntegrationFormValu
     ...EMPTY_FORM,
     ...fallback,
     ...(fallback.id === undefined ? { id: text(form, 'id') } : {}),
-    ...(fallback.integration_type === undefined ? { integration_type: text(form, 'integration_type') === 'temporary' ? 'temporary' : 'permanent' } : {}),
+    ...(fallback.integration_type === undefined
+      ? { integration_type: text(form, 'integration_type') === 'temporary' ? 'temporary' : 'permanent' }
+      : {}),
     starts_at: fallback.starts_at ?? text(form, 'starts_at'),
     ends_at: fallback.ends_at ?? text(form, 'ends_at'),
     entities: list(form, 'entities'),
@@ -64,13 +66,21 @@ export function formValues(form: FormBody, fallback: Partial<IntegrationFormValu
 /** A datetime-local value ("2026-12-01T10:00", read as UTC) as ISO 8601; other text passes through to fail validation. */
 function utc(value: string): string | undefined {
   if (value === '') return undefined;
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : value;
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)
+    ? `${value.length === 16 ? `${value}:00` : value}Z`
+    : value;
 }
 
 function target(form: FormBody, values: IntegrationFormValues, forEdit: boolean) {
-  const secret = (name: string) => (typeof form[name] === 'string' && form[name] !== '' ? (form[name] as string) : undefined);
+  const secret = (name: string) =>
+    typeof form[name] === 'string' && form[name] !== '' ? (form[name] as string) : undefined;
   if (values.target === 'webhook') {
-    return { callback_parameters: { callback_url: values.callback_url, ...(secret('api_key') ? { api_key: secret('api_key') } : {}) } };
+    return {
+      callback_parameters: {
+        callback_url: values.callback_url,
+        ...(secret('api_key') ? { api_key: secret('api_key') } : {}),
+      },
+    };
   }
   const s3 = {
     aws_access_key_id: values.aws_access_key_id,
@@ -79,7 +89,9 @@ function target(form: FormBody, values: IntegrationFormValues, forEdit: boolean)
     key_prefix: values.key_prefix,
     endpoint: values.endpoint || null,
     gzip: values.gzip,
-    ...(secret('aws_secret_access_key') || !forEdit ? { aws_secret_access_key: secret('aws_secret_access_key') ?? '' } : {}),
+    ...(secret('aws_secret_access_key') || !forEdit
+      ? { aws_secret_access_key: secret('aws_secret_access_key') ?? '' }
+      : {}),
   };
   return { s3_parameters: s3 };
 }
@@ -132,7 +144,10 @@ export function formErrors(error: z.ZodError): FieldErrors {
     if (first === 'filter_conditions') field = 'events';
     else if ((first === 'callback_parameters' || first === 's3_parameters') && second) field = second;
     else if (first === 'callback_parameters' || first === 's3_parameters') field = 'target';
-    const message = issue.message.replace('must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z', 'must be a date and time');
+    const message = issue.message.replace(
+      'must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z',
+      'must be a date and time',
+    );
     errors[field] ??= asSentence(message);
   }
   return errors;

@@ -9,7 +9,12 @@ export async function insertIntegration(db: Db, values: Insertable<IntegrationsT
 }
 
 export async function findIntegration(db: Db, id: string): Promise<IntegrationRow | undefined> {
-  return db.selectFrom('integrations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('integrations')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
 }
 
 export async function listIntegrations(db: Db, status?: IntegrationStatus): Promise<IntegrationRow[]> {
@@ -29,7 +34,11 @@ export async function countIntegrationsByStatus(db: Db): Promise<{ all: number; 
   return { all: of('running') + of('stopped'), running: of('running'), stopped: of('stopped') };
 }
 
-export async function updateIntegrationRow(db: Db, id: string, values: IntegrationUpdate): Promise<IntegrationRow | undefined> {
+export async function updateIntegrationRow(
+  db: Db,
+  id: string,
+  values: IntegrationUpdate,
+): Promise<IntegrationRow | undefined> {
   return db
     .updateTable('integrations')
     .set({ ...values, updated_at: new Date() })
@@ -53,7 +62,13 @@ export async function deleteIntegrationRow(db: Db, id: string): Promise<boolean>
 export async function integrationStats(db: Db, integrations: IntegrationRow[]): Promise<Map<string, IntegrationStats>> {
   const stats = new Map<string, IntegrationStats>();
   if (integrations.length === 0) return stats;
-  const { rows } = await sql<{ id: string; pending: string; oldest_pending_at: Date | null; failed: string; rejected: string }>`
+  const { rows } = await sql<{
+    id: string;
+    pending: string;
+    oldest_pending_at: Date | null;
+    failed: string;
+    rejected: string;
+  }>`
     select i.id,
       (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'pending') as pending,
       (select min(d.published_at) from deliveries d where d.integration_id = i.id and d.status = 'pending') as oldest_pending_at,

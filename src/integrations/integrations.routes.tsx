@@ -1,7 +1,18 @@
 import { Hono, type Context } from 'hono';
 import type { Kysely } from 'kysely';
-import { ConnectionTestResult, IntegrationFormPage, SigningSecretValue, type IntegrationFormValues } from '../../views/integrations/form.tsx';
-import { DeleteConfirmPage, EventStreamPage, IntegrationRowView, Tabs, type Tab } from '../../views/integrations/list.tsx';
+import {
+  ConnectionTestResult,
+  IntegrationFormPage,
+  SigningSecretValue,
+  type IntegrationFormValues,
+} from '../../views/integrations/form.tsx';
+import {
+  DeleteConfirmPage,
+  EventStreamPage,
+  IntegrationRowView,
+  Tabs,
+  type Tab,
+} from '../../views/integrations/list.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import { requireCsrfToken, requirePermission } from '../auth/session.ts';
 import type { Config } from '../config.ts';
@@ -46,16 +57,31 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     return rows.map((row) => ({ row, target: targetLabel(row), stats: stats.get(row.id)! }));
   }
 
-  async function renderForm(c: Context<Env>, mode: 'new' | 'edit', values: IntegrationFormValues, errors: FieldErrors, row?: IntegrationRow) {
+  async function renderForm(
+    c: Context<Env>,
+    mode: 'new' | 'edit',
+    values: IntegrationFormValues,
+    errors: FieldErrors,
+    row?: IntegrationRow,
+  ) {
     if (Object.keys(errors).length > 0) c.status(422);
     const masks = row
       ? {
           api_key: row.api_key_enc ? maskSecret(secrets.decrypt(row.api_key_enc)) : null,
-          aws_secret_access_key: row.s3_secret_access_key_enc ? maskSecret(secrets.decrypt(row.s3_secret_access_key_enc)) : null,
+          aws_secret_access_key: row.s3_secret_access_key_enc
+            ? maskSecret(secrets.decrypt(row.s3_secret_access_key_enc))
+            : null,
         }
       : undefined;
     return c.render(
-      <IntegrationFormPage mode={mode} values={values} errors={errors} catalog={await listEventTypes(db)} csrfToken={session(c).csrfToken} masks={masks} />,
+      <IntegrationFormPage
+        mode={mode}
+        values={values}
+        errors={errors}
+        catalog={await listEventTypes(db)}
+        csrfToken={session(c).csrfToken}
+        masks={masks}
+      />,
       { title: mode === 'new' ? 'New Integration' : `Edit ${values.id}`, section: 'event-stream' },
     );
   }
@@ -66,11 +92,26 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       const tab = tabOf(c.req.query('tab'));
       const [counts, rows] = await Promise.all([countIntegrationsByStatus(db), listIntegrations(db, TAB_STATUS[tab])]);
       const created = c.req.query('created');
-      const notice = created ? `Integration “${created}” created and started.` : c.req.query('saved') ? `Integration “${c.req.query('saved')}” saved.` : c.req.query('deleted') ? `Integration “${c.req.query('deleted')}” deleted.` : undefined;
-      return c.render(<EventStreamPage tab={tab} counts={counts} integrations={await listed(rows)} csrfToken={session(c).csrfToken} notice={notice} />, {
-        title: 'Event Stream',
-        section: 'event-stream',
-      });
+      const notice = created
+        ? `Integration “${created}” created and started.`
+        : c.req.query('saved')
+          ? `Integration “${c.req.query('saved')}” saved.`
+          : c.req.query('deleted')
+            ? `Integration “${c.req.query('deleted')}” deleted.`
+            : undefined;
+      return c.render(
+        <EventStreamPage
+          tab={tab}
+          counts={counts}
+          integrations={await listed(rows)}
+          csrfToken={session(c).csrfToken}
+          notice={notice}
+        />,
+        {
+          title: 'Event Stream',
+          section: 'event-stream',
+        },
+      );
     })
     .get('/new', (c) => renderForm(c, 'new', formValues({}), {}))
     .post('/new', async (c) => {
@@ -96,7 +137,13 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       if (row instanceof Response) return row;
       const form = await c.req.parseBody({ all: true });
       const stored = valuesFromRow(row);
-      const values = formValues(form, { id: row.id, integration_type: row.integration_type, starts_at: stored.starts_at, ends_at: stored.ends_at, target: row.target_kind });
+      const values = formValues(form, {
+        id: row.id,
+        integration_type: row.integration_type,
+        starts_at: stored.starts_at,
+        ends_at: stored.ends_at,
+        target: row.target_kind,
+      });
       const parsed = updateIntegrationSchema(await catalogNames(db)).safeParse(updateBodyFromForm(form, values));
       if (!parsed.success) return renderForm(c, 'edit', values, formErrors(parsed.error), row);
       await updateIntegration(db, secrets, row.id, parsed.data);
@@ -108,8 +155,15 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       const form = await c.req.parseBody();
       const tab = tabOf(form.tab);
       const starting = row.status === 'stopped';
-      const updated = (await setIntegrationStatus(db, row.id, starting ? 'running' : 'stopped', starting ? 'Started in the UI' : 'Paused in the UI', actor(c)))!;
-      if (!c.req.header('hx-request')) return c.redirect(tab === 'all' ? '/tools/event-stream' : `/tools/event-stream?tab=${tab}`, 303);
+      const updated = (await setIntegrationStatus(
+        db,
+        row.id,
+        starting ? 'running' : 'stopped',
+        starting ? 'Started in the UI' : 'Paused in the UI',
+        actor(c),
+      ))!;
+      if (!c.req.header('hx-request'))
+        return c.redirect(tab === 'all' ? '/tools/event-stream' : `/tools/event-stream?tab=${tab}`, 303);
       const counts = await countIntegrationsByStatus(db);
       const stillListed = tab === 'all' || TAB_STATUS[tab] === updated.status;
       // A row that no longer belongs to this tab leaves it; the counts change in place either way.
@@ -117,7 +171,9 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       const [listedRow] = await listed([updated]);
       return c.html(
         <>
-          {stillListed ? <IntegrationRowView integration={listedRow!} tab={tab} csrfToken={session(c).csrfToken} /> : null}
+          {stillListed ? (
+            <IntegrationRowView integration={listedRow!} tab={tab} csrfToken={session(c).csrfToken} />
+          ) : null}
           <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
             <Tabs tab={tab} counts={counts} />
           </hx-partial>
@@ -127,7 +183,10 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     .get('/:id/delete', async (c) => {
       const row = await integrationOr404(c, db);
       if (row instanceof Response) return row;
-      return c.render(<DeleteConfirmPage id={row.id} csrfToken={session(c).csrfToken} />, { title: `Delete ${row.id}`, section: 'event-stream' });
+      return c.render(<DeleteConfirmPage id={row.id} csrfToken={session(c).csrfToken} />, {
+        title: `Delete ${row.id}`,
+        section: 'event-stream',
+      });
     })
     .post('/:id/delete', async (c) => {
       const id = c.req.param('id');
@@ -144,7 +203,10 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     .post('/:id/test', async (c) => {
       const row = await integrationOr404(c, db);
       if (row instanceof Response) return row;
-      const result = row.target_kind === 's3' ? await testS3Connection(row, secrets, deps.config.outbound) : await testWebhookConnection(row, secrets, deps.config);
+      const result =
+        row.target_kind === 's3'
+          ? await testS3Connection(row, secrets, deps.config.outbound)
+          : await testWebhookConnection(row, secrets, deps.config);
       return c.html(<ConnectionTestResult result={result} />);
     })
     .post('/:id/signing-secret', async (c) => {

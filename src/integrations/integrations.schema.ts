@@ -16,7 +16,10 @@ const RESERVED_IDS = new Set(['new', 'overview']);
 const idSchema = z
   .string({ error: 'is required' })
   .min(1, 'is required')
-  .regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'must be 3–64 characters: lower-case letters, digits, - and _, starting with a letter or digit')
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{2,63}$/,
+    'must be 3–64 characters: lower-case letters, digits, - and _, starting with a letter or digit',
+  )
   .refine((id) => !RESERVED_IDS.has(id), 'is reserved; choose another ID');
 
 const timeSchema = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z' });
@@ -36,7 +39,8 @@ const httpUrl = z
   }, 'must be an http:// or https:// URL, e.g. https://erp.example.com/hooks/tideway');
 
 const optionalSecret = z.string().max(4096, 'is too long').nullish();
-const required = (label: string) => z.string({ error: 'is required' }).trim().min(1, `is required: ${label}`).max(1024, 'is too long');
+const required = (label: string) =>
+  z.string({ error: 'is required' }).trim().min(1, `is required: ${label}`).max(1024, 'is too long');
 
 /**
  * `filter_conditions` in NewStore's names, `event_filter` and
@@ -45,28 +49,48 @@ const required = (label: string) => z.string({ error: 'is required' }).trim().mi
  */
 function filterSchema(catalog: CatalogNames) {
   const entityList = z.array(
-    z.string({ error: 'must be an entity name' }).refine((entity) => catalog.entities.has(entity), { error: (issue) => `"${String(issue.input)}" is not an entity` }),
+    z.string({ error: 'must be an entity name' }).refine((entity) => catalog.entities.has(entity), {
+      error: (issue) => `"${String(issue.input)}" is not an entity`,
+    }),
     { error: 'must be a list of entity names, e.g. ["order"]' },
   );
   const eventList = z.array(
-    z.string({ error: 'must be an event name' }).refine((name) => catalog.events.has(name), { error: (issue) => `"${String(issue.input)}" is not a known event type` }),
+    z.string({ error: 'must be an event name' }).refine((name) => catalog.events.has(name), {
+      error: (issue) => `"${String(issue.input)}" is not a known event type`,
+    }),
     { error: 'must be a list of event names, e.g. ["order.created"]' },
   );
   return z
     .strictObject({
       event_filter: eventList.optional().meta({ description: 'Event names to deliver, e.g. `order.created`.' }),
-      entity_filter: entityList.optional().meta({ description: 'Entities whose every event is delivered, e.g. `order`.' }),
+      entity_filter: entityList
+        .optional()
+        .meta({ description: 'Entities whose every event is delivered, e.g. `order`.' }),
       events: eventList.optional().meta({ description: 'Alias of `event_filter`.', deprecated: true }),
       entities: entityList.optional().meta({ description: 'Alias of `entity_filter`.', deprecated: true }),
     })
     .superRefine((value, context) => {
-      for (const [name, alias] of [['event_filter', 'events'], ['entity_filter', 'entities']] as const) {
-        if (value[name] && value[alias]) context.addIssue({ code: 'custom', path: [alias], message: `is another name for ${name}: give only one of them` });
+      for (const [name, alias] of [
+        ['event_filter', 'events'],
+        ['entity_filter', 'entities'],
+      ] as const) {
+        if (value[name] && value[alias])
+          context.addIssue({
+            code: 'custom',
+            path: [alias],
+            message: `is another name for ${name}: give only one of them`,
+          });
       }
     })
-    .transform((value) => ({ events: value.event_filter ?? value.events, entities: value.entity_filter ?? value.entities }))
+    .transform((value) => ({
+      events: value.event_filter ?? value.events,
+      entities: value.entity_filter ?? value.entities,
+    }))
     .nullish()
-    .meta({ description: 'An event is delivered when its name is in `event_filter` or its entity in `entity_filter`; empty or absent: every event.' });
+    .meta({
+      description:
+        'An event is delivered when its name is in `event_filter` or its entity in `entity_filter`; empty or absent: every event.',
+    });
 }
 
 const callbackSchema = z.strictObject({ callback_url: httpUrl, api_key: optionalSecret });
@@ -81,7 +105,10 @@ const s3Schema = z.strictObject({
   bucket: z
     .string({ error: 'is required' })
     .trim()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens'),
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'must be an S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens',
+    ),
   key_prefix: z
     .string()
     .trim()
@@ -106,7 +133,10 @@ export function createIntegrationSchema(catalog: CatalogNames) {
       s3_parameters: s3Schema.nullish(),
       signing_secret: z
         .string()
-        .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and at least 24 bytes in base64')
+        .regex(
+          /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/,
+          'must be a Standard Webhooks secret: whsec_ and at least 24 bytes in base64',
+        )
         .nullish(),
     })
     .superRefine((value, context) => {
@@ -121,7 +151,11 @@ export function createIntegrationSchema(catalog: CatalogNames) {
         context.addIssue({ code: 'custom', path: ['ends_at'], message: 'is required for a temporary integration' });
       }
       if (value.integration_type === 'permanent' && value.ends_at) {
-        context.addIssue({ code: 'custom', path: ['ends_at'], message: 'must be empty for a permanent integration (make it temporary to give it an end)' });
+        context.addIssue({
+          code: 'custom',
+          path: ['ends_at'],
+          message: 'must be empty for a permanent integration (make it temporary to give it an end)',
+        });
       }
       const start = value.starts_at ? Date.parse(value.starts_at) : Date.now();
       if (value.ends_at && Date.parse(value.ends_at) <= start) {
@@ -146,10 +180,14 @@ export function updateIntegrationSchema(catalog: CatalogNames) {
     })
     .superRefine((value, context) => {
       for (const field of IMMUTABLE) {
-        if (field in value) context.addIssue({ code: 'custom', path: [field], message: 'cannot be changed after creation' });
+        if (field in value)
+          context.addIssue({ code: 'custom', path: [field], message: 'cannot be changed after creation' });
       }
       for (const field of Object.keys(value)) {
-        if (!IMMUTABLE.includes(field as (typeof IMMUTABLE)[number]) && !['filter_conditions', 'callback_parameters', 's3_parameters'].includes(field)) {
+        if (
+          !IMMUTABLE.includes(field as (typeof IMMUTABLE)[number]) &&
+          !['filter_conditions', 'callback_parameters', 's3_parameters'].includes(field)
+        ) {
           context.addIssue({ code: 'custom', path: [field], message: 'is not an integration field' });
         }
       }

@@ -13,8 +13,15 @@ export async function integrationOr404(c: Context<PageEnv>, db: Kysely<Database>
   const row = await findIntegration(db, c.req.param('id')!);
   if (row) return row;
   c.status(404);
-  return c.render(ErrorPage({ status: 404, title: 'Integration not found', detail: `There is no integration "${c.req.param('id')}".` }), {
-    title: 'Not found',
-    section: 'event-stream',
-  });
+  return c.render(
+    ErrorPage({
+      status: 404,
+      title: 'Integration not found',
+      detail: `There is no integration "${c.req.param('id')}".`,
+    }),
+    {
+      title: 'Not found',
+      section: 'event-stream',
+    },
+  );
 }

@@ -27,7 +27,7 @@ export interface Logger {
  */
 export function createLogger(
   level: LogLevel,
-  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   base: LogContext = {},
 ): Logger {
   const emit = (lineLevel: LogLevel, message: string, context: LogContext = {}) => {

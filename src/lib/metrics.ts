@@ -12,7 +12,8 @@ export const processRegistry = new client.Registry();
 client.collectDefaultMetrics({ register: processRegistry });
 // Gauges that prom-client names like counters (promtool check metrics
 // refuses them), counting libuv handles that Bun does not have anyway.
-for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processRegistry.removeSingleMetric(name);
+for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+  processRegistry.removeSingleMetric(name);
 
 const eventsIngested = new client.Counter({
   name: 'tideway_events_ingested_total',
@@ -98,8 +99,28 @@ new client.Gauge({
     for (const beat of loopReport().heartbeats) this.set({ loop: beat.loop }, beat.ageSeconds);
   },
 });
-loopGauge('tideway_webhook_inflight', 'Webhook requests on the wire from this process.', (report) => report.webhook?.inFlight);
-loopGauge('tideway_webhook_unrecorded_attempts', 'Webhook attempts sent and not yet recorded (bounded by 2 × DELIVERY_CONCURRENCY).', (report) => report.webhook?.unrecorded);
-loopGauge('tideway_webhook_unrecorded_attempts_peak', 'The most webhook attempts ever sent and not yet recorded at once, since start.', (report) => report.webhook?.peakUnrecorded);
-loopGauge('tideway_webhook_claimed_waiting', 'Deliveries claimed and waiting for a free slot.', (report) => report.webhook?.waiting);
-loopGauge('tideway_s3_batches_uploading', 'S3 batch uploads under way in this process.', (report) => report.s3Uploading);
+loopGauge(
+  'tideway_webhook_inflight',
+  'Webhook requests on the wire from this process.',
+  (report) => report.webhook?.inFlight,
+);
+loopGauge(
+  'tideway_webhook_unrecorded_attempts',
+  'Webhook attempts sent and not yet recorded (bounded by 2 × DELIVERY_CONCURRENCY).',
+  (report) => report.webhook?.unrecorded,
+);
+loopGauge(
+  'tideway_webhook_unrecorded_attempts_peak',
+  'The most webhook attempts ever sent and not yet recorded at once, since start.',
+  (report) => report.webhook?.peakUnrecorded,
+);
+loopGauge(
+  'tideway_webhook_claimed_waiting',
+  'Deliveries claimed and waiting for a free slot.',
+  (report) => report.webhook?.waiting,
+);
+loopGauge(
+  'tideway_s3_batches_uploading',
+  'S3 batch uploads under way in this process.',
+  (report) => report.s3Uploading,
+);

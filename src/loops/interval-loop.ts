@@ -9,7 +9,12 @@ import { createLoop, type Loop } from './loop.ts';
  *
  * @example registry.register(createIntervalLoop('retention', 600_000, (beat) => retention.runOnce(beat), log))
  */
-export function createIntervalLoop(name: string, intervalMs: number, job: (beat: () => void) => Promise<unknown>, log: Logger): Loop {
+export function createIntervalLoop(
+  name: string,
+  intervalMs: number,
+  job: (beat: () => void) => Promise<unknown>,
+  log: Logger,
+): Loop {
   return createLoop({
     name,
     log,

@@ -33,7 +33,9 @@ export class LoopRegistry {
 
   /** Each running loop's heartbeat age; empty until started (a web-only process runs none). */
   heartbeats(): { loop: string; ageSeconds: number }[] {
-    return this.#running ? this.#loops.map((loop) => ({ loop: loop.name, ageSeconds: loop.heartbeatAgeSeconds() })) : [];
+    return this.#running
+      ? this.#loops.map((loop) => ({ loop: loop.name, ageSeconds: loop.heartbeatAgeSeconds() }))
+      : [];
   }
 
   startAll(): void {

@@ -26,14 +26,24 @@ async function databaseRegistry(db: Kysely<Database>): Promise<client.Registry> 
   const stats = await integrationStats(db, integrations);
   const batches = await db
     .selectFrom('s3_batches')
-    .select(['integration_id', (eb) => eb.fn.countAll<string>().as('count'), (eb) => eb.fn.sum<string>('byte_count').as('bytes'), (eb) => eb.fn.sum<string>('event_count').as('events')])
+    .select([
+      'integration_id',
+      (eb) => eb.fn.countAll<string>().as('count'),
+      (eb) => eb.fn.sum<string>('byte_count').as('bytes'),
+      (eb) => eb.fn.sum<string>('event_count').as('events'),
+    ])
     .where('status', '=', 'uploaded')
     .groupBy('integration_id')
     .execute();
   const batchesOf = new Map(batches.map((batch) => [batch.integration_id, batch]));
   const now = Date.now();
 
-  const family = (name: string, type: 'counter' | 'gauge', help: string, value: (integration: IntegrationRow, stats: IntegrationStats | undefined) => number | undefined) => {
+  const family = (
+    name: string,
+    type: 'counter' | 'gauge',
+    help: string,
+    value: (integration: IntegrationRow, stats: IntegrationStats | undefined) => number | undefined,
+  ) => {
     const Metric = type === 'counter' ? client.Counter : client.Gauge;
     const metric = new Metric({ name, help, labelNames: ['integration'], registers: [registry] });
     for (const integration of integrations) {
@@ -43,17 +53,46 @@ async function databaseRegistry(db: Kysely<Database>): Promise<client.Registry> 
       else metric.set({ integration: integration.id }, figure);
     }
   };
-  family('tideway_deliveries_delivered_total', 'counter', 'Deliveries that succeeded, per integration.', (_, s) => s?.delivered);
-  family('tideway_deliveries_failed', 'gauge', 'Deliveries that failed for good, per integration.', (_, s) => s?.failed);
-  family('tideway_deliveries_rejected', 'gauge', 'Deliveries the consumer refused, per integration.', (_, s) => s?.rejected);
+  family(
+    'tideway_deliveries_delivered_total',
+    'counter',
+    'Deliveries that succeeded, per integration.',
+    (_, s) => s?.delivered,
+  );
+  family(
+    'tideway_deliveries_failed',
+    'gauge',
+    'Deliveries that failed for good, per integration.',
+    (_, s) => s?.failed,
+  );
+  family(
+    'tideway_deliveries_rejected',
+    'gauge',
+    'Deliveries the consumer refused, per integration.',
+    (_, s) => s?.rejected,
+  );
   family('tideway_backlog', 'gauge', 'Pending deliveries, per integration.', (_, s) => s?.pending);
   family('tideway_oldest_pending_seconds', 'gauge', 'Age of the oldest pending event, per integration.', (_, s) =>
     s?.oldest_pending_at ? Math.max(0, Math.round((now - s.oldest_pending_at.getTime()) / 1000)) : 0,
   );
-  family('tideway_s3_batches_uploaded_total', 'counter', 'S3 batches uploaded (kept for the retention period), per integration.', (i) => optionalNumber(batchesOf.get(i.id)?.count));
-  family('tideway_s3_batch_bytes_sum', 'counter', 'NDJSON bytes in those batches; divide by the count for the average batch size.', (i) => optionalNumber(batchesOf.get(i.id)?.bytes));
-  family('tideway_s3_batch_events_sum', 'counter', 'Events in those batches.', (i) => optionalNumber(batchesOf.get(i.id)?.events));
-  family('tideway_integration_running', 'gauge', '1 when the integration is running, 0 when paused.', (i) => (i.status === 'running' ? 1 : 0));
+  family(
+    'tideway_s3_batches_uploaded_total',
+    'counter',
+    'S3 batches uploaded (kept for the retention period), per integration.',
+    (i) => optionalNumber(batchesOf.get(i.id)?.count),
+  );
+  family(
+    'tideway_s3_batch_bytes_sum',
+    'counter',
+    'NDJSON bytes in those batches; divide by the count for the average batch size.',
+    (i) => optionalNumber(batchesOf.get(i.id)?.bytes),
+  );
+  family('tideway_s3_batch_events_sum', 'counter', 'Events in those batches.', (i) =>
+    optionalNumber(batchesOf.get(i.id)?.events),
+  );
+  family('tideway_integration_running', 'gauge', '1 when the integration is running, 0 when paused.', (i) =>
+    i.status === 'running' ? 1 : 0,
+  );
   return registry;
 }
 

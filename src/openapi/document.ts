@@ -4,7 +4,11 @@ import { tokenRequestSchema, tokenResponseSchema } from '../auth/token.routes.ts
 import { deliveryQuerySchema } from '../deliveries/published-events.schema.ts';
 import { envelopeSchema } from '../events/events.schema.ts';
 import { listQuery, reasonBody } from '../integrations/integrations.api.ts';
-import { createIntegrationSchema, updateIntegrationSchema, type CatalogNames } from '../integrations/integrations.schema.ts';
+import {
+  createIntegrationSchema,
+  updateIntegrationSchema,
+  type CatalogNames,
+} from '../integrations/integrations.schema.ts';
 import * as responses from './responses.ts';
 
 /*
@@ -39,20 +43,38 @@ const PROBLEM_TEXT: Record<number, string> = {
 
 function problems(...statuses: number[]): ZodOpenApiResponsesObject {
   return Object.fromEntries(
-    [...statuses, 503].map((status) => [String(status), { description: PROBLEM_TEXT[status]!, content: { 'application/problem+json': { schema: responses.problemSchema } } }]),
+    [...statuses, 503].map((status) => [
+      String(status),
+      {
+        description: PROBLEM_TEXT[status]!,
+        content: { 'application/problem+json': { schema: responses.problemSchema } },
+      },
+    ]),
   );
 }
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-const body = (schema: z.ZodType, description?: string) => ({ required: true, description, content: { 'application/json': { schema } } });
+const body = (schema: z.ZodType, description?: string) => ({
+  required: true,
+  description,
+  content: { 'application/json': { schema } },
+});
 
 const idParam = z.object({ id: z.string().meta({ description: 'The integration id.', example: 'erp' }) });
 // Either a bearer token or the access token of NewStore's token endpoint.
 const BEARER: Record<string, string[]>[] = [{ bearer: [] }, { oauth2: [] }];
 const INTEGRATIONS = ['Integrations'];
 
-function integrationOperation(operation: ZodOpenApiOperationObject & { responses: ZodOpenApiResponsesObject }, ...statuses: number[]): ZodOpenApiOperationObject {
-  return { tags: INTEGRATIONS, security: BEARER, ...operation, responses: { ...operation.responses, ...problems(401, 403, ...statuses) } };
+function integrationOperation(
+  operation: ZodOpenApiOperationObject & { responses: ZodOpenApiResponsesObject },
+  ...statuses: number[]
+): ZodOpenApiOperationObject {
+  return {
+    tags: INTEGRATIONS,
+    security: BEARER,
+    ...operation,
+    responses: { ...operation.responses, ...problems(401, 403, ...statuses) },
+  };
 }
 
 export function buildOpenApiDocument(version: string) {
@@ -69,10 +91,15 @@ export function buildOpenApiDocument(version: string) {
   });
   const updateBody = updateIntegrationSchema(ANY_CATALOG).meta({
     id: 'IntegrationChanges',
-    description: 'Only `filter_conditions` and the target’s details may change. An empty or absent secret keeps the stored one.',
+    description:
+      'Only `filter_conditions` and the target’s details may change. An empty or absent secret keeps the stored one.',
     example: { callback_parameters: { callback_url: 'https://erp.example.com/v2/hooks' } },
   });
-  const stopBody = { required: false, description: 'Optional: `{}`, an empty body, or a reason for the log.', content: { 'application/json': { schema: reasonBody } } };
+  const stopBody = {
+    required: false,
+    description: 'Optional: `{}`, an empty body, or a reason for the log.',
+    content: { 'application/json': { schema: reasonBody } },
+  };
 
   return createDocument({
     openapi: '3.1.0',
@@ -91,11 +118,18 @@ export function buildOpenApiDocument(version: string) {
     ],
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (`tw_…`) or an access token from `POST /v0/token` (a JWT).' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token (`tw_…`) or an access token from `POST /v0/token` (a JWT).',
+        },
         oauth2: {
           type: 'oauth2',
           description: 'NewStore’s token endpoint: the access token it answers is sent as a bearer token.',
-          flows: { password: { tokenUrl: '/v0/token', scopes: {} }, clientCredentials: { tokenUrl: '/v0/token', scopes: {} } },
+          flows: {
+            password: { tokenUrl: '/v0/token', scopes: {} },
+            clientCredentials: { tokenUrl: '/v0/token', scopes: {} },
+          },
         },
       },
     },
@@ -110,11 +144,17 @@ export function buildOpenApiDocument(version: string) {
           requestBody: {
             required: true,
             content: {
-              'application/x-www-form-urlencoded': { schema: tokenRequestSchema, example: { grant_type: 'password', username: 'admin@localhost', password: '…' } },
+              'application/x-www-form-urlencoded': {
+                schema: tokenRequestSchema,
+                example: { grant_type: 'password', username: 'admin@localhost', password: '…' },
+              },
               'application/json': { schema: tokenRequestSchema },
             },
           },
-          responses: { '200': json(tokenResponseSchema, 'An access token (valid for `expires_in` seconds).'), ...problems(400, 403, 429) },
+          responses: {
+            '200': json(tokenResponseSchema, 'An access token (valid for `expires_in` seconds).'),
+            ...problems(400, 403, 429),
+          },
         },
       },
       '/api/v1/events': {
@@ -122,19 +162,28 @@ export function buildOpenApiDocument(version: string) {
           tags: ['Events'],
           operationId: 'publishEvents',
           summary: 'Publish events',
-          description: 'One envelope, an array of envelopes (a batch: all or nothing), or NDJSON. Needs `publish_events`. The `id` is the idempotency key.',
+          description:
+            'One envelope, an array of envelopes (a batch: all or nothing), or NDJSON. Needs `publish_events`. The `id` is the idempotency key.',
           security: BEARER,
           requestBody: {
             required: true,
             content: {
               'application/json': {
                 schema: z.union([envelopeSchema, z.array(envelopeSchema)]),
-                example: { id: '3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f', name: 'order.created', published_at: '2026-12-01T10:00:00.000Z', payload: { id: 'order-1001' } },
+                example: {
+                  id: '3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f',
+                  name: 'order.created',
+                  published_at: '2026-12-01T10:00:00.000Z',
+                  payload: { id: 'order-1001' },
+                },
               },
               'application/x-ndjson': { schema: z.string().meta({ description: 'One envelope per line.' }) },
             },
           },
-          responses: { '202': json(responses.ingestResultSchema, 'Stored; deliveries are queued.'), ...problems(400, 401, 403, 413, 415, 422) },
+          responses: {
+            '202': json(responses.ingestResultSchema, 'Stored; deliveries are queued.'),
+            ...problems(400, 401, 403, 413, 415, 422),
+          },
         },
       },
       '/api/v1/event-types': {
@@ -143,37 +192,75 @@ export function buildOpenApiDocument(version: string) {
           operationId: 'listEventTypes',
           summary: 'The event catalog',
           security: BEARER,
-          responses: { '200': json(responses.eventTypesSchema, 'Every event type, with its domain-entity rule.'), ...problems(401, 403) },
+          responses: {
+            '200': json(responses.eventTypesSchema, 'Every event type, with its domain-entity rule.'),
+            ...problems(401, 403),
+          },
         },
       },
       '/api/v1/org/integrations/eventstream': {
         get: integrationOperation(
-          { operationId: 'listIntegrations', summary: 'List integrations', requestParams: { query: listQuery }, responses: { '200': json(responses.integrationListSchema, 'A page of integrations.') } },
+          {
+            operationId: 'listIntegrations',
+            summary: 'List integrations',
+            requestParams: { query: listQuery },
+            responses: { '200': json(responses.integrationListSchema, 'A page of integrations.') },
+          },
           400,
         ),
         post: integrationOperation(
-          { operationId: 'createIntegration', summary: 'Create (and start) an integration', requestBody: body(createBody), responses: { '201': json(responses.integrationSchema, 'Created and running (unless created stopped).') } },
+          {
+            operationId: 'createIntegration',
+            summary: 'Create (and start) an integration',
+            requestBody: body(createBody),
+            responses: { '201': json(responses.integrationSchema, 'Created and running (unless created stopped).') },
+          },
           400,
           409,
           422,
         ),
       },
       '/api/v1/org/integrations/eventstream/{id}': {
-        get: integrationOperation({ operationId: 'getIntegration', summary: 'Read an integration', requestParams: { path: idParam }, responses: { '200': json(responses.integrationSchema, 'The integration; secrets masked.') } }, 404),
+        get: integrationOperation(
+          {
+            operationId: 'getIntegration',
+            summary: 'Read an integration',
+            requestParams: { path: idParam },
+            responses: { '200': json(responses.integrationSchema, 'The integration; secrets masked.') },
+          },
+          404,
+        ),
         patch: integrationOperation(
-          { operationId: 'updateIntegration', summary: 'Edit an integration', requestParams: { path: idParam }, requestBody: body(updateBody), responses: { '200': json(responses.integrationSchema, 'The integration as changed.') } },
+          {
+            operationId: 'updateIntegration',
+            summary: 'Edit an integration',
+            requestParams: { path: idParam },
+            requestBody: body(updateBody),
+            responses: { '200': json(responses.integrationSchema, 'The integration as changed.') },
+          },
           400,
           404,
           422,
         ),
         delete: integrationOperation(
-          { operationId: 'deleteIntegration', summary: 'Delete an integration with its deliveries and logs', requestParams: { path: idParam }, responses: { '204': { description: 'Deleted.' } } },
+          {
+            operationId: 'deleteIntegration',
+            summary: 'Delete an integration with its deliveries and logs',
+            requestParams: { path: idParam },
+            responses: { '204': { description: 'Deleted.' } },
+          },
           404,
         ),
       },
       '/api/v1/org/integrations/eventstream/{id}/_start': {
         post: integrationOperation(
-          { operationId: 'startIntegration', summary: 'Start', requestParams: { path: idParam }, requestBody: stopBody, responses: { '200': json(responses.integrationSchema, 'Running.') } },
+          {
+            operationId: 'startIntegration',
+            summary: 'Start',
+            requestParams: { path: idParam },
+            requestBody: stopBody,
+            responses: { '200': json(responses.integrationSchema, 'Running.') },
+          },
           400,
           404,
           422,
@@ -196,7 +283,13 @@ export function buildOpenApiDocument(version: string) {
       },
       '/api/v1/org/integrations/eventstream/{id}/_test': {
         post: integrationOperation(
-          { operationId: 'testIntegration', summary: 'Test the connection', description: 'A signed `tideway.test` event to the webhook, or an S3 put and delete.', requestParams: { path: idParam }, responses: { '200': json(responses.connectionTestSchema, 'What happened.') } },
+          {
+            operationId: 'testIntegration',
+            summary: 'Test the connection',
+            description: 'A signed `tideway.test` event to the webhook, or an S3 put and delete.',
+            requestParams: { path: idParam },
+            responses: { '200': json(responses.connectionTestSchema, 'What happened.') },
+          },
           404,
         ),
       },
@@ -207,7 +300,9 @@ export function buildOpenApiDocument(version: string) {
             operationId: 'resendDelivery',
             summary: 'Resend one delivery now',
             requestParams: { path: idParam.extend({ event_id: z.uuid().meta({ description: 'The event id.' }) }) },
-            responses: { '200': json(responses.resendSchema, 'The manual attempt and the delivery’s status after it.') },
+            responses: {
+              '200': json(responses.resendSchema, 'The manual attempt and the delivery’s status after it.'),
+            },
           },
           404,
           422,
@@ -228,17 +323,36 @@ export function buildOpenApiDocument(version: string) {
       },
       '/api/v1/org/integrations/eventstream/{id}/logs': {
         get: integrationOperation(
-          { operationId: 'listIntegrationLogs', summary: 'Starts, stops and why', requestParams: { path: idParam, query: listQuery }, responses: { '200': json(responses.integrationLogsSchema, 'A page of log entries, newest first.') } },
+          {
+            operationId: 'listIntegrationLogs',
+            summary: 'Starts, stops and why',
+            requestParams: { path: idParam, query: listQuery },
+            responses: { '200': json(responses.integrationLogsSchema, 'A page of log entries, newest first.') },
+          },
           400,
           404,
         ),
       },
       '/api/v1/org/integrations/eventstream/{id}/signing-secret': {
-        get: integrationOperation({ operationId: 'getSigningSecret', summary: 'Reveal the webhook signing secret', requestParams: { path: idParam }, responses: { '200': json(responses.signingSecretSchema, 'The Standard Webhooks secret.') } }, 404),
+        get: integrationOperation(
+          {
+            operationId: 'getSigningSecret',
+            summary: 'Reveal the webhook signing secret',
+            requestParams: { path: idParam },
+            responses: { '200': json(responses.signingSecretSchema, 'The Standard Webhooks secret.') },
+          },
+          404,
+        ),
       },
       '/api/v1/org/integrations/eventstream/{id}/signing-secret/_rotate': {
         post: integrationOperation(
-          { operationId: 'rotateSigningSecret', summary: 'Rotate the signing secret', description: 'Both signatures are sent for 24 hours.', requestParams: { path: idParam }, responses: { '200': json(responses.signingSecretSchema, 'The new secret.') } },
+          {
+            operationId: 'rotateSigningSecret',
+            summary: 'Rotate the signing secret',
+            description: 'Both signatures are sent for 24 hours.',
+            requestParams: { path: idParam },
+            responses: { '200': json(responses.signingSecretSchema, 'The new secret.') },
+          },
           404,
         ),
       },
@@ -261,18 +375,29 @@ export function buildOpenApiDocument(version: string) {
           summary: 'Prometheus metrics',
           description: 'The Prometheus text exposition; needs a bearer token with `view_tools`.',
           security: BEARER,
-          responses: { '200': { description: 'Metrics.', content: { 'text/plain': { schema: z.string() } } }, ...problems(401, 403) },
+          responses: {
+            '200': { description: 'Metrics.', content: { 'text/plain': { schema: z.string() } } },
+            ...problems(401, 403),
+          },
         },
       },
       '/healthz': {
-        get: { tags: ['Operations'], operationId: 'health', summary: 'Liveness', responses: { '200': json(responses.healthSchema, 'The process is up.') } },
+        get: {
+          tags: ['Operations'],
+          operationId: 'health',
+          summary: 'Liveness',
+          responses: { '200': json(responses.healthSchema, 'The process is up.') },
+        },
       },
       '/readyz': {
         get: {
           tags: ['Operations'],
           operationId: 'readiness',
           summary: 'Readiness',
-          responses: { '200': json(responses.readinessSchema, 'Ready.'), '503': json(responses.readinessSchema, 'Not ready: the database, a stale loop, or shutting down.') },
+          responses: {
+            '200': json(responses.readinessSchema, 'Ready.'),
+            '503': json(responses.readinessSchema, 'Not ready: the database, a stale loop, or shutting down.'),
+          },
         },
       },
     },

@@ -13,12 +13,17 @@ export function openApiRoutes(deps: { version: string }) {
   const document = () => {
     if (!built) {
       const value = buildOpenApiDocument(deps.version);
-      const page = Layout({ title: 'API reference', children: ApiReference({ document: value as unknown as ReferenceDocument }) });
+      const page = Layout({
+        title: 'API reference',
+        children: ApiReference({ document: value as unknown as ReferenceDocument }),
+      });
       built = { json: JSON.stringify(value), page: `<!DOCTYPE html>${page}` };
     }
     return built;
   };
   return new Hono()
-    .get('/openapi.json', (c) => c.body(document().json, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }))
+    .get('/openapi.json', (c) =>
+      c.body(document().json, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }),
+    )
     .get('/docs', (c) => c.html(document().page));
 }

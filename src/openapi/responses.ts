@@ -9,7 +9,10 @@ import { z } from 'zod';
 
 const time = z.iso.datetime().meta({ example: '2026-12-01T10:00:00.000Z' });
 const nullableTime = time.nullable();
-const cursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
+const cursor = z
+  .string()
+  .nullable()
+  .meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
 
 export const fieldErrorSchema = z
   .object({
@@ -29,9 +32,10 @@ export const problemSchema = z
     detail: z.string(),
     instance: z.string().meta({ description: 'The request path.' }),
     request_id: z.string().optional(),
-    error_code: z
-      .string()
-      .meta({ description: "NewStore's error code: `resource_not_found`, `validation_error`, `unauthorized`, `forbidden`, `conflict`, `bad_request`, `too_many_requests`, `service_unavailable`…" }),
+    error_code: z.string().meta({
+      description:
+        "NewStore's error code: `resource_not_found`, `validation_error`, `unauthorized`, `forbidden`, `conflict`, `bad_request`, `too_many_requests`, `service_unavailable`…",
+    }),
     message: z.string().meta({ description: "The detail again, under NewStore's name." }),
     errors: z.array(fieldErrorSchema).optional(),
   })
@@ -61,7 +65,10 @@ export const integrationSchema = z
     ends_at: nullableTime,
     filter_conditions: filterConditions,
     callback_parameters: z
-      .object({ callback_url: z.string().nullable(), api_key: z.string().nullable().meta({ description: 'Masked, e.g. `••••3f9a`.' }) })
+      .object({
+        callback_url: z.string().nullable(),
+        api_key: z.string().nullable().meta({ description: 'Masked, e.g. `••••3f9a`.' }),
+      })
       .optional()
       .meta({ description: 'A webhook integration’s target.' }),
     s3_parameters: z
@@ -99,11 +106,20 @@ export const integrationSchema = z
       callback_parameters: { callback_url: 'https://erp.example.com/hooks/tideway', api_key: '••••3f9a' },
       created_at: '2026-12-01T10:00:00.000Z',
       updated_at: '2026-12-01T10:00:00.000Z',
-      stats: { pending: 0, delivered: 12, failed: 0, rejected: 1, last_delivery_at: '2026-12-01T10:05:00.000Z', oldest_pending_at: null },
+      stats: {
+        pending: 0,
+        delivered: 12,
+        failed: 0,
+        rejected: 1,
+        last_delivery_at: '2026-12-01T10:05:00.000Z',
+        oldest_pending_at: null,
+      },
     },
   });
 
-export const integrationListSchema = z.object({ integrations: z.array(integrationSchema), next_cursor: cursor }).meta({ id: 'IntegrationList', example: { integrations: [], next_cursor: null } });
+export const integrationListSchema = z
+  .object({ integrations: z.array(integrationSchema), next_cursor: cursor })
+  .meta({ id: 'IntegrationList', example: { integrations: [], next_cursor: null } });
 
 const status = z.enum(['pending', 'success', 'failure', 'rejected']);
 
@@ -162,7 +178,10 @@ export const rejectedEventsSchema = z
         published_at: time,
         created_at: nullableTime,
         status_code: z.number().int().nullable(),
-        response: z.string().nullable().meta({ description: 'The excerpt of the consumer’s answer (at most 20 KB), or the error.' }),
+        response: z
+          .string()
+          .nullable()
+          .meta({ description: 'The excerpt of the consumer’s answer (at most 20 KB), or the error.' }),
       }),
     ),
     next_cursor: cursor,
@@ -187,12 +206,24 @@ export const rejectedEventsSchema = z
 
 export const integrationLogsSchema = z
   .object({
-    logs: z.array(z.object({ action: z.string(), reason: z.string().nullable(), actor: z.string().nullable(), created_at: time })),
+    logs: z.array(
+      z.object({ action: z.string(), reason: z.string().nullable(), actor: z.string().nullable(), created_at: time }),
+    ),
     next_cursor: cursor,
   })
   .meta({
     id: 'IntegrationLogs',
-    example: { logs: [{ action: 'stopped', reason: 'The callback answered 401 Unauthorized', actor: 'system', created_at: '2026-12-01T10:00:00.000Z' }], next_cursor: null },
+    example: {
+      logs: [
+        {
+          action: 'stopped',
+          reason: 'The callback answered 401 Unauthorized',
+          actor: 'system',
+          created_at: '2026-12-01T10:00:00.000Z',
+        },
+      ],
+      next_cursor: null,
+    },
   });
 
 export const resendSchema = z
@@ -209,7 +240,17 @@ export const resendSchema = z
   })
   .meta({
     id: 'Resend',
-    example: { status: 'success', attempt: { attempted_at: '2026-12-01T10:00:00.000Z', outcome: 'success', trigger: 'manual', status_code: 200, error: null, response_time_ms: 35 } },
+    example: {
+      status: 'success',
+      attempt: {
+        attempted_at: '2026-12-01T10:00:00.000Z',
+        outcome: 'success',
+        trigger: 'manual',
+        status_code: 200,
+        error: null,
+        response_time_ms: 35,
+      },
+    },
   });
 
 export const connectionTestSchema = z
@@ -223,10 +264,19 @@ export const connectionTestSchema = z
   })
   .meta({
     id: 'ConnectionTest',
-    example: { ok: true, summary: 'The callback answered 200 OK in 35 ms.', status_code: 200, duration_ms: 35, error: null, response_body: 'ok' },
+    example: {
+      ok: true,
+      summary: 'The callback answered 200 OK in 35 ms.',
+      status_code: 200,
+      duration_ms: 35,
+      error: null,
+      response_body: 'ok',
+    },
   });
 
-export const signingSecretSchema = z.object({ signing_secret: z.string().meta({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) }).meta({ id: 'SigningSecret' });
+export const signingSecretSchema = z
+  .object({ signing_secret: z.string().meta({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) })
+  .meta({ id: 'SigningSecret' });
 
 export const eventTypesSchema = z
   .object({
@@ -245,7 +295,14 @@ export const eventTypesSchema = z
     id: 'EventTypes',
     example: {
       event_types: [
-        { name: 'order.created', entity: 'order', description: 'An order was placed.', deprecated: false, replaced_by: null, domain_entity: { type: 'order', id_field: 'payload.id' } },
+        {
+          name: 'order.created',
+          entity: 'order',
+          description: 'An order was placed.',
+          deprecated: false,
+          replaced_by: null,
+          domain_entity: { type: 'order', id_field: 'payload.id' },
+        },
       ],
     },
   });
@@ -256,10 +313,18 @@ export const ingestResultSchema = z
     ids: z.array(z.uuid()),
     duplicates: z.array(z.uuid()).meta({ description: 'Ids already stored: stored once, answered as success.' }),
   })
-  .meta({ id: 'IngestResult', example: { accepted: 1, ids: ['3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f'], duplicates: [] } });
+  .meta({
+    id: 'IngestResult',
+    example: { accepted: 1, ids: ['3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f'], duplicates: [] },
+  });
 
-export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), uptime_seconds: z.number().int() }).meta({ id: 'Health' });
+export const healthSchema = z
+  .object({ status: z.literal('ok'), version: z.string(), uptime_seconds: z.number().int() })
+  .meta({ id: 'Health' });
 
 export const readinessSchema = z
   .looseObject({ status: z.enum(['ready', 'unavailable']), database: z.string(), version: z.string().optional() })
-  .meta({ id: 'Readiness', description: 'When unavailable, further fields say what is unwell (the database, stale loops, shutting down).' });
+  .meta({
+    id: 'Readiness',
+    description: 'When unavailable, further fields say what is unwell (the database, stale loops, shutting down).',
+  });

@@ -56,7 +56,10 @@ export class PlatformSimulator {
   readonly #random: () => number;
   #sequence = 0;
 
-  constructor(seed = 1, readonly now: () => Date = () => new Date()) {
+  constructor(
+    seed = 1,
+    readonly now: () => Date = () => new Date(),
+  ) {
     this.#random = seededRandom(seed);
   }
 
@@ -78,7 +81,8 @@ export class PlatformSimulator {
     let name: string;
     let payload: Record<string, unknown>;
     if (roll < 0.06) [name, payload] = this.#inventoryEvent();
-    else if (this.#orders.length < 5 || (roll < 0.22 && this.#orders.length < MAX_OPEN_ORDERS)) [name, payload] = this.#startOrder();
+    else if (this.#orders.length < 5 || (roll < 0.22 && this.#orders.length < MAX_OPEN_ORDERS))
+      [name, payload] = this.#startOrder();
     else {
       const index = Math.floor(this.#random() * this.#orders.length);
       const order = this.#orders[index]!;
@@ -121,7 +125,10 @@ export class PlatformSimulator {
         currency: order.currency,
         items: order.items,
         grand_total: order.total,
-        shipping_address: { country: this.#pick(['DE', 'US', 'GB', 'FR']), zip: String(10000 + Math.floor(this.#random() * 89999)) },
+        shipping_address: {
+          country: this.#pick(['DE', 'US', 'GB', 'FR']),
+          zip: String(10000 + Math.floor(this.#random() * 89999)),
+        },
         placed_at: this.now().toISOString(),
       },
     ];
@@ -132,29 +139,60 @@ export class PlatformSimulator {
     const ref = (order: OrderLife) => ({ order_id: order.orderId });
     const steps: OrderLife['steps'] = [
       (o) => ['order.opened', { id: o.orderId, status: 'open', opened_at: this.now().toISOString() }],
-      (o) => ['payment_account.amount_authorized', { id: o.paymentAccountId, ...ref(o), amount: o.total, currency: o.currency, method: 'card' }],
+      (o) => [
+        'payment_account.amount_authorized',
+        { id: o.paymentAccountId, ...ref(o), amount: o.total, currency: o.currency, method: 'card' },
+      ],
     ];
     if (this.#chance(0.06)) {
-      steps.push((o) => ['order.cancelled', { id: o.orderId, reason: 'customer_request', cancelled_at: this.now().toISOString() }]);
+      steps.push((o) => [
+        'order.cancelled',
+        { id: o.orderId, reason: 'customer_request', cancelled_at: this.now().toISOString() },
+      ]);
       return steps;
     }
-    steps.push((o) => ['fulfillment_request.assigned', { id: o.fulfillmentId, ...ref(o), fulfillment_location_id: o.location, items: o.items }]);
+    steps.push((o) => [
+      'fulfillment_request.assigned',
+      { id: o.fulfillmentId, ...ref(o), fulfillment_location_id: o.location, items: o.items },
+    ]);
     if (this.#chance(0.05)) {
-      steps.push((o) => ['fulfillment_request.items_failed', { id: o.fulfillmentId, ...ref(o), items: o.items.slice(0, 1), reason: 'out_of_stock' }]);
-      steps.push((o) => ['order.items_cancelled', { id: o.orderId, items: o.items.slice(0, 1), reason: 'out_of_stock' }]);
+      steps.push((o) => [
+        'fulfillment_request.items_failed',
+        { id: o.fulfillmentId, ...ref(o), items: o.items.slice(0, 1), reason: 'out_of_stock' },
+      ]);
+      steps.push((o) => [
+        'order.items_cancelled',
+        { id: o.orderId, items: o.items.slice(0, 1), reason: 'out_of_stock' },
+      ]);
     }
-    if (this.#chance(0.03)) steps.push((o) => ['order.items_swapped', { id: o.orderId, from: o.items[0]!.product_id, to: this.#pick(SKUS) }]);
+    if (this.#chance(0.03))
+      steps.push((o) => ['order.items_swapped', { id: o.orderId, from: o.items[0]!.product_id, to: this.#pick(SKUS) }]);
     steps.push(
-      (o) => ['fulfillment_request.items_ready_for_handover', { id: o.fulfillmentId, ...ref(o), items: o.items, carrier: this.#pick(['DHL', 'UPS', 'FedEx']) }],
-      (o) => ['fulfillment_request.items_completed', { id: o.fulfillmentId, ...ref(o), items: o.items, tracking_code: this.#id('trk') }],
+      (o) => [
+        'fulfillment_request.items_ready_for_handover',
+        { id: o.fulfillmentId, ...ref(o), items: o.items, carrier: this.#pick(['DHL', 'UPS', 'FedEx']) },
+      ],
+      (o) => [
+        'fulfillment_request.items_completed',
+        { id: o.fulfillmentId, ...ref(o), items: o.items, tracking_code: this.#id('trk') },
+      ],
       (o) => ['invoice.created', { id: this.#id('inv'), ...ref(o), amount: o.total, currency: o.currency }],
       (o) => ['order.completed', { id: o.orderId, status: 'completed', completed_at: this.now().toISOString() }],
     );
     if (this.#chance(0.1)) {
       steps.push(
-        (o) => ['return.processed', { id: this.#id('ret'), ...ref(o), items: o.items.slice(0, 1), reason: 'does_not_fit' }],
-        (o) => ['refund_request.issued', { id: this.#id('rr'), ...ref(o), amount: o.items[0]!.price, currency: o.currency }],
-        (o) => ['payment_account.amount_refunded', { id: o.paymentAccountId, ...ref(o), amount: o.items[0]!.price, currency: o.currency }],
+        (o) => [
+          'return.processed',
+          { id: this.#id('ret'), ...ref(o), items: o.items.slice(0, 1), reason: 'does_not_fit' },
+        ],
+        (o) => [
+          'refund_request.issued',
+          { id: this.#id('rr'), ...ref(o), amount: o.items[0]!.price, currency: o.currency },
+        ],
+        (o) => [
+          'payment_account.amount_refunded',
+          { id: o.paymentAccountId, ...ref(o), amount: o.items[0]!.price, currency: o.currency },
+        ],
       );
     }
     return steps;
@@ -166,7 +204,8 @@ export class PlatformSimulator {
       product_id: this.#pick(SKUS),
       quantity: 1 + Math.floor(this.#random() * 50),
     }));
-    if (this.#chance(0.15)) return ['inventory_count.items_counted', { id: this.#id('cnt'), location_id: location, items }];
+    if (this.#chance(0.15))
+      return ['inventory_count.items_counted', { id: this.#id('cnt'), location_id: location, items }];
     const name = this.#pick([
       'inventory_transaction.items_received',
       'inventory_transaction.adjustment_created',

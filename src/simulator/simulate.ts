@@ -19,7 +19,10 @@ const optionsSchema = z.object({
   duration: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(60),
   batch: z.coerce.number({ error: 'must be a number' }).int().min(1).max(5000).default(100),
   concurrency: z.coerce.number({ error: 'must be a number' }).int().min(1).max(256).default(4),
-  seed: z.coerce.number({ error: 'must be a number' }).int().default(() => Date.now() % 1_000_000),
+  seed: z.coerce
+    .number({ error: 'must be a number' })
+    .int()
+    .default(() => Date.now() % 1_000_000),
 });
 export type SimulateOptions = z.output<typeof optionsSchema>;
 
@@ -35,12 +38,28 @@ export interface SimulateSummary {
 }
 
 /** Runs the simulation; `report` receives the progress line about once a second. */
-export async function simulate(options: SimulateOptions, report: (line: string) => void = () => {}, signal?: AbortSignal) {
+export async function simulate(
+  options: SimulateOptions,
+  report: (line: string) => void = () => {},
+  signal?: AbortSignal,
+) {
   const simulator = new PlatformSimulator(options.seed);
   const queue = new PQueue({ concurrency: options.concurrency });
   // Typed by the OpenAPI document (src/api-client/schema.ts).
-  const api = createClient<paths>({ baseUrl: new URL(options.url).origin, headers: { authorization: `Bearer ${options.token}` } });
-  const summary: SimulateSummary = { sent: 0, accepted: 0, duplicates: 0, failedRequests: 0, failedEvents: 0, errors: {}, seconds: 0, latenciesMs: [] };
+  const api = createClient<paths>({
+    baseUrl: new URL(options.url).origin,
+    headers: { authorization: `Bearer ${options.token}` },
+  });
+  const summary: SimulateSummary = {
+    sent: 0,
+    accepted: 0,
+    duplicates: 0,
+    failedRequests: 0,
+    failedEvents: 0,
+    errors: {},
+    seconds: 0,
+    latenciesMs: [],
+  };
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   let generated = 0;
@@ -119,14 +138,20 @@ if (import.meta.main) {
   });
   const parsed = optionsSchema.safeParse(values);
   if (!parsed.success) {
-    process.stderr.write(parsed.error.issues.map((issue) => `--${String(issue.path[0])}: ${issue.message}`).join('\n') + '\n');
+    process.stderr.write(
+      `${parsed.error.issues.map((issue) => `--${String(issue.path[0])}: ${issue.message}`).join('\n')}\n`,
+    );
     process.exit(2);
   }
   const abort = new AbortController();
   process.on('SIGINT', () => abort.abort());
   const tty = process.stderr.isTTY;
-  const summary = await simulate(parsed.data, (line) => process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`), abort.signal);
+  const summary = await simulate(
+    parsed.data,
+    (line) => process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`),
+    abort.signal,
+  );
   process.stderr.write(tty ? '\n' : '');
-  process.stdout.write(formatSummary(summary) + '\n');
+  process.stdout.write(`${formatSummary(summary)}\n`);
   process.exit(summary.failedRequests > 0 ? 1 : 0);
 }

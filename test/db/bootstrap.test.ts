@@ -12,7 +12,9 @@ const database = useTestDatabase();
 
 test('the first start creates one admin with every permission and announces the generated password once', async () => {
   const announcements: string[] = [];
-  const created = await ensureFirstAdmin(database().db, { email: 'Admin@Example.com', password: undefined }, (m) => announcements.push(m));
+  const created = await ensureFirstAdmin(database().db, { email: 'Admin@Example.com', password: undefined }, (m) =>
+    announcements.push(m),
+  );
   expect(created).toBe('Admin@Example.com');
   expect(announcements).toHaveLength(1);
   const password = /password: (\S+)/.exec(announcements[0]!)?.[1];
@@ -24,7 +26,11 @@ test('the first start creates one admin with every permission and announces the 
   expect(await verifyPassword(password!, admin!.password_hash)).toBe(true);
 
   // A restart finds a user and leaves everything as it is.
-  expect(await ensureFirstAdmin(database().db, { email: 'other@example.com', password: undefined }, (m) => announcements.push(m))).toBeUndefined();
+  expect(
+    await ensureFirstAdmin(database().db, { email: 'other@example.com', password: undefined }, (m) =>
+      announcements.push(m),
+    ),
+  ).toBeUndefined();
   expect(announcements).toHaveLength(1);
   expect(await database().db.selectFrom('users').select('email').execute()).toEqual([{ email: 'Admin@Example.com' }]);
 });

@@ -9,7 +9,9 @@ const database = useTestDatabase();
 
 async function rows(select: string): Promise<string[][]> {
   const out: string[][] = [];
-  const reader = new CopyBinaryReader(2, (bytes, fields) => out.push([bytes.toString('utf8', fields[0], fields[1]), bytes.toString('utf8', fields[2], fields[3])]));
+  const reader = new CopyBinaryReader(2, (bytes, fields) =>
+    out.push([bytes.toString('utf8', fields[0], fields[1]), bytes.toString('utf8', fields[2], fields[3])]),
+  );
   await database().copyOut(select, (chunk) => reader.push(chunk));
   reader.end();
   return out;
@@ -24,11 +26,15 @@ test('rows of a query come out in its order, as binary COPY', async () => {
 
 test('a failing query, or a reader that throws, is an error, and the database goes on working', async () => {
   await expect(rows('select no_such_column from events')).rejects.toThrow('no_such_column');
-  await expect(database().copyOut(`select n from generate_series(1, 10000) as n`, () => {
-    throw new Error('reader gave up');
-  })).rejects.toThrow('reader gave up');
+  await expect(
+    database().copyOut(`select n from generate_series(1, 10000) as n`, () => {
+      throw new Error('reader gave up');
+    }),
+  ).rejects.toThrow('reader gave up');
   // Every pooled connection still answers.
-  const answers = await Promise.all(Array.from({ length: 25 }, () => sql<{ one: number }>`select 1 as one`.execute(database().db)));
+  const answers = await Promise.all(
+    Array.from({ length: 25 }, () => sql<{ one: number }>`select 1 as one`.execute(database().db)),
+  );
   expect(answers.every((answer) => answer.rows[0]!.one === 1)).toBe(true);
   expect(await rows(`select 'a', 'b'`)).toEqual([['a', 'b']]);
 });

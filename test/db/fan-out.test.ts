@@ -30,7 +30,10 @@ async function deliveredNames(eventIds: string[]) {
     .where('event_id', 'in', eventIds)
     .execute();
   const byIntegration: Record<string, string[]> = {};
-  for (const row of rows) (byIntegration[row.integration_id] ??= []).push(row.event_name);
+  for (const row of rows) {
+    byIntegration[row.integration_id] ??= [];
+    byIntegration[row.integration_id]!.push(row.event_name);
+  }
   for (const names of Object.values(byIntegration)) names.sort();
   return { byIntegration, rows };
 }
@@ -41,11 +44,18 @@ describe('fan-out at ingest', () => {
     await webhookIntegration(database(), { id: 'all-events' });
     await webhookIntegration(database(), { id: 'orders-only', filter: { entities: ['order'] } });
     await webhookIntegration(database(), { id: 'assigned-only', filter: { events: ['fulfillment_request.assigned'] } });
-    await webhookIntegration(database(), { id: 'returns-and-invoices', filter: { entities: ['return'], events: ['invoice.created'] } });
+    await webhookIntegration(database(), {
+      id: 'returns-and-invoices',
+      filter: { entities: ['return'], events: ['invoice.created'] },
+    });
     await webhookIntegration(database(), { id: 'paused-one', filter: { entities: ['order'] } });
     await database().db.updateTable('integrations').set({ status: 'stopped' }).where('id', '=', 'paused-one').execute();
     await webhookIntegration(database(), { id: 'deleted-one' });
-    await database().db.updateTable('integrations').set({ deleted_at: new Date() }).where('id', '=', 'deleted-one').execute();
+    await database()
+      .db.updateTable('integrations')
+      .set({ deleted_at: new Date() })
+      .where('id', '=', 'deleted-one')
+      .execute();
     await webhookIntegration(database(), {
       id: 'ended-one',
       integrationType: 'temporary',
@@ -115,7 +125,11 @@ describe('replay from a past starts_at', () => {
       { event_id: recent.id, status: 'pending', domain_entity_id: 'o-new' },
       { event_id: latest.id, status: 'pending', domain_entity_id: 'o-newest' },
     ]);
-    const log = await database().db.selectFrom('integration_logs').selectAll().where('integration_id', '=', 'refund-replay').execute();
+    const log = await database()
+      .db.selectFrom('integration_logs')
+      .selectAll()
+      .where('integration_id', '=', 'refund-replay')
+      .execute();
     expect(log).toMatchObject([{ action: 'started', reason: 'Integration created', actor: 'test@example.com' }]);
   });
 });
@@ -125,7 +139,10 @@ describe('waking the delivery loops', () => {
     const wakes: (string[] | 'all')[] = [];
     const stop = await listenForWake(database(), (ids) => wakes.push(ids));
     try {
-      await webhookIntegration(database(), { id: 'wake-me', filter: { events: ['inventory_transaction.asn_created'] } });
+      await webhookIntegration(database(), {
+        id: 'wake-me',
+        filter: { events: ['inventory_transaction.asn_created'] },
+      });
       await Bun.sleep(100);
       wakes.length = 0;
 

@@ -35,12 +35,43 @@ let orders = 0;
 /** An order event of its own order, as ingest stores them. */
 const event = (): NewEvent => {
   const order = `o-${++orders}`;
-  return { id: randomUUID(), name: 'order.created', entity: 'order', entityId: order, domainEntityType: 'order', domainEntityId: order, publishedAt: new Date(Date.now() - 1_000), payloadJson: `{"id":"${order}"}`, sizeBytes: 150 };
+  return {
+    id: randomUUID(),
+    name: 'order.created',
+    entity: 'order',
+    entityId: order,
+    domainEntityType: 'order',
+    domainEntityId: order,
+    publishedAt: new Date(Date.now() - 1_000),
+    payloadJson: `{"id":"${order}"}`,
+    sizeBytes: 150,
+  };
 };
 
 async function settle(count: number) {
-  const claimed = await claimDueDeliveries(recorder.db, { limits: new Map([['erp', count]]), owner: 'me', now: new Date(), leaseMs: 60_000 });
-  const settlements = claimed.map((delivery): Settlement => ({ integrationId: delivery.integration_id, eventId: delivery.event_id, status: 'success', nextAttemptAt: new Date(), counted: 1, outcome: 'success', trigger: 'scheduled', attemptedAt: new Date(), durationMs: 1, statusCode: 200, errorClass: null, errorMessage: null, responseBody: 'ok' }));
+  const claimed = await claimDueDeliveries(recorder.db, {
+    limits: new Map([['erp', count]]),
+    owner: 'me',
+    now: new Date(),
+    leaseMs: 60_000,
+  });
+  const settlements = claimed.map(
+    (delivery): Settlement => ({
+      integrationId: delivery.integration_id,
+      eventId: delivery.event_id,
+      status: 'success',
+      nextAttemptAt: new Date(),
+      counted: 1,
+      outcome: 'success',
+      trigger: 'scheduled',
+      attemptedAt: new Date(),
+      durationMs: 1,
+      statusCode: 200,
+      errorClass: null,
+      errorMessage: null,
+      responseBody: 'ok',
+    }),
+  );
   expect(await settleDeliveries(recorder.db, 'me', settlements)).toBe(count);
 }
 
@@ -53,13 +84,19 @@ async function pagesReadByDomainEntityIndex(): Promise<number> {
   await sql`select pg_stat_force_next_flush()`.execute(recorder.db);
   await Bun.sleep(50);
   const { rows } = await sql<{ pages: string }>`
-    select idx_blks_hit + idx_blks_read as pages from pg_statio_user_indexes where indexrelname = 'deliveries_by_domain_entity'`.execute(database.db);
+    select idx_blks_hit + idx_blks_read as pages from pg_statio_user_indexes where indexrelname = 'deliveries_by_domain_entity'`.execute(
+    database.db,
+  );
   return Number(rows[0]!.pages);
 }
 
 describe.skipIf(!usingPostgres)('the foreign-key check of a recorded attempt', () => {
   test('does not read every delivery of the integration once the table has grown, whatever it planned when the table was empty', async () => {
-    await webhookIntegration(database, { id: 'erp', startsAt: new Date(Date.now() - 60_000), target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' } });
+    await webhookIntegration(database, {
+      id: 'erp',
+      startsAt: new Date(Date.now() - 60_000),
+      target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' },
+    });
     const writer = createIngestWriter(database.db, 'default');
     // While the table is nearly empty: enough settles for the session to cache a plan.
     await writer.write(Array.from({ length: 10 }, event));

@@ -33,7 +33,7 @@ test('requests arriving together share transactions; each learns which of its id
   // The shared id is new for exactly one request: the first that carried it.
   expect(results.filter((stored) => stored.has(shared))).toHaveLength(1);
   expect(results[0]!.has(shared)).toBe(true);
-  requests.forEach((events, i) => expect(results[i]!.has(events[0]!.id)).toBe(true));
+  for (const [i, events] of requests.entries()) expect(results[i]!.has(events[0]!.id)).toBe(true);
   const stored = await storedIds();
   for (const events of requests) for (const { id } of events) expect(stored.has(id)).toBe(true);
 });
@@ -43,8 +43,18 @@ test('one failing request does not fail the others written with it', async () =>
   const good = Array.from({ length: 6 }, () => [event()]);
   // An id the database refuses (validation would have stopped it; the writer must not rely on that).
   const bad = [event('not-a-uuid')];
-  const outcomes = await Promise.allSettled([...good.slice(0, 3), bad, ...good.slice(3)].map((events) => writer.write(events)));
-  expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  const outcomes = await Promise.allSettled(
+    [...good.slice(0, 3), bad, ...good.slice(3)].map((events) => writer.write(events)),
+  );
+  expect(outcomes.map((outcome) => outcome.status)).toEqual([
+    'fulfilled',
+    'fulfilled',
+    'fulfilled',
+    'rejected',
+    'fulfilled',
+    'fulfilled',
+    'fulfilled',
+  ]);
   const stored = await storedIds();
   for (const [first] of good) expect(stored.has(first!.id)).toBe(true);
 });

@@ -5,7 +5,11 @@ import { insertEventsAndQueueDeliveries } from '../../src/events/events.repo.ts'
 import type { NewEvent } from '../../src/events/events.schema.ts';
 import { takeIngestLock } from '../../src/events/fan-out.ts';
 import { sealBatches } from '../../src/delivery/s3-batches.repo.ts';
-import { createIntegration, deleteIntegration, setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
+import {
+  createIntegration,
+  deleteIntegration,
+  setIntegrationStatus,
+} from '../../src/integrations/integrations.service.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
 import { testSecrets, webhookIntegration } from '../helpers/fixtures.ts';
 
@@ -28,7 +32,17 @@ let ingestPool: DatabaseHandle;
 let ingesting = false;
 let overlapping: Promise<void> | undefined;
 
-const event = (): NewEvent => ({ id: randomUUID(), name: 'order.created', entity: 'order', entityId: 'o', domainEntityType: 'order', domainEntityId: 'o', publishedAt: new Date(), payloadJson: '{"id":"o"}', sizeBytes: 150 });
+const event = (): NewEvent => ({
+  id: randomUUID(),
+  name: 'order.created',
+  entity: 'order',
+  entityId: 'o',
+  domainEntityType: 'order',
+  domainEntityId: 'o',
+  publishedAt: new Date(),
+  payloadJson: '{"id":"o"}',
+  sizeBytes: 150,
+});
 
 /** One ingest transaction with the real insert and fan-out, held open `holdMs` as a slow commit would. */
 const ingestOnce = (holdMs: number) =>
@@ -74,13 +88,24 @@ afterAll(async () => {
 
 describe.skipIf(!usingPostgres)('locking an integration row under overlapping ingest', () => {
   test('a stop completes at once, as do the stops after it', async () => {
-    await webhookIntegration(database, { id: 'erp', target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' } });
+    await webhookIntegration(database, {
+      id: 'erp',
+      target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' },
+    });
     await ingestOnce(0);
     overlapIngest();
     await Bun.sleep(300);
-    const stopped = await within(3_000, setIntegrationStatus(database.db, 'erp', 'stopped', 'Callback answered HTTP 401 Unauthorized', 'system'));
+    const stopped = await within(
+      3_000,
+      setIntegrationStatus(database.db, 'erp', 'stopped', 'Callback answered HTTP 401 Unauthorized', 'system'),
+    );
     expect(stopped).toMatchObject({ status: 'stopped' });
-    const again = await within(3_000, Promise.all(Array.from({ length: 5 }, () => setIntegrationStatus(database.db, 'erp', 'running', 'Started again', 'test'))));
+    const again = await within(
+      3_000,
+      Promise.all(
+        Array.from({ length: 5 }, () => setIntegrationStatus(database.db, 'erp', 'running', 'Started again', 'test')),
+      ),
+    );
     expect(again).not.toBe('still waiting');
     await stopIngest();
   }, 30_000);
@@ -89,14 +114,32 @@ describe.skipIf(!usingPostgres)('locking an integration row under overlapping in
     await createIntegration(
       database.db,
       testSecrets,
-      { id: 'lake', integrationType: 'permanent', startsAt: new Date(Date.now() - 60_000), target: { kind: 's3', accessKeyId: 'k', secretAccessKey: 's', region: 'eu-west-1', bucket: 'lake' } },
+      {
+        id: 'lake',
+        integrationType: 'permanent',
+        startsAt: new Date(Date.now() - 60_000),
+        target: { kind: 's3', accessKeyId: 'k', secretAccessKey: 's', region: 'eu-west-1', bucket: 'lake' },
+      },
       'test',
     );
     for (let i = 0; i < 3; i++) await ingestOnce(0);
-    const lake = (await database.db.selectFrom('integrations').selectAll().where('id', '=', 'lake').executeTakeFirstOrThrow())!;
+    const lake = (await database.db
+      .selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', 'lake')
+      .executeTakeFirstOrThrow())!;
     overlapIngest();
     await Bun.sleep(300);
-    const sealed = await within(3_000, sealBatches(database.db, lake, { tenant: 'default', maxBytes: 1_000_000, intervalMs: 10, maxOpen: 3, now: new Date(Date.now() + 60_000) }));
+    const sealed = await within(
+      3_000,
+      sealBatches(database.db, lake, {
+        tenant: 'default',
+        maxBytes: 1_000_000,
+        intervalMs: 10,
+        maxOpen: 3,
+        now: new Date(Date.now() + 60_000),
+      }),
+    );
     await stopIngest();
     expect(sealed).not.toBe('still waiting');
     expect((sealed as { event_count: number }[]).length).toBe(1);
@@ -105,12 +148,24 @@ describe.skipIf(!usingPostgres)('locking an integration row under overlapping in
 
 describe.skipIf(!usingPostgres)('a delete that deadlocks with a settle', () => {
   test('is tried again rather than answered 500', async () => {
-    await webhookIntegration(database, { id: 'doomed', target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' } });
+    await webhookIntegration(database, {
+      id: 'doomed',
+      target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' },
+    });
     await ingestOnce(0);
-    const [delivery] = await database.db.selectFrom('deliveries').select('event_id').where('integration_id', '=', 'doomed').execute();
+    const [delivery] = await database.db
+      .selectFrom('deliveries')
+      .select('event_id')
+      .where('integration_id', '=', 'doomed')
+      .execute();
     // A settle's order: a delivery row first, then the integration's counters.
     const settle = ingestPool.db.transaction().execute(async (trx) => {
-      await trx.updateTable('deliveries').set({ attempts: 1 }).where('integration_id', '=', 'doomed').where('event_id', '=', delivery!.event_id).execute();
+      await trx
+        .updateTable('deliveries')
+        .set({ attempts: 1 })
+        .where('integration_id', '=', 'doomed')
+        .where('event_id', '=', delivery!.event_id)
+        .execute();
       await Bun.sleep(300); // the delete is under way now: it holds the integration's row and waits for this delivery
       await trx.updateTable('integrations').set({ delivered_count: '1' }).where('id', '=', 'doomed').execute();
     });

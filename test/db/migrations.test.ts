@@ -16,33 +16,37 @@ const SPEC_CATALOG = {
   invoice: ['created'],
   payment_account: ['amount_authorized', 'amount_refunded'],
   refund_request: ['issued'],
-  inventory_transaction: ['items_received', 'transfer_order_created', 'items_ready_for_handover', 'asn_created', 'adjustment_created'],
+  inventory_transaction: [
+    'items_received',
+    'transfer_order_created',
+    'items_ready_for_handover',
+    'asn_created',
+    'adjustment_created',
+  ],
   inventory_count: ['items_counted'],
 };
 
 describe(`migrations on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
   test('create the whole data model', async () => {
-    expect(await tableNames(testDatabase())).toEqual(
-      [
-        'access_tokens',
-        'api_tokens',
-        'deliveries',
-        'delivery_attempts',
-        'delivery_minutes',
-        'deployment_settings',
-        'event_types',
-        'events',
-        'integration_logs',
-        'integrations',
-        'kysely_migration',
-        'kysely_migration_lock',
-        'login_attempts',
-        's3_batch_attempts',
-        's3_batches',
-        'sessions',
-        'users',
-      ],
-    );
+    expect(await tableNames(testDatabase())).toEqual([
+      'access_tokens',
+      'api_tokens',
+      'deliveries',
+      'delivery_attempts',
+      'delivery_minutes',
+      'deployment_settings',
+      'event_types',
+      'events',
+      'integration_logs',
+      'integrations',
+      'kysely_migration',
+      'kysely_migration_lock',
+      'login_attempts',
+      's3_batch_attempts',
+      's3_batches',
+      'sessions',
+      'users',
+    ]);
   });
 
   test('re-running them is a no-op', async () => {
@@ -60,7 +64,12 @@ describe(`migrations on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
 
     const byName = new Map(rows.map((row) => [row.name, row]));
     expect(byName.get('order.created')).toMatchObject({ domain_entity_type: 'order', domain_entity_id_field: 'id' });
-    for (const name of ['fulfillment_request.assigned', 'return.processed', 'invoice.created', 'refund_request.issued']) {
+    for (const name of [
+      'fulfillment_request.assigned',
+      'return.processed',
+      'invoice.created',
+      'refund_request.issued',
+    ]) {
       expect(byName.get(name)).toMatchObject({ domain_entity_type: 'order', domain_entity_id_field: 'order_id' });
     }
     expect(byName.get('order.shipped')).toMatchObject({ deprecated: true, replaced_by: 'order.completed' });
@@ -69,10 +78,14 @@ describe(`migrations on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
 
   test('index the two hot paths', async () => {
     const { rows } = await sql<{ indexname: string; indexdef: string }>`
-      select indexname, indexdef from pg_indexes where tablename = 'deliveries' order by indexname`.execute(testDatabase().db);
+      select indexname, indexdef from pg_indexes where tablename = 'deliveries' order by indexname`.execute(
+      testDatabase().db,
+    );
     const definitions = Object.fromEntries(rows.map((row) => [row.indexname, row.indexdef]));
-    expect(definitions.deliveries_due).toContain('(integration_id, next_attempt_at) WHERE (status = \'pending\'::text)');
-    expect(definitions.deliveries_by_domain_entity).toContain('(integration_id, domain_entity_id, published_at DESC, event_id DESC)');
+    expect(definitions.deliveries_due).toContain("(integration_id, next_attempt_at) WHERE (status = 'pending'::text)");
+    expect(definitions.deliveries_by_domain_entity).toContain(
+      '(integration_id, domain_entity_id, published_at DESC, event_id DESC)',
+    );
     expect(definitions.deliveries_by_time).toContain('(integration_id, published_at DESC, event_id DESC)');
   });
 });
@@ -97,9 +110,14 @@ describe('constraints refuse bad rows at the database', () => {
 
   test('integration ids: shape and reserved words', async () => {
     for (const id of ['ab', 'Upper-Case', '-leading', 'new', 'overview', 'x'.repeat(65)]) {
-      expect(await refused(() => testDatabase().db.insertInto('integrations').values({ ...integration, id }).execute())).toContain(
-        'integrations_id_shape',
-      );
+      expect(
+        await refused(() =>
+          testDatabase()
+            .db.insertInto('integrations')
+            .values({ ...integration, id })
+            .execute(),
+        ),
+      ).toContain('integrations_id_shape');
     }
   });
 
@@ -110,8 +128,8 @@ describe('constraints refuse bad rows at the database', () => {
     );
     expect(
       await refused(() =>
-        testDatabase().db
-          .insertInto('integrations')
+        testDatabase()
+          .db.insertInto('integrations')
           .values({ ...values, starts_at: '2026-11-30T10:00:00Z', ends_at: '2026-11-30T09:00:00Z' })
           .execute(),
       ),
@@ -121,22 +139,32 @@ describe('constraints refuse bad rows at the database', () => {
   test('exactly one target with its required fields', async () => {
     expect(
       await refused(() =>
-        testDatabase().db.insertInto('integrations').values({ ...integration, id: 'no-url', callback_url: null }).execute(),
+        testDatabase()
+          .db.insertInto('integrations')
+          .values({ ...integration, id: 'no-url', callback_url: null })
+          .execute(),
       ),
     ).toContain('integrations_webhook_target');
     expect(
       await refused(() =>
-        testDatabase().db
-          .insertInto('integrations')
+        testDatabase()
+          .db.insertInto('integrations')
           .values({ ...integration, id: 'both-targets', s3_bucket: 'b', s3_region: 'eu-west-1' })
           .execute(),
       ),
     ).toContain('integrations_webhook_target');
     expect(
       await refused(() =>
-        testDatabase().db
-          .insertInto('integrations')
-          .values({ ...integration, id: 's3-no-keys', target_kind: 's3', callback_url: null, s3_bucket: 'b', s3_region: 'r' })
+        testDatabase()
+          .db.insertInto('integrations')
+          .values({
+            ...integration,
+            id: 's3-no-keys',
+            target_kind: 's3',
+            callback_url: null,
+            s3_bucket: 'b',
+            s3_region: 'r',
+          })
           .execute(),
       ),
     ).toContain('integrations_s3_target');
@@ -161,9 +189,11 @@ describe('constraints refuse bad rows at the database', () => {
       published_at: event.published_at,
     };
     await testDatabase().db.insertInto('deliveries').values(delivery).execute();
-    expect(await refused(() => testDatabase().db.insertInto('deliveries').values(delivery).execute())).toContain('deliveries_pkey');
-    const queued = await testDatabase().db
-      .insertInto('deliveries')
+    expect(await refused(() => testDatabase().db.insertInto('deliveries').values(delivery).execute())).toContain(
+      'deliveries_pkey',
+    );
+    const queued = await testDatabase()
+      .db.insertInto('deliveries')
       .values(delivery)
       .onConflict((oc) => oc.columns(['integration_id', 'event_id']).doNothing())
       .returning('event_id')
@@ -173,21 +203,38 @@ describe('constraints refuse bad rows at the database', () => {
 
   test('deleting an integration removes its deliveries, attempts and logs', async () => {
     const id = 'to-delete';
-    await testDatabase().db.insertInto('integrations').values({ ...integration, id }).execute();
+    await testDatabase()
+      .db.insertInto('integrations')
+      .values({ ...integration, id })
+      .execute();
     const eventId = '0b9f5a4e-8a43-4c55-9a55-3c8a3f7d1e02';
-    await testDatabase().db
-      .insertInto('deliveries')
+    await testDatabase()
+      .db.insertInto('deliveries')
       .values({ integration_id: id, event_id: eventId, event_name: 'order.created', published_at: new Date() })
       .execute();
-    await testDatabase().db
-      .insertInto('delivery_attempts')
-      .values({ integration_id: id, event_id: eventId, attempted_at: new Date(), duration_ms: 5, outcome: 'rejected', status_code: 422 })
+    await testDatabase()
+      .db.insertInto('delivery_attempts')
+      .values({
+        integration_id: id,
+        event_id: eventId,
+        attempted_at: new Date(),
+        duration_ms: 5,
+        outcome: 'rejected',
+        status_code: 422,
+      })
       .execute();
-    await testDatabase().db.insertInto('integration_logs').values({ integration_id: id, action: 'started', reason: 'created', actor: 'system' }).execute();
+    await testDatabase()
+      .db.insertInto('integration_logs')
+      .values({ integration_id: id, action: 'started', reason: 'created', actor: 'system' })
+      .execute();
 
     await testDatabase().db.deleteFrom('integrations').where('id', '=', id).execute();
     for (const table of ['deliveries', 'delivery_attempts', 'integration_logs'] as const) {
-      const left = await testDatabase().db.selectFrom(table).select('integration_id').where('integration_id', '=', id).execute();
+      const left = await testDatabase()
+        .db.selectFrom(table)
+        .select('integration_id')
+        .where('integration_id', '=', id)
+        .execute();
       expect(left, table).toEqual([]);
     }
   });
@@ -197,29 +244,46 @@ describe('20261130_03: S3 batch members move onto the batch', () => {
   test('a batch sealed under the old layout keeps its members, in publication order', async () => {
     const behind = await createTestDatabase();
     try {
-      const migrator = new Migrator({ db: behind.db, provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }) });
+      const migrator = new Migrator({
+        db: behind.db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+      });
       expect((await migrator.migrateTo('20261130_02_event_catalog')).error).toBeUndefined();
       // The old layout: members marked by deliveries.batch_id.
       await sql`insert into integrations (id, integration_type, target_kind, s3_bucket, s3_region, s3_access_key_id, s3_secret_access_key_enc, signing_secret_enc)
         values ('old-lake', 'permanent', 's3', 'lake', 'us-east-1', 'AK', 'v1:x', 'v1:x')`.execute(behind.db);
       const batchId = '00000000-0000-4000-8000-000000000001';
-      await sql`insert into s3_batches (id, integration_id, object_key, event_count, byte_count) values (${batchId}, 'old-lake', 'k', 3, 300)`.execute(behind.db);
+      await sql`insert into s3_batches (id, integration_id, object_key, event_count, byte_count) values (${batchId}, 'old-lake', 'k', 3, 300)`.execute(
+        behind.db,
+      );
       const members: [string, string][] = [
         ['00000000-0000-4000-8000-00000000000c', '2026-11-30T10:00:00Z'],
         ['00000000-0000-4000-8000-00000000000a', '2026-11-30T10:00:01Z'],
         ['00000000-0000-4000-8000-00000000000b', '2026-11-30T10:00:01Z'],
       ];
       for (const [id, at] of [...members].reverse()) {
-        await sql`insert into deliveries (integration_id, event_id, event_name, published_at, batch_id) values ('old-lake', ${id}, 'order.created', ${at}, ${batchId})`.execute(behind.db);
+        await sql`insert into deliveries (integration_id, event_id, event_name, published_at, batch_id) values ('old-lake', ${id}, 'order.created', ${at}, ${batchId})`.execute(
+          behind.db,
+        );
       }
-      await sql`insert into deliveries (integration_id, event_id, event_name, published_at) values ('old-lake', '00000000-0000-4000-8000-0000000000ff', 'order.created', now())`.execute(behind.db);
+      await sql`insert into deliveries (integration_id, event_id, event_name, published_at) values ('old-lake', '00000000-0000-4000-8000-0000000000ff', 'order.created', now())`.execute(
+        behind.db,
+      );
 
       await migrateToLatest(behind.db);
-      const { rows } = await sql<{ member_ids: string[] }>`select member_ids::text[] as member_ids from s3_batches where id = ${batchId}`.execute(behind.db);
+      const { rows } = await sql<{
+        member_ids: string[];
+      }>`select member_ids::text[] as member_ids from s3_batches where id = ${batchId}`.execute(behind.db);
       expect(rows[0]!.member_ids).toEqual(members.map(([id]) => id));
-      const stillMarked = await behind.db.selectFrom('deliveries').select('event_id').where('batch_id', 'is not', null).execute();
+      const stillMarked = await behind.db
+        .selectFrom('deliveries')
+        .select('event_id')
+        .where('batch_id', 'is not', null)
+        .execute();
       expect(stillMarked).toEqual([]); // pending members are found through the batch now
-      const { rows: indexes } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'deliveries'`.execute(behind.db);
+      const { rows: indexes } = await sql<{
+        indexname: string;
+      }>`select indexname from pg_indexes where tablename = 'deliveries'`.execute(behind.db);
       expect(indexes.map((index) => index.indexname)).not.toContain('deliveries_by_batch');
     } finally {
       await behind.close();
@@ -231,15 +295,38 @@ describe('20261201_01: access tokens', () => {
   test('users and API tokens written before it can hold access tokens; deleting the holder removes them', async () => {
     const behind = await createTestDatabase();
     try {
-      const migrator = new Migrator({ db: behind.db, provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }) });
+      const migrator = new Migrator({
+        db: behind.db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+      });
       expect((await migrator.migrateTo('20261130_03_s3_batch_members')).error).toBeUndefined();
-      const { rows: [user] } = await sql<{ id: string }>`insert into users (email, password_hash, permissions) values ('old@example.com', 'x', '{view_tools}') returning id`.execute(behind.db);
-      const { rows: [apiToken] } = await sql<{ id: string }>`insert into api_tokens (name, token_hash, token_prefix, permissions) values ('old', 'h', 'tw_abc', '{view_tools}') returning id`.execute(behind.db);
+      const {
+        rows: [user],
+      } = await sql<{
+        id: string;
+      }>`insert into users (email, password_hash, permissions) values ('old@example.com', 'x', '{view_tools}') returning id`.execute(
+        behind.db,
+      );
+      const {
+        rows: [apiToken],
+      } = await sql<{
+        id: string;
+      }>`insert into api_tokens (name, token_hash, token_prefix, permissions) values ('old', 'h', 'tw_abc', '{view_tools}') returning id`.execute(
+        behind.db,
+      );
 
       await migrateToLatest(behind.db);
-      await sql`insert into access_tokens (token_hash, user_id, expires_at) values ('a', ${user!.id}, now() + interval '1 hour')`.execute(behind.db);
-      await sql`insert into access_tokens (token_hash, api_token_id, expires_at) values ('b', ${apiToken!.id}, now() + interval '1 hour')`.execute(behind.db);
-      await expect(sql`insert into access_tokens (token_hash, user_id, api_token_id, expires_at) values ('c', ${user!.id}, ${apiToken!.id}, now())`.execute(behind.db)).rejects.toThrow(/access_tokens_one_holder/);
+      await sql`insert into access_tokens (token_hash, user_id, expires_at) values ('a', ${user!.id}, now() + interval '1 hour')`.execute(
+        behind.db,
+      );
+      await sql`insert into access_tokens (token_hash, api_token_id, expires_at) values ('b', ${apiToken!.id}, now() + interval '1 hour')`.execute(
+        behind.db,
+      );
+      await expect(
+        sql`insert into access_tokens (token_hash, user_id, api_token_id, expires_at) values ('c', ${user!.id}, ${apiToken!.id}, now())`.execute(
+          behind.db,
+        ),
+      ).rejects.toThrow(/access_tokens_one_holder/);
       await sql`delete from users`.execute(behind.db);
       await sql`delete from api_tokens`.execute(behind.db);
       expect(await behind.db.selectFrom('access_tokens').select('token_hash').execute()).toEqual([]);

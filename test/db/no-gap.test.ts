@@ -11,8 +11,20 @@ import { envelope, tokenWith, webhookIntegration } from '../helpers/fixtures.ts'
  * SQL that fans out.
  */
 
-const NAMES = ['order.created', 'order.opened', 'fulfillment_request.assigned', 'return.processed', 'invoice.created', 'inventory_count.items_counted'];
-const FILTERS = [{}, { entities: ['order'] }, { events: ['fulfillment_request.assigned', 'invoice.created'] }, { entities: ['return'], events: ['order.opened'] }];
+const NAMES = [
+  'order.created',
+  'order.opened',
+  'fulfillment_request.assigned',
+  'return.processed',
+  'invoice.created',
+  'inventory_count.items_counted',
+];
+const FILTERS = [
+  {},
+  { entities: ['order'] },
+  { events: ['fulfillment_request.assigned', 'invoice.created'] },
+  { entities: ['return'], events: ['order.opened'] },
+];
 
 test.skipIf(!usingPostgres)(
   'concurrent ingest while integrations are created: every matching event after each start has exactly one delivery',
@@ -56,11 +68,18 @@ test.skipIf(!usingPostgres)(
           .filter((event) => event.published_at >= integration.starts_at)
           .filter((event) => {
             const { filter_entities: entities, filter_events: names } = integration;
-            return (entities.length === 0 && names.length === 0) || entities.includes(event.entity) || names.includes(event.name);
+            return (
+              (entities.length === 0 && names.length === 0) ||
+              entities.includes(event.entity) ||
+              names.includes(event.name)
+            );
           })
           .map((event) => event.id)
           .sort();
-        const got = deliveries.filter((delivery) => delivery.integration_id === integration.id).map((delivery) => delivery.event_id).sort();
+        const got = deliveries
+          .filter((delivery) => delivery.integration_id === integration.id)
+          .map((delivery) => delivery.event_id)
+          .sort();
         expect(got, `deliveries of ${integration.id}`).toEqual(wanted);
         checked += wanted.length;
       }

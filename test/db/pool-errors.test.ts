@@ -16,7 +16,9 @@ test.skipIf(!usingPostgres)('idle connections ended by the server are replaced, 
   await Promise.all(Array.from({ length: 3 }, () => sql`select pg_sleep(0.05)`.execute(db)));
   const admin = new pg.Client({ connectionString: database().url });
   await admin.connect();
-  const { rows } = await admin.query(`select count(pg_terminate_backend(pid)) as ended from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+  const { rows } = await admin.query(
+    `select count(pg_terminate_backend(pid)) as ended from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+  );
   await admin.end();
   expect(Number(rows[0].ended)).toBeGreaterThanOrEqual(1);
   await Bun.sleep(200);

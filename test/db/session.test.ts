@@ -33,7 +33,9 @@ describe.skipIf(!usingPostgres)('the database session', () => {
   test('statements sent at once take turns on its connection (pg warns when they do not)', async () => {
     const warnings = spyOn(process, 'emitWarning');
     try {
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => session.query<{ n: number }>('select $1::int as n, pg_sleep(0.001)', [i])));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => session.query<{ n: number }>('select $1::int as n, pg_sleep(0.001)', [i])),
+      );
       expect(answers.map((rows) => rows[0]!.n)).toEqual(Array.from({ length: 20 }, (_, i) => i));
       expect(warnings.mock.calls.filter((call) => String(call[0]).includes('already executing a query'))).toEqual([]);
     } finally {

@@ -23,7 +23,10 @@ test('requests that find a token uncached at the same moment share one lookup', 
   const token = await tokenWith(database().db, 'publish_events');
   let clock = Date.now();
   const counter = statementCounter();
-  const verifier = createTokenVerifier(database().db.withPlugin(counter.plugin), { accessTokenKey: 'k', now: () => clock });
+  const verifier = createTokenVerifier(database().db.withPlugin(counter.plugin), {
+    accessTokenKey: 'k',
+    now: () => clock,
+  });
 
   const first = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(token)));
   expect(first.every((row) => row?.actor === 'API token "test-publish_events"')).toBe(true);

@@ -23,7 +23,9 @@ const open = new Set<Socket>();
 // Answers "200 OK" with a Content-Length it never fulfils.
 const hanging = createServer((socket) => {
   open.add(socket);
-  socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\npartial'));
+  socket.once('data', () =>
+    socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\npartial'),
+  );
   socket.on('close', () => open.delete(socket));
 });
 await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
@@ -35,16 +37,46 @@ afterAll(() => {
 
 test('a receiver that hangs after its headers holds up only its own integration; each of its attempts is a timeout', async () => {
   const port = (hanging.address() as { port: number }).port;
-  await webhookIntegration(database(), { id: 'stalled', filter: { events: ['order.cancelled'] }, target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${port}/hook` } });
-  await webhookIntegration(database(), { id: 'flowing', filter: { events: ['order.created'] }, target: { kind: 'webhook', callbackUrl: healthy.url() } });
+  await webhookIntegration(database(), {
+    id: 'stalled',
+    filter: { events: ['order.cancelled'] },
+    target: { kind: 'webhook', callbackUrl: `http://127.0.0.1:${port}/hook` },
+  });
+  await webhookIntegration(database(), {
+    id: 'flowing',
+    filter: { events: ['order.created'] },
+    target: { kind: 'webhook', callbackUrl: healthy.url() },
+  });
   const writer = createIngestWriter(database().db, 'default');
-  const event = (name: string): NewEvent => ({ id: randomUUID(), name, entity: 'order', entityId: 'o', domainEntityType: 'order', domainEntityId: 'o', publishedAt: new Date(Date.now() + 300), payloadJson: '{"id":"o"}', sizeBytes: 150 });
+  const event = (name: string): NewEvent => ({
+    id: randomUUID(),
+    name,
+    entity: 'order',
+    entityId: 'o',
+    domainEntityType: 'order',
+    domainEntityId: 'o',
+    publishedAt: new Date(Date.now() + 300),
+    payloadJson: '{"id":"o"}',
+    sizeBytes: 150,
+  });
   await writer.write(Array.from({ length: 40 }, () => event('order.cancelled')));
   await writer.write(Array.from({ length: 300 }, () => event('order.created')));
   await Bun.sleep(400);
 
-  const config = loadConfig({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '4000', DELIVERY_CONCURRENCY: '8', DELIVERY_CONCURRENCY_PER_INTEGRATION: '4' });
-  const loop = createWebhookLoop({ db: database().db, session: await database().session(), secrets: testSecrets, config, log: silentLogger, pollIntervalMs: 100 });
+  const config = loadConfig({
+    ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOK_TIMEOUT_MS: '4000',
+    DELIVERY_CONCURRENCY: '8',
+    DELIVERY_CONCURRENCY_PER_INTEGRATION: '4',
+  });
+  const loop = createWebhookLoop({
+    db: database().db,
+    session: await database().session(),
+    secrets: testSecrets,
+    config,
+    log: silentLogger,
+    pollIntervalMs: 100,
+  });
   const started = Date.now();
   loop.start();
   try {
@@ -55,7 +87,11 @@ test('a receiver that hangs after its headers holds up only its own integration;
     expect(Date.now() - started).toBeLessThan(3_000);
 
     while (Date.now() - started < 5_000) await Bun.sleep(50);
-    const attempts = await database().db.selectFrom('delivery_attempts').select(['outcome', 'error_class', 'duration_ms']).where('integration_id', '=', 'stalled').execute();
+    const attempts = await database()
+      .db.selectFrom('delivery_attempts')
+      .select(['outcome', 'error_class', 'duration_ms'])
+      .where('integration_id', '=', 'stalled')
+      .execute();
     expect(attempts.length).toBeGreaterThanOrEqual(4);
     for (const attempt of attempts) {
       expect(attempt).toMatchObject({ outcome: 'retry', error_class: 'timeout' });

@@ -3,7 +3,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as dns from 'node:dns/promises';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { RESPONSE_EXCERPT_BYTES, sendWebhook, type AttemptResult, type WebhookRequest } from '../../src/delivery/webhook.ts';
+import {
+  RESPONSE_EXCERPT_BYTES,
+  sendWebhook,
+  type AttemptResult,
+  type WebhookRequest,
+} from '../../src/delivery/webhook.ts';
 
 /*
  * Receivers that misbehave on real loopback sockets: each must become one
@@ -24,7 +29,13 @@ function webhookRequest(url: string): WebhookRequest {
     url,
     signingSecrets: [secret],
     id,
-    body: JSON.stringify({ id, tenant: 't', name: 'order.created', published_at: new Date().toISOString(), payload: {} }),
+    body: JSON.stringify({
+      id,
+      tenant: 't',
+      name: 'order.created',
+      published_at: new Date().toISOString(),
+      payload: {},
+    }),
     timeoutMs: TIMEOUT_MS,
     policy: { allowPrivateTargets: true, allowedCidrs: [] },
   };
@@ -62,7 +73,12 @@ async function rawServer(onConnection: (socket: Socket) => void): Promise<RawSer
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   closers.push(close);
-  return { url: (scheme = 'http') => `${scheme}://127.0.0.1:${port}/hook`, connections: () => connections, open: () => sockets.size, close };
+  return {
+    url: (scheme = 'http') => `${scheme}://127.0.0.1:${port}/hook`,
+    connections: () => connections,
+    open: () => sockets.size,
+    close,
+  };
 }
 
 /** Calls `respond` once the request's head has arrived (the body is tiny and comes with it or just after). */
@@ -94,8 +110,12 @@ async function expectHungUp(server: RawServer): Promise<void> {
 }
 
 /** A 200 whose body never finishes: the headers (and `prefix`) then silence, connection left open. */
-const hangsAfterHeaders = (prefix = '') => (socket: Socket) =>
-  onRequest(socket, () => socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n${prefix}`));
+const hangsAfterHeaders =
+  (prefix = '') =>
+  (socket: Socket) =>
+    onRequest(socket, () =>
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n${prefix}`),
+    );
 
 describe('a receiver that hangs after the headers', () => {
   test('is a timeout at the deadline: the answer never completed, so it is retried', async () => {
@@ -150,7 +170,9 @@ describe('a receiver that trickles its body one byte a second', () => {
   });
 
   test('uses the status once the 20 KB excerpt is complete, without waiting for the rest', async () => {
-    const server = await rawServer((socket) => onRequest(socket, () => trickle(socket, 'x'.repeat(RESPONSE_EXCERPT_BYTES))));
+    const server = await rawServer((socket) =>
+      onRequest(socket, () => trickle(socket, 'x'.repeat(RESPONSE_EXCERPT_BYTES))),
+    );
     const result = await sendWebhook(webhookRequest(server.url()));
     expect(result).toMatchObject({ attemptClass: 'success', statusCode: 200, errorClass: null });
     expect(result.responseBody).toBe('x'.repeat(RESPONSE_EXCERPT_BYTES));
@@ -222,7 +244,9 @@ describe('a receiver that answers with a 1 GB body', () => {
     await Bun.sleep(200); // give a client that kept downloading the chance to show it
     Bun.gc(true);
     const rssRise = process.memoryUsage.rss() - rssBefore;
-    console.log(`1 GB body: ${result.durationMs} ms, server wrote ${written.bytes} bytes, RSS rose ${(rssRise / 1024 ** 2).toFixed(1)} MB`);
+    console.log(
+      `1 GB body: ${result.durationMs} ms, server wrote ${written.bytes} bytes, RSS rose ${(rssRise / 1024 ** 2).toFixed(1)} MB`,
+    );
 
     expect(result).toMatchObject({ attemptClass: 'success', statusCode: 200, errorClass: null });
     expect(result.responseBody).toBe('a'.repeat(RESPONSE_EXCERPT_BYTES));
@@ -379,7 +403,9 @@ describe('a TLS handshake that never completes', () => {
   });
 
   test('answered in plain HTTP is a TLS error, at once', async () => {
-    const server = await rawServer((socket) => socket.once('data', () => socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')));
+    const server = await rawServer((socket) =>
+      socket.once('data', () => socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')),
+    );
     const result = await sendWebhook(webhookRequest(server.url('https')));
     expect(result).toMatchObject({ attemptClass: 'retry', errorClass: 'tls', statusCode: null });
     expect(result.durationMs).toBeLessThan(500);

@@ -19,9 +19,21 @@ beforeAll(async () => {
   const publisher = await tokenWith(database().db, 'publish_events');
   await webhookIntegration(database(), { id: 'shop-erp', target: { kind: 'webhook', callbackUrl: receiver.url() } });
   const events = Array.from({ length: 12 }, (_, i) => envelope('order.created', { id: `o-${i}`, refuse: i < 3 }));
-  await app.request('/api/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${publisher}` }, body: JSON.stringify(events) });
-  receiver.respond = (request) => (request.body.includes('"refuse":true') ? new Response('no', { status: 400 }) : new Response('ok'));
-  const loop = createWebhookLoop({ db: database().db, session: await database().session(), secrets: testSecrets, config: loadConfig(ENV), log: createLogger('error', () => {}), now: () => new Date(Date.now() + 1_000) });
+  await app.request('/api/v1/events', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${publisher}` },
+    body: JSON.stringify(events),
+  });
+  receiver.respond = (request) =>
+    request.body.includes('"refuse":true') ? new Response('no', { status: 400 }) : new Response('ok');
+  const loop = createWebhookLoop({
+    db: database().db,
+    session: await database().session(),
+    secrets: testSecrets,
+    config: loadConfig(ENV),
+    log: createLogger('error', () => {}),
+    now: () => new Date(Date.now() + 1_000),
+  });
   await loop.runOnce();
 });
 afterAll(() => receiver.stop());

@@ -23,7 +23,12 @@ let app: TestApp;
 let token: string;
 let clock = Date.now();
 const now = () => new Date(clock);
-const ENV = { ALLOW_PRIVATE_TARGETS: 'true', S3_BATCH_MAX_BYTES: '4000', S3_BATCH_INTERVAL_MS: '60000', TENANT: 'acme' };
+const ENV = {
+  ALLOW_PRIVATE_TARGETS: 'true',
+  S3_BATCH_MAX_BYTES: '4000',
+  S3_BATCH_INTERVAL_MS: '60000',
+  TENANT: 'acme',
+};
 
 beforeAll(async () => {
   await s3.start();
@@ -41,7 +46,15 @@ afterEach(async () => {
 });
 
 function loop(extra: Partial<Parameters<typeof createS3Loop>[0]> = {}, env: Record<string, string> = ENV) {
-  return createS3Loop({ db: database().db, copyOut: database().copyOut, secrets: testSecrets, config: loadConfig(env), log: createLogger('error', () => {}), now, ...extra });
+  return createS3Loop({
+    db: database().db,
+    copyOut: database().copyOut,
+    secrets: testSecrets,
+    config: loadConfig(env),
+    log: createLogger('error', () => {}),
+    now,
+    ...extra,
+  });
 }
 
 async function lake(id: string, options: { prefix?: string; gzip?: boolean; accessKeyId?: string } = {}) {
@@ -51,23 +64,52 @@ async function lake(id: string, options: { prefix?: string; gzip?: boolean; acce
     {
       id,
       integrationType: 'permanent',
-      target: { kind: 's3', accessKeyId: options.accessKeyId ?? 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', bucket: 'lake', keyPrefix: options.prefix ?? id, endpoint: s3.endpoint, gzip: options.gzip },
+      target: {
+        kind: 's3',
+        accessKeyId: options.accessKeyId ?? 'S3RVER',
+        secretAccessKey: 'S3RVER',
+        region: 'us-east-1',
+        bucket: 'lake',
+        keyPrefix: options.prefix ?? id,
+        endpoint: s3.endpoint,
+        gzip: options.gzip,
+      },
     },
     'test',
   );
 }
 
 async function publish(count: number, size = 200) {
-  const events = Array.from({ length: count }, (_, i) => envelope('order.created', { id: `o-${i}`, note: 'x'.repeat(size) }));
-  const response = await app.request('/api/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(events) });
+  const events = Array.from({ length: count }, (_, i) =>
+    envelope('order.created', { id: `o-${i}`, note: 'x'.repeat(size) }),
+  );
+  const response = await app.request('/api/v1/events', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(events),
+  });
   expect(response.status).toBe(202);
   return events;
 }
 
 /** The NDJSON the batch should hold: the stored envelopes, in (published_at, id) order. */
 async function expectedLines(ids: string[]) {
-  const rows = await database().db.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('published_at').orderBy('id').execute();
-  return rows.map((row) => envelopeJson({ id: row.id, tenant: row.tenant, name: row.name, publishedAt: row.published_at, payloadJson: row.payload }));
+  const rows = await database()
+    .db.selectFrom('events')
+    .selectAll()
+    .where('id', 'in', ids)
+    .orderBy('published_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) =>
+    envelopeJson({
+      id: row.id,
+      tenant: row.tenant,
+      name: row.name,
+      publishedAt: row.published_at,
+      payloadJson: row.payload,
+    }),
+  );
 }
 
 async function allLines(prefix: string, gzip = false) {
@@ -88,17 +130,34 @@ test('size trigger: batches close at the threshold; each object is byte for byte
   const keys = (await s3.keys('lake')).filter((key) => key.startsWith('by-size/'));
   expect(keys.length).toBe(uploaded);
   for (const key of keys) expect(key).toMatch(/^by-size\/acme\/\d{13}-data-[0-9a-f-]{36}\.export$/);
-  const batches = await database().db.selectFrom('s3_batches').selectAll().where('integration_id', '=', 'by-size').orderBy('sealed_at').orderBy('id').execute();
+  const batches = await database()
+    .db.selectFrom('s3_batches')
+    .selectAll()
+    .where('integration_id', '=', 'by-size')
+    .orderBy('sealed_at')
+    .orderBy('id')
+    .execute();
   for (const batch of batches) {
     expect(batch.status).toBe('uploaded');
     expect(Number(batch.byte_count)).toBeLessThanOrEqual(4000);
-    const members = await database().db.selectFrom('deliveries').select('event_id').where('batch_id', '=', batch.id).execute();
-    const expected = (await expectedLines(members.map((member) => member.event_id))).map((line) => line + '\n').join('');
+    const members = await database()
+      .db.selectFrom('deliveries')
+      .select('event_id')
+      .where('batch_id', '=', batch.id)
+      .execute();
+    const expected = (await expectedLines(members.map((member) => member.event_id)))
+      .map((line) => `${line}\n`)
+      .join('');
     expect((await s3.read('lake', batch.object_key)).toString('utf8')).toBe(expected);
     expect(Buffer.byteLength(expected)).toBe(Number(batch.byte_count));
   }
   // What is left is below the threshold: it waits for the interval, then goes too.
-  const left = await database().db.selectFrom('deliveries').select('event_id').where('integration_id', '=', 'by-size').where('batch_id', 'is', null).execute();
+  const left = await database()
+    .db.selectFrom('deliveries')
+    .select('event_id')
+    .where('integration_id', '=', 'by-size')
+    .where('batch_id', 'is', null)
+    .execute();
   expect(left.length).toBeGreaterThan(0);
   expect(left.length).toBeLessThan(11);
   clock += 61_000;
@@ -107,15 +166,27 @@ test('size trigger: batches close at the threshold; each object is byte for byte
   const lines = await allLines('by-size');
   expect(lines.length).toBe(40);
   expect(new Set(lines.map((line) => JSON.parse(line).id))).toEqual(new Set(events.map((event) => event.id)));
-  const deliveries = await database().db.selectFrom('deliveries').select(['event_id', 'status', 'last_attempted_at', 'batch_id']).where('integration_id', '=', 'by-size').execute();
-  expect(deliveries.every((row) => row.status === 'success' && row.last_attempted_at !== null && row.batch_id !== null)).toBe(true);
+  const deliveries = await database()
+    .db.selectFrom('deliveries')
+    .select(['event_id', 'status', 'last_attempted_at', 'batch_id'])
+    .where('integration_id', '=', 'by-size')
+    .execute();
+  expect(
+    deliveries.every((row) => row.status === 'success' && row.last_attempted_at !== null && row.batch_id !== null),
+  ).toBe(true);
   // The events view shows each delivery's object key.
   const { cookie } = await signedIn(database().db, ['view_tools']);
-  const detail = await (await app.request(`/tools/event-stream/by-size/events/${deliveries[0]!.event_id}`, { headers: { cookie } })).text();
+  const detail = await (
+    await app.request(`/tools/event-stream/by-size/events/${deliveries[0]!.event_id}`, { headers: { cookie } })
+  ).text();
   expect(detail).toMatch(/<dt>S3 object<\/dt><dd class="mono">by-size\/acme\/\d{13}-data-[0-9a-f-]{36}\.export<\/dd>/);
   expect(detail).toContain('<span class="badge status-success">Success</span>');
   // Batch sizes are in the metrics.
-  const metrics = await (await app.request('/metrics', { headers: { authorization: `Bearer ${await tokenWith(database().db, 'view_tools')}` } })).text();
+  const metrics = await (
+    await app.request('/metrics', {
+      headers: { authorization: `Bearer ${await tokenWith(database().db, 'view_tools')}` },
+    })
+  ).text();
   expect(metrics).toMatch(/tideway_s3_batches_uploaded_total\{integration="by-size"\} \d+/);
   expect(metrics).toContain('tideway_s3_batch_events_sum{integration="by-size"} 40');
 });
@@ -153,19 +224,27 @@ test('a batch larger than a part goes up as a multipart upload, byte for byte, p
     const id = gzip ? 'parts-gzip' : 'parts-plain';
     await lake(id, { gzip });
     // Random notes, so that even gzipped the object spans several 64 KiB parts.
-    const events = Array.from({ length: 300 }, (_, i) => envelope('order.created', { id: `o-${i}`, note: randomBytes(500).toString('hex') }));
-    const response = await app.request('/api/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(events) });
+    const events = Array.from({ length: 300 }, (_, i) =>
+      envelope('order.created', { id: `o-${i}`, note: randomBytes(500).toString('hex') }),
+    );
+    const response = await app.request('/api/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(events),
+    });
     expect(response.status).toBe(202);
     clock += 61_000;
     expect(await loop({ partSize: 64 * 1024 }, env).runOnce()).toBe(1);
 
     const [key] = (await s3.keys('lake')).filter((entry) => entry.startsWith(`${id}/`));
-    const partUploads = s3.requests.filter((request) => request.startsWith(`PUT /lake/${key}?`) && request.includes('partNumber='));
+    const partUploads = s3.requests.filter(
+      (request) => request.startsWith(`PUT /lake/${key}?`) && request.includes('partNumber='),
+    );
     expect(partUploads.length).toBe(Math.ceil((await s3.read('lake', key!)).length / (64 * 1024)));
     expect(partUploads.length).toBeGreaterThanOrEqual(2);
     expect(s3.requests.filter((request) => request.startsWith(`POST /lake/${key}?uploadId=`))).toHaveLength(1); // completed once
     const body = await s3.read('lake', key!);
-    const expected = (await expectedLines(events.map((event) => event.id))).map((line) => line + '\n').join('');
+    const expected = (await expectedLines(events.map((event) => event.id))).map((line) => `${line}\n`).join('');
     expect((gzip ? gunzipSync(body) : body).toString('utf8')).toBe(expected);
     await database().db.deleteFrom('integrations').where('id', '=', id).execute();
   }
@@ -175,12 +254,18 @@ test('a crash between upload and marking: the retry writes the same key, one obj
   await lake('crashy');
   await publish(25);
   let crash = true;
-  const first = loop({ beforeMark: async () => {
-    if (crash) throw new Error('process died here');
-  } });
+  const first = loop({
+    beforeMark: async () => {
+      if (crash) throw new Error('process died here');
+    },
+  });
   await first.runOnce();
   crash = false;
-  const sealed = await database().db.selectFrom('s3_batches').select(['id', 'object_key', 'status']).where('integration_id', '=', 'crashy').execute();
+  const sealed = await database()
+    .db.selectFrom('s3_batches')
+    .select(['id', 'object_key', 'status'])
+    .where('integration_id', '=', 'crashy')
+    .execute();
   expect(sealed.every((batch) => batch.status === 'sealed')).toBe(true);
   const keysAfterCrash = (await s3.keys('lake')).filter((key) => key.startsWith('crashy/'));
 
@@ -192,7 +277,11 @@ test('a crash between upload and marking: the retry writes the same key, one obj
   // The retried batches landed on the keys they had been sealed with, once each.
   for (const batch of sealed) expect(keys.filter((key) => key === batch.object_key)).toHaveLength(1);
   expect(keysAfterCrash).toEqual(sealed.map((batch) => batch.object_key).sort());
-  const batches = await database().db.selectFrom('s3_batches').select('status').where('integration_id', '=', 'crashy').execute();
+  const batches = await database()
+    .db.selectFrom('s3_batches')
+    .select('status')
+    .where('integration_id', '=', 'crashy')
+    .execute();
   expect(keys).toHaveLength(batches.length);
   expect(batches.every((batch) => batch.status === 'uploaded')).toBe(true);
   const lines = await allLines('crashy');
@@ -205,9 +294,18 @@ test('a permanent error (an unknown access key) stops the integration with what 
   await publish(2);
   clock += 61_000;
   expect(await loop().runOnce()).toBe(0);
-  const integration = await database().db.selectFrom('integrations').select('status').where('id', '=', 'bad-key').executeTakeFirstOrThrow();
+  const integration = await database()
+    .db.selectFrom('integrations')
+    .select('status')
+    .where('id', '=', 'bad-key')
+    .executeTakeFirstOrThrow();
   expect(integration.status).toBe('stopped');
-  const log = await database().db.selectFrom('integration_logs').select(['reason', 'actor']).where('integration_id', '=', 'bad-key').where('action', '=', 'stopped').executeTakeFirstOrThrow();
+  const log = await database()
+    .db.selectFrom('integration_logs')
+    .select(['reason', 'actor'])
+    .where('integration_id', '=', 'bad-key')
+    .where('action', '=', 'stopped')
+    .executeTakeFirstOrThrow();
   expect(log.reason).toContain('InvalidAccessKeyId');
   expect(log.reason).toContain('check the Access Key');
   expect(log.actor).toBe('system');
@@ -222,10 +320,22 @@ test('a transient error (the store is down) is retried with backoff and complete
   await s3.stop();
   const worker = loop();
   expect(await worker.runOnce()).toBe(0);
-  const [batch] = await database().db.selectFrom('s3_batches').selectAll().where('integration_id', '=', 'flaky-store').execute();
+  const [batch] = await database()
+    .db.selectFrom('s3_batches')
+    .selectAll()
+    .where('integration_id', '=', 'flaky-store')
+    .execute();
   expect(batch).toMatchObject({ status: 'sealed', attempts: 1 });
   expect(batch!.next_attempt_at.getTime() - clock).toBe(5_000);
-  expect((await database().db.selectFrom('integrations').select('status').where('id', '=', 'flaky-store').executeTakeFirstOrThrow()).status).toBe('running');
+  expect(
+    (
+      await database()
+        .db.selectFrom('integrations')
+        .select('status')
+        .where('id', '=', 'flaky-store')
+        .executeTakeFirstOrThrow()
+    ).status,
+  ).toBe('running');
 
   await s3.start(s3.port);
   clock += 6_000;
@@ -243,7 +353,14 @@ test('two workers: every event in exactly one object', async () => {
   const lines = await allLines('shared');
   expect(lines).toHaveLength(120);
   expect(new Set(lines.map((line) => JSON.parse(line).id))).toEqual(new Set(events.map((event) => event.id)));
-  expect(await database().db.selectFrom('deliveries').select('event_id').where('integration_id', '=', 'shared').where('status', '<>', 'success').execute()).toEqual([]);
+  expect(
+    await database()
+      .db.selectFrom('deliveries')
+      .select('event_id')
+      .where('integration_id', '=', 'shared')
+      .where('status', '<>', 'success')
+      .execute(),
+  ).toEqual([]);
 });
 
 test('paused: nothing is cut or sent; started again, the backlog goes out', async () => {

@@ -26,7 +26,15 @@ const ENV = { ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '10,20', WE
 
 let session: DatabaseSession;
 function loop(env: Record<string, string> = ENV) {
-  return createWebhookLoop({ db: database().db, session, secrets: testSecrets, config: loadConfig(env), log: createLogger('error', () => {}), now, random: () => 0.5 });
+  return createWebhookLoop({
+    db: database().db,
+    session,
+    secrets: testSecrets,
+    config: loadConfig(env),
+    log: createLogger('error', () => {}),
+    now,
+    random: () => 0.5,
+  });
 }
 
 beforeAll(async () => {
@@ -58,16 +66,29 @@ async function publish(...events: ReturnType<typeof envelope>[]) {
 }
 
 async function delivery(integrationId: string, eventId: string) {
-  return database().db.selectFrom('deliveries').selectAll().where('integration_id', '=', integrationId).where('event_id', '=', eventId).executeTakeFirstOrThrow();
+  return database()
+    .db.selectFrom('deliveries')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .where('event_id', '=', eventId)
+    .executeTakeFirstOrThrow();
 }
 
 async function attempts(integrationId: string) {
-  return database().db.selectFrom('delivery_attempts').selectAll().where('integration_id', '=', integrationId).orderBy('id').execute();
+  return database()
+    .db.selectFrom('delivery_attempts')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .orderBy('id')
+    .execute();
 }
 
 describe('a delivery', () => {
   test('200: success — the exact envelope, signed, with the API key; the receiver verifies it as a consumer would', async () => {
-    await webhookIntegration(database(), { id: 'erp', target: { kind: 'webhook', callbackUrl: receiver.url(), apiKey: 'erp-key-1' } });
+    await webhookIntegration(database(), {
+      id: 'erp',
+      target: { kind: 'webhook', callbackUrl: receiver.url(), apiKey: 'erp-key-1' },
+    });
     // Published inside the integration's window, which starts now.
     const publishedAt = new Date(Date.now() + 5_000).toISOString();
     const event = envelope('order.created', { id: 'o-1', total: 12.5 }, { published_at: publishedAt });
@@ -82,7 +103,11 @@ describe('a delivery', () => {
     expect(request!.headers.authorization).toBe('Bearer erp-key-1');
     expect(request!.headers['user-agent']).toMatch(/^Tideway\/\d+\.\d+\.\d+$/);
     expect(request!.headers['webhook-id']).toBe(event.id);
-    const integration = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'erp').executeTakeFirstOrThrow();
+    const integration = await database()
+      .db.selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', 'erp')
+      .executeTakeFirstOrThrow();
     const verified = new Webhook(signingSecretOf(integration, testSecrets)).verify(request!.body, {
       'webhook-id': request!.headers['webhook-id']!,
       'webhook-timestamp': request!.headers['webhook-timestamp']!,
@@ -90,25 +115,41 @@ describe('a delivery', () => {
     });
     expect(verified).toMatchObject({ id: event.id, name: 'order.created' });
 
-    expect(await delivery('erp', event.id)).toMatchObject({ status: 'success', attempts: 1, last_status_code: 200, lease_owner: null });
-    expect(await attempts('erp')).toMatchObject([{ outcome: 'success', status_code: 200, response_body: 'ok', trigger: 'scheduled' }]);
+    expect(await delivery('erp', event.id)).toMatchObject({
+      status: 'success',
+      attempts: 1,
+      last_status_code: 200,
+      lease_owner: null,
+    });
+    expect(await attempts('erp')).toMatchObject([
+      { outcome: 'success', status_code: 200, response_body: 'ok', trigger: 'scheduled' },
+    ]);
     expect(integration).toMatchObject({ delivered_count: '1', failing_since: null });
     expect(integration.last_delivery_at).not.toBeNull();
   });
 
   test('after a rotation, both the new and the old secret sign for 24 hours', async () => {
     await webhookIntegration(database(), { id: 'rotated', target: { kind: 'webhook', callbackUrl: receiver.url() } });
-    const before = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'rotated').executeTakeFirstOrThrow();
+    const before = await database()
+      .db.selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', 'rotated')
+      .executeTakeFirstOrThrow();
     const oldSecret = signingSecretOf(before, testSecrets);
     const newSecret = (await rotateSigningSecret(database().db, testSecrets, 'rotated'))!;
     await publish(envelope('order.opened'));
     await loop().runOnce();
     const [request] = receiver.received;
     expect(request!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
-    for (const secret of [oldSecret, newSecret]) expect(() => new Webhook(secret).verify(request!.body, request!.headers)).not.toThrow();
+    for (const secret of [oldSecret, newSecret])
+      expect(() => new Webhook(secret).verify(request!.body, request!.headers)).not.toThrow();
 
     // After the overlap, only the new secret signs.
-    await database().db.updateTable('integrations').set({ previous_signing_secret_expires_at: new Date(clock - 1) }).where('id', '=', 'rotated').execute();
+    await database()
+      .db.updateTable('integrations')
+      .set({ previous_signing_secret_expires_at: new Date(clock - 1) })
+      .where('id', '=', 'rotated')
+      .execute();
     receiver.received.length = 0;
     await publish(envelope('order.opened'));
     await loop().runOnce();
@@ -126,18 +167,36 @@ describe('a delivery', () => {
     const first = await delivery('flaky', event.id);
     expect(first).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500 });
     expect(first.next_attempt_at.getTime() - clock).toBe(10_000);
-    expect((await database().db.selectFrom('integrations').select('failing_since').where('id', '=', 'flaky').executeTakeFirstOrThrow()).failing_since).not.toBeNull();
+    expect(
+      (
+        await database()
+          .db.selectFrom('integrations')
+          .select('failing_since')
+          .where('id', '=', 'flaky')
+          .executeTakeFirstOrThrow()
+      ).failing_since,
+    ).not.toBeNull();
 
     expect(await worker.runOnce()).toBe(0); // not due yet
     clock += 11_000;
     receiver.respond = () => new Response('thanks', { status: 201 });
     expect(await worker.runOnce()).toBe(1);
     expect(await delivery('flaky', event.id)).toMatchObject({ status: 'success', attempts: 2 });
-    expect((await attempts('flaky')).map((attempt) => [attempt.outcome, attempt.status_code, attempt.response_body])).toEqual([
+    expect(
+      (await attempts('flaky')).map((attempt) => [attempt.outcome, attempt.status_code, attempt.response_body]),
+    ).toEqual([
       ['retry', 500, 'database is down'],
       ['success', 201, 'thanks'],
     ]);
-    expect((await database().db.selectFrom('integrations').select('failing_since').where('id', '=', 'flaky').executeTakeFirstOrThrow()).failing_since).toBeNull();
+    expect(
+      (
+        await database()
+          .db.selectFrom('integrations')
+          .select('failing_since')
+          .where('id', '=', 'flaky')
+          .executeTakeFirstOrThrow()
+      ).failing_since,
+    ).toBeNull();
   });
 
   test('after the last retry: failure', async () => {
@@ -167,7 +226,11 @@ describe('a delivery', () => {
     const row = await delivery('slow', event.id);
     expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null });
     expect(row.next_attempt_at.getTime() - clock).toBe(60_000);
-    expect((await attempts('slow'))[0]).toMatchObject({ outcome: 'retry', error_class: 'timeout', error_message: 'No answer within 300 ms' });
+    expect((await attempts('slow'))[0]).toMatchObject({
+      outcome: 'retry',
+      error_class: 'timeout',
+      error_message: 'No answer within 300 ms',
+    });
   });
 
   test('429 with Retry-After waits as asked', async () => {
@@ -185,19 +248,36 @@ describe('a delivery', () => {
     const fine = envelope('order.opened', { id: 'good' });
     await publish(refused, fine);
     receiver.respond = (request) =>
-      request.body.includes('"bad"') ? Response.json({ error: 'unknown customer' }, { status: 422 }) : new Response('ok');
+      request.body.includes('"bad"')
+        ? Response.json({ error: 'unknown customer' }, { status: 422 })
+        : new Response('ok');
     await loop().runOnce();
     expect(await delivery('picky', refused.id)).toMatchObject({ status: 'rejected', last_status_code: 422 });
     expect(await delivery('picky', fine.id)).toMatchObject({ status: 'success' });
-    expect((await attempts('picky')).find((attempt) => attempt.event_id === refused.id)).toMatchObject({ outcome: 'rejected', response_body: '{"error":"unknown customer"}' });
-    expect((await database().db.selectFrom('integrations').select('status').where('id', '=', 'picky').executeTakeFirstOrThrow()).status).toBe('running');
+    expect((await attempts('picky')).find((attempt) => attempt.event_id === refused.id)).toMatchObject({
+      outcome: 'rejected',
+      response_body: '{"error":"unknown customer"}',
+    });
+    expect(
+      (
+        await database()
+          .db.selectFrom('integrations')
+          .select('status')
+          .where('id', '=', 'picky')
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('running');
   });
 
   test('a redirect is not followed', async () => {
-    await webhookIntegration(database(), { id: 'moved', target: { kind: 'webhook', callbackUrl: receiver.url('/old') } });
+    await webhookIntegration(database(), {
+      id: 'moved',
+      target: { kind: 'webhook', callbackUrl: receiver.url('/old') },
+    });
     const event = envelope('order.opened');
     await publish(event);
-    receiver.respond = (request) => (request.path === '/old' ? Response.redirect(receiver.url('/new'), 302) : new Response('ok'));
+    receiver.respond = (request) =>
+      request.path === '/old' ? Response.redirect(receiver.url('/new'), 302) : new Response('ok');
     await loop().runOnce();
     expect(receiver.received.map((request) => request.path)).toEqual(['/old']);
     expect(await delivery('moved', event.id)).toMatchObject({ status: 'rejected', last_status_code: 302 });
@@ -205,35 +285,61 @@ describe('a delivery', () => {
 });
 
 describe('stopping an integration', () => {
-  test.each([401, 403, 404, 410])('%i stops the integration with the status in the reason; the delivery resumes after a start', async (status) => {
-    await webhookIntegration(database(), { id: `gone-${status}`, target: { kind: 'webhook', callbackUrl: receiver.url() } });
-    const event = envelope('order.opened');
-    await publish(event);
-    // More than fit in its slots: the ones not yet sent must not be sent to a receiver that refuses.
-    const others = Array.from({ length: 40 }, () => envelope('order.opened'));
-    await publish(...others);
-    receiver.respond = () => new Response('nope', { status });
-    const worker = loop();
-    await worker.runOnce();
-    const integration = await database().db.selectFrom('integrations').select('status').where('id', '=', `gone-${status}`).executeTakeFirstOrThrow();
-    expect(integration.status).toBe('stopped');
-    const [, log] = await database().db.selectFrom('integration_logs').selectAll().where('integration_id', '=', `gone-${status}`).orderBy('id').execute();
-    expect(log).toMatchObject({ action: 'stopped', actor: 'system' });
-    expect(log!.reason).toStartWith(`Callback answered HTTP ${status} `);
-    expect(await delivery(`gone-${status}`, event.id)).toMatchObject({ status: 'pending', attempts: 0 });
-    // At most the integration's slots were in flight when the refusals came back.
-    expect(receiver.received.length).toBeLessThanOrEqual(16);
+  test.each([401, 403, 404, 410])(
+    '%i stops the integration with the status in the reason; the delivery resumes after a start',
+    async (status) => {
+      await webhookIntegration(database(), {
+        id: `gone-${status}`,
+        target: { kind: 'webhook', callbackUrl: receiver.url() },
+      });
+      const event = envelope('order.opened');
+      await publish(event);
+      // More than fit in its slots: the ones not yet sent must not be sent to a receiver that refuses.
+      const others = Array.from({ length: 40 }, () => envelope('order.opened'));
+      await publish(...others);
+      receiver.respond = () => new Response('nope', { status });
+      const worker = loop();
+      await worker.runOnce();
+      const integration = await database()
+        .db.selectFrom('integrations')
+        .select('status')
+        .where('id', '=', `gone-${status}`)
+        .executeTakeFirstOrThrow();
+      expect(integration.status).toBe('stopped');
+      const [, log] = await database()
+        .db.selectFrom('integration_logs')
+        .selectAll()
+        .where('integration_id', '=', `gone-${status}`)
+        .orderBy('id')
+        .execute();
+      expect(log).toMatchObject({ action: 'stopped', actor: 'system' });
+      expect(log!.reason).toStartWith(`Callback answered HTTP ${status} `);
+      expect(await delivery(`gone-${status}`, event.id)).toMatchObject({ status: 'pending', attempts: 0 });
+      // At most the integration's slots were in flight when the refusals came back.
+      expect(receiver.received.length).toBeLessThanOrEqual(16);
 
-    // Stopped: nothing is sent.
-    receiver.respond = () => new Response('ok');
-    receiver.received.length = 0;
-    expect(await worker.runOnce()).toBe(0);
-    await setIntegrationStatus(database().db, `gone-${status}`, 'running', 'fixed the credentials', 'ops@example.com');
-    while ((await worker.runOnce()) > 0);
-    expect(await delivery(`gone-${status}`, event.id)).toMatchObject({ status: 'success', attempts: 1 });
-    const left = await database().db.selectFrom('deliveries').select('status').where('integration_id', '=', `gone-${status}`).where('status', '<>', 'success').execute();
-    expect(left).toEqual([]);
-  });
+      // Stopped: nothing is sent.
+      receiver.respond = () => new Response('ok');
+      receiver.received.length = 0;
+      expect(await worker.runOnce()).toBe(0);
+      await setIntegrationStatus(
+        database().db,
+        `gone-${status}`,
+        'running',
+        'fixed the credentials',
+        'ops@example.com',
+      );
+      while ((await worker.runOnce()) > 0);
+      expect(await delivery(`gone-${status}`, event.id)).toMatchObject({ status: 'success', attempts: 1 });
+      const left = await database()
+        .db.selectFrom('deliveries')
+        .select('status')
+        .where('integration_id', '=', `gone-${status}`)
+        .where('status', '<>', 'success')
+        .execute();
+      expect(left).toEqual([]);
+    },
+  );
 
   test('without ALLOW_PRIVATE_TARGETS a loopback callback is refused, saying which setting allows it', async () => {
     await webhookIntegration(database(), { id: 'inward', target: { kind: 'webhook', callbackUrl: receiver.url() } });
@@ -242,7 +348,12 @@ describe('stopping an integration', () => {
     expect(receiver.received).toEqual([]);
     const [attempt] = await attempts('inward');
     expect(attempt).toMatchObject({ outcome: 'interrupt', error_class: 'blocked_address' });
-    const log = await database().db.selectFrom('integration_logs').select('reason').where('integration_id', '=', 'inward').where('action', '=', 'stopped').executeTakeFirstOrThrow();
+    const log = await database()
+      .db.selectFrom('integration_logs')
+      .select('reason')
+      .where('integration_id', '=', 'inward')
+      .where('action', '=', 'stopped')
+      .executeTakeFirstOrThrow();
     expect(log.reason).toContain('ALLOW_PRIVATE_TARGETS=true');
   });
 
@@ -258,9 +369,18 @@ describe('stopping an integration', () => {
   });
 
   test('replay: an integration created with a past start receives the stored events through the same path', async () => {
-    const past = envelope('invoice.created', { order_id: 'o-9' }, { published_at: new Date(Date.now() - 3_600_000).toISOString() });
+    const past = envelope(
+      'invoice.created',
+      { order_id: 'o-9' },
+      { published_at: new Date(Date.now() - 3_600_000).toISOString() },
+    );
     await publish(past);
-    await webhookIntegration(database(), { id: 'late-joiner', startsAt: new Date(Date.now() - 2 * 3_600_000), filter: { entities: ['invoice'] }, target: { kind: 'webhook', callbackUrl: receiver.url() } });
+    await webhookIntegration(database(), {
+      id: 'late-joiner',
+      startsAt: new Date(Date.now() - 2 * 3_600_000),
+      filter: { entities: ['invoice'] },
+      target: { kind: 'webhook', callbackUrl: receiver.url() },
+    });
     expect(await loop().runOnce()).toBe(1);
     expect(receiver.received.map((request) => request.headers['webhook-id'])).toEqual([past.id]);
   });
@@ -277,7 +397,12 @@ describe('stopping an integration', () => {
     const worker = loop({ ...ENV, DELIVERY_CONCURRENCY_PER_INTEGRATION: '1' });
     expect(await worker.runOnce()).toBe(4);
     expect(receiver.received.length).toBeLessThan(4);
-    const held = await database().db.selectFrom('deliveries').select(['status', 'lease_owner']).where('integration_id', '=', 'sluggish').where('status', '=', 'pending').execute();
+    const held = await database()
+      .db.selectFrom('deliveries')
+      .select(['status', 'lease_owner'])
+      .where('integration_id', '=', 'sluggish')
+      .where('status', '=', 'pending')
+      .execute();
     expect(held.length).toBe(4 - receiver.received.length);
     // Handed back: due at once for any worker, with a fresh lease.
     expect(held.every((row) => row.lease_owner === null)).toBe(true);
@@ -289,24 +414,52 @@ describe('stopping an integration', () => {
 
   test('failing continuously for the configured period stops it', async () => {
     await webhookIntegration(database(), { id: 'hopeless', target: { kind: 'webhook', callbackUrl: receiver.url() } });
-    await database().db.updateTable('integrations').set({ failing_since: new Date(clock - 25 * 3_600_000) }).where('id', '=', 'hopeless').execute();
+    await database()
+      .db.updateTable('integrations')
+      .set({ failing_since: new Date(clock - 25 * 3_600_000) })
+      .where('id', '=', 'hopeless')
+      .execute();
     await loop().housekeeping();
-    const log = await database().db.selectFrom('integration_logs').select(['reason', 'actor']).where('integration_id', '=', 'hopeless').where('action', '=', 'stopped').executeTakeFirstOrThrow();
+    const log = await database()
+      .db.selectFrom('integration_logs')
+      .select(['reason', 'actor'])
+      .where('integration_id', '=', 'hopeless')
+      .where('action', '=', 'stopped')
+      .executeTakeFirstOrThrow();
     expect(log.reason).toStartWith('Deliveries failed continuously for 24 h');
     expect(log.actor).toBe('system');
   });
 
   test('a temporary integration stops itself, "completed", once everything before its end is delivered', async () => {
     const start = new Date(clock - 60_000);
-    await webhookIntegration(database(), { id: 'campaign', integrationType: 'temporary', startsAt: start, endsAt: new Date(clock + 1_000), target: { kind: 'webhook', callbackUrl: receiver.url() } });
+    await webhookIntegration(database(), {
+      id: 'campaign',
+      integrationType: 'temporary',
+      startsAt: start,
+      endsAt: new Date(clock + 1_000),
+      target: { kind: 'webhook', callbackUrl: receiver.url() },
+    });
     await publish(envelope('order.created', {}, { published_at: new Date(clock - 1_000).toISOString() }));
     const worker = loop();
     clock += 2_000;
     await worker.housekeeping();
-    expect((await database().db.selectFrom('integrations').select('status').where('id', '=', 'campaign').executeTakeFirstOrThrow()).status).toBe('running');
+    expect(
+      (
+        await database()
+          .db.selectFrom('integrations')
+          .select('status')
+          .where('id', '=', 'campaign')
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('running');
     await worker.runOnce();
     await worker.housekeeping();
-    const log = await database().db.selectFrom('integration_logs').select(['reason']).where('integration_id', '=', 'campaign').where('action', '=', 'stopped').executeTakeFirstOrThrow();
+    const log = await database()
+      .db.selectFrom('integration_logs')
+      .select(['reason'])
+      .where('integration_id', '=', 'campaign')
+      .where('action', '=', 'stopped')
+      .executeTakeFirstOrThrow();
     expect(log.reason).toBe('completed');
   });
 });

@@ -63,22 +63,36 @@ test('ingest wakes a waiting worker: events arrive within moments, not at the ne
   await waitFor(() => receiver.received.length === 2, 5_000);
   expect(Date.now() - started).toBeLessThan(2_000);
   await loop.stop(5_000);
-  const pending = await database().db.selectFrom('deliveries').select('status').where('integration_id', '=', 'live').execute();
+  const pending = await database()
+    .db.selectFrom('deliveries')
+    .select('status')
+    .where('integration_id', '=', 'live')
+    .execute();
   expect(pending.every((row) => row.status === 'success')).toBe(true);
   await database().db.deleteFrom('integrations').execute();
 });
 
 test('two workers share the work: every event delivered exactly once', async () => {
   receiver.received.length = 0;
-  await webhookIntegration(database(), { id: 'shared-a', target: { kind: 'webhook', callbackUrl: receiver.url('/a') } });
-  await webhookIntegration(database(), { id: 'shared-b', target: { kind: 'webhook', callbackUrl: receiver.url('/b') } });
+  await webhookIntegration(database(), {
+    id: 'shared-a',
+    target: { kind: 'webhook', callbackUrl: receiver.url('/a') },
+  });
+  await webhookIntegration(database(), {
+    id: 'shared-b',
+    target: { kind: 'webhook', callbackUrl: receiver.url('/b') },
+  });
   const events = Array.from({ length: usingPostgres ? 1_000 : 300 }, () => envelope('order.completed'));
   for (let i = 0; i < events.length; i += 250) await publish(events.slice(i, i + 250));
 
   const workers = [await worker(50), await worker(50)];
   for (const loop of workers) loop.start();
   await waitFor(async () => {
-    const row = await database().db.selectFrom('deliveries').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+    const row = await database()
+      .db.selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
     return Number(row.n) === 0;
   }, 60_000);
   await Promise.all(workers.map((loop) => loop.stop(5_000)));
@@ -86,7 +100,10 @@ test('two workers share the work: every event delivered exactly once', async () 
   const keys = receiver.received.map((request) => `${request.path} ${request.headers['webhook-id']}`);
   expect(keys).toHaveLength(events.length * 2);
   expect(new Set(keys).size).toBe(events.length * 2);
-  const attempts = await database().db.selectFrom('delivery_attempts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const attempts = await database()
+    .db.selectFrom('delivery_attempts')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   expect(Number(attempts.n)).toBe(events.length * 2);
 }, 90_000);
 
@@ -97,14 +114,21 @@ test('stopping: no new claims, in-flight requests finish and are recorded, the r
     await Bun.sleep(400);
     return new Response('ok');
   };
-  await webhookIntegration(database(), { id: 'draining', target: { kind: 'webhook', callbackUrl: receiver.url('/drain') } });
+  await webhookIntegration(database(), {
+    id: 'draining',
+    target: { kind: 'webhook', callbackUrl: receiver.url('/drain') },
+  });
   await publish(Array.from({ length: 40 }, () => envelope('order.opened')));
   const loop = await worker(50);
   loop.start();
   await waitFor(() => receiver.received.length > 0, 5_000);
   await loop.stop(5_000);
 
-  const rows = await database().db.selectFrom('deliveries').select(['status', 'lease_owner']).where('integration_id', '=', 'draining').execute();
+  const rows = await database()
+    .db.selectFrom('deliveries')
+    .select(['status', 'lease_owner'])
+    .where('integration_id', '=', 'draining')
+    .execute();
   const sent = receiver.received.length;
   expect(sent).toBeGreaterThan(0);
   expect(sent).toBeLessThan(40);

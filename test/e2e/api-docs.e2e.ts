@@ -32,8 +32,12 @@ test('the footer leads to the reference; it lists every operation of the documen
   await page.getByRole('link', { name: 'API reference' }).click();
   await page.waitForURL(/\/api\/docs$/);
   await page.screenshot({ path: join(ARTIFACTS, 'api-docs.png'), fullPage: false });
-  const document = (await (await fetch(`${stack.server.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-  const expected = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+  const document = (await (await fetch(`${stack.server.url}/api/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const expected = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+  );
   const shown = await page.locator('.api-operation-title').allInnerTexts();
   expect(shown.map((title) => title.replace(/\s+/g, ' ').trim()).sort()).toEqual(expected.sort());
   await expect(page.getByRole('heading', { name: 'POST /v0/token' }).isVisible()).resolves.toBe(true);

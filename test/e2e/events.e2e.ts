@@ -16,7 +16,10 @@ const receiver = new Receiver();
 let erpDown = true;
 
 async function api(path: string, init: RequestInit = {}) {
-  return fetch(`${stack.server.url}${path}`, { ...init, headers: { authorization: `Bearer ${stack.apiToken}`, 'content-type': 'application/json' } });
+  return fetch(`${stack.server.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${stack.apiToken}`, 'content-type': 'application/json' },
+  });
 }
 
 beforeAll(async () => {
@@ -28,7 +31,11 @@ beforeAll(async () => {
   stack = await startBrowserStack({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '1' });
   await api('/api/v1/org/integrations/eventstream', {
     method: 'POST',
-    body: JSON.stringify({ id: 'erp', integration_type: 'permanent', callback_parameters: { callback_url: receiver.url() } }),
+    body: JSON.stringify({
+      id: 'erp',
+      integration_type: 'permanent',
+      callback_parameters: { callback_url: receiver.url() },
+    }),
   });
   const events = [
     ...['order.created', 'order.opened', 'order.completed'].map((name) => ({ name, payload: { id: 'ord-1001' } })),
@@ -39,7 +46,9 @@ beforeAll(async () => {
   expect((await api('/api/v1/events', { method: 'POST', body: JSON.stringify(events) })).status).toBe(202);
   // Wait for every delivery to settle: the broken one fails after its one retry.
   for (let i = 0; i < 200; i++) {
-    const pending = (await (await api('/api/v1/org/integrations/published-events?status=pending')).json()) as { events: unknown[] };
+    const pending = (await (await api('/api/v1/org/integrations/published-events?status=pending')).json()) as {
+      events: unknown[];
+    };
     if (pending.events.length === 0) break;
     await Bun.sleep(100);
   }
@@ -83,12 +92,17 @@ test('filter by status, open the failed event, press Resend after the receiver r
 test('export the rejected events as CSV', async () => {
   await page.goto(`${stack.server.url}/tools/event-stream/erp/rejected-events`);
   expect(await page.textContent('main')).toContain('unknown customer');
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
   expect(download.suggestedFilename()).toBe('erp-rejected-events.csv');
   const file = join(ARTIFACTS, 'erp-rejected-events.csv');
   await download.saveAs(file);
   const csv = readFileSync(file, 'utf8');
-  expect(csv.split('\r\n')[0]).toBe('event_id,event_type,domain_entity_id,published_at,rejected_at,status_code,response');
+  expect(csv.split('\r\n')[0]).toBe(
+    'event_id,event_type,domain_entity_id,published_at,rejected_at,status_code,response',
+  );
   expect(csv).toContain(',order.created,ord-refused,');
   expect(csv).toContain('422,"{""error"":""unknown customer""}"');
 }, 30_000);

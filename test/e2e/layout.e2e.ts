@@ -32,10 +32,14 @@ test('signed out, / leads to the sign-in page; signed in, to Event Stream with i
   const navLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event Stream' });
   expect(await navLink.getAttribute('aria-current')).toBe('page');
   // The stylesheet applied: the top bar is dark.
-  expect(await page.locator('.topbar').evaluate((element) => getComputedStyle(element).backgroundColor)).toBe('rgb(15, 27, 45)');
+  expect(await page.locator('.topbar').evaluate((element) => getComputedStyle(element).backgroundColor)).toBe(
+    'rgb(15, 27, 45)',
+  );
   // htmx loaded from /static under the content security policy.
   await page.waitForFunction(() => 'htmx' in window);
-  expect(await page.evaluate(() => typeof (window as unknown as { htmx?: { version?: string } }).htmx?.version)).toBe('string');
+  expect(await page.evaluate(() => typeof (window as unknown as { htmx?: { version?: string } }).htmx?.version)).toBe(
+    'string',
+  );
 
   await page.screenshot({ path: join(ARTIFACTS, 'layout-desktop.png'), fullPage: true });
   expect(problems).toEqual([]);
@@ -45,7 +49,9 @@ test('signed out, / leads to the sign-in page; signed in, to Event Stream with i
 test('the layout is usable on a phone and from the keyboard', async () => {
   const page = await stack.browser.newPage({ viewport: { width: 390, height: 844 } });
   await signIn(page, stack.server.url);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   expect(overflow).toBe(0);
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');

@@ -10,19 +10,26 @@ import { testSecrets } from './fixtures.ts';
  * The real app on a test database, for `app.request()` tests. Every API
  * response it gives is checked against the OpenAPI document (./contract.ts).
  */
-export function createTestApp(database: TestDatabase, options: { env?: Record<string, string>; log?: Logger; health?: HealthSource } = {}) {
-  return heldToContract(createApp({
-    health: options.health,
-    db: database.db,
-    databaseKind: database.kind,
-    config: loadConfig(options.env ?? {}),
-    secrets: testSecrets,
-    log: options.log ?? silentLogger,
-    version: '0.0.0-test',
-  }));
+export function createTestApp(
+  database: TestDatabase,
+  options: { env?: Record<string, string>; log?: Logger; health?: HealthSource } = {},
+) {
+  return heldToContract(
+    createApp({
+      health: options.health,
+      db: database.db,
+      databaseKind: database.kind,
+      config: loadConfig(options.env ?? {}),
+      secrets: testSecrets,
+      log: options.log ?? silentLogger,
+      version: '0.0.0-test',
+    }),
+  );
 }
 
-function heldToContract<App extends { request: (input: RequestInfo | URL, init?: RequestInit) => Response | Promise<Response> }>(app: App): App {
+function heldToContract<
+  App extends { request: (input: RequestInfo | URL, init?: RequestInit) => Response | Promise<Response> },
+>(app: App): App {
   const request = app.request.bind(app);
   app.request = (async (input: RequestInfo | URL, init?: RequestInit, ...rest: unknown[]) => {
     const response = await (request as (...args: unknown[]) => Response | Promise<Response>)(input, init, ...rest);

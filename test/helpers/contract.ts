@@ -39,22 +39,46 @@ export async function checkContract(method: string, path: string, response: Resp
   const cleanPath = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (!CHECKED.test(cleanPath) || cleanPath === '/api/openapi.json' || cleanPath.startsWith('/api/docs')) return;
   const where = `${method} ${path} → ${response.status}`;
-  const match = operations.find((operation) => operation.pattern.test(cleanPath) && operation.item[method.toLowerCase()]);
+  const match = operations.find(
+    (operation) => operation.pattern.test(cleanPath) && operation.item[method.toLowerCase()],
+  );
   if (!match) {
     // Paths the API does not have answer a plain 404 problem.
-    if (response.status !== 404) throw new ContractError(`${where}: the document has no operation ${method} ${cleanPath}`);
+    if (response.status !== 404)
+      throw new ContractError(`${where}: the document has no operation ${method} ${cleanPath}`);
     return checkBody(where, 'components/schemas/Problem', response, 'application/problem+json');
   }
   const responses = match.item[method.toLowerCase()]!.responses;
   const documented = responses[String(response.status)];
-  if (!documented) throw new ContractError(`${where}: status ${response.status} is not documented for ${method} ${match.template} (documented: ${Object.keys(responses).join(', ')})`);
+  if (!documented)
+    throw new ContractError(
+      `${where}: status ${response.status} is not documented for ${method} ${match.template} (documented: ${Object.keys(responses).join(', ')})`,
+    );
   const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
   if (!documented.content) {
-    if ((await response.text()) !== '') throw new ContractError(`${where}: the document says no body, the response has one`);
+    if ((await response.text()) !== '')
+      throw new ContractError(`${where}: the document says no body, the response has one`);
     return;
   }
-  if (!(mediaType in documented.content)) throw new ContractError(`${where}: content type "${mediaType}" is not documented (documented: ${Object.keys(documented.content).join(', ')})`);
-  return checkBody(where, pointer('paths', match.template, method.toLowerCase(), 'responses', String(response.status), 'content', mediaType, 'schema'), response, mediaType);
+  if (!(mediaType in documented.content))
+    throw new ContractError(
+      `${where}: content type "${mediaType}" is not documented (documented: ${Object.keys(documented.content).join(', ')})`,
+    );
+  return checkBody(
+    where,
+    pointer(
+      'paths',
+      match.template,
+      method.toLowerCase(),
+      'responses',
+      String(response.status),
+      'content',
+      mediaType,
+      'schema',
+    ),
+    response,
+    mediaType,
+  );
 }
 
 async function checkBody(where: string, schemaPointer: string, response: Response, mediaType: string) {
@@ -74,7 +98,9 @@ async function checkBody(where: string, schemaPointer: string, response: Respons
     validators.set(schemaPointer, validate);
   }
   if (!validate(body)) {
-    const errors = (validate.errors ?? []).map((error) => `${error.instancePath || '(body)'} ${error.message}`).join('; ');
+    const errors = (validate.errors ?? [])
+      .map((error) => `${error.instancePath || '(body)'} ${error.message}`)
+      .join('; ');
     throw new ContractError(`${where}: the body does not match the document: ${errors}\n${text.slice(0, 500)}`);
   }
 }

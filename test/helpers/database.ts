@@ -154,5 +154,8 @@ export function useTestDatabase(): () => TestDatabase {
 export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `tideway_empty_${randomBytes(6).toString('hex')}`;
   await adminQuery(`create database ${name}`);
-  return { url: databaseUrl(name), drop: async () => void (await adminQuery(`drop database if exists ${name} with (force)`)) };
+  return {
+    url: databaseUrl(name),
+    drop: async () => void (await adminQuery(`drop database if exists ${name} with (force)`)),
+  };
 }

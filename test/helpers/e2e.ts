@@ -14,7 +14,9 @@ export const VIEWER_LESS = { email: 'publisher@example.com', password: 'e2e-publ
  * A real Tideway process on a prepared embedded database, with the admin and
  * a user without view_tools, and Debian's Chromium.
  */
-export async function startBrowserStack(env: Record<string, string> = {}): Promise<{ server: RunningTideway; browser: Browser; apiToken: string; stop(): Promise<void> }> {
+export async function startBrowserStack(
+  env: Record<string, string> = {},
+): Promise<{ server: RunningTideway; browser: Browser; apiToken: string; stop(): Promise<void> }> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'tideway-e2e-'));
   await prepareDataDir(dataDir);
@@ -22,16 +24,33 @@ export async function startBrowserStack(env: Record<string, string> = {}): Promi
     [ADMIN, 'view_tools,publish_events,manage_users'],
     [VIEWER_LESS, 'publish_events'],
   ] as const) {
-    const cli = Bun.spawnSync(['bun', 'src/cli.ts', 'user', 'create', '--email', user.email, '--password', user.password, '--permission', permissions], {
-      cwd: ROOT,
-      env: childEnv({ DATA_DIR: dataDir }),
-    });
+    const cli = Bun.spawnSync(
+      [
+        'bun',
+        'src/cli.ts',
+        'user',
+        'create',
+        '--email',
+        user.email,
+        '--password',
+        user.password,
+        '--permission',
+        permissions,
+      ],
+      {
+        cwd: ROOT,
+        env: childEnv({ DATA_DIR: dataDir }),
+      },
+    );
     if (cli.exitCode !== 0) throw new Error(`user create failed: ${cli.stderr.toString()}`);
   }
-  const token = Bun.spawnSync(['bun', 'src/cli.ts', 'token', 'create', '--name', 'e2e', '--permission', 'view_tools,publish_events'], {
-    cwd: ROOT,
-    env: childEnv({ DATA_DIR: dataDir }),
-  });
+  const token = Bun.spawnSync(
+    ['bun', 'src/cli.ts', 'token', 'create', '--name', 'e2e', '--permission', 'view_tools,publish_events'],
+    {
+      cwd: ROOT,
+      env: childEnv({ DATA_DIR: dataDir }),
+    },
+  );
   if (token.exitCode !== 0) throw new Error(`token create failed: ${token.stderr.toString()}`);
   const [server, browser] = await Promise.all([startTideway({ DATA_DIR: dataDir, ...env }), launchChromium()]);
   return {

@@ -32,8 +32,21 @@ export function envelope(name: string, payload: Record<string, unknown> = {}, ex
 }
 
 /** A signed-in user with `permissions`: the Cookie header to send and the CSRF token. */
-export async function signedIn(db: Db, permissions: Permission[], email = `user-${randomUUID().slice(0, 8)}@example.com`) {
-  const user = await insertUserIfAbsent(db, { email, passwordHash: await hashPassword('correct horse battery'), permissions });
-  const { token, csrfToken } = await createSession(db, { userId: user!.id, address: '127.0.0.1', userAgent: 'test', now: new Date() });
+export async function signedIn(
+  db: Db,
+  permissions: Permission[],
+  email = `user-${randomUUID().slice(0, 8)}@example.com`,
+) {
+  const user = await insertUserIfAbsent(db, {
+    email,
+    passwordHash: await hashPassword('correct horse battery'),
+    permissions,
+  });
+  const { token, csrfToken } = await createSession(db, {
+    userId: user!.id,
+    address: '127.0.0.1',
+    userAgent: 'test',
+    now: new Date(),
+  });
   return { email, cookie: `${SESSION_COOKIE}=${token}`, csrfToken, userId: user!.id };
 }

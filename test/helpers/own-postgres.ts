@@ -27,7 +27,6 @@ export interface OwnPostgres {
   destroy(): Promise<void>;
 }
 
-
 const asRoot = userInfo().uid === 0;
 
 /**
@@ -37,9 +36,15 @@ const asRoot = userInfo().uid === 0;
  */
 async function run(command: string, args: string[]): Promise<void> {
   const line = [join(BIN, command), ...args];
-  const argv = asRoot ? ['su', 'postgres', '-s', '/bin/sh', '-c', line.map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ')] : line;
+  const argv = asRoot
+    ? ['su', 'postgres', '-s', '/bin/sh', '-c', line.map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ')]
+    : line;
   const proc = Bun.spawn(argv, { stdout: 'pipe', stderr: 'pipe' });
-  const [status, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const [status, out, err] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
   if (status !== 0) throw new Error(`${command} failed (${status}): ${err || out}`);
 }
 

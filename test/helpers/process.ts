@@ -52,7 +52,12 @@ export async function startTideway(
     cwd: ROOT,
     // Workers serve health and metrics on a port of their own: any free one, so that several can run side by side.
     // As `bun start` runs it: Bun's concurrent-request limit raised past DELIVERY_CONCURRENCY.
-    env: childEnv({ PORT: '0', BUN_CONFIG_MAX_HTTP_REQUESTS: '1024', ...(args.includes('worker') ? { METRICS_PORT: '0' } : {}), ...env }),
+    env: childEnv({
+      PORT: '0',
+      BUN_CONFIG_MAX_HTTP_REQUESTS: '1024',
+      ...(args.includes('worker') ? { METRICS_PORT: '0' } : {}),
+      ...env,
+    }),
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -62,7 +67,8 @@ export async function startTideway(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const started = stdout.logLines().find((line) => line.msg === 'tideway started');
-    if (started) return { proc, stdout, stderr, url: String(started.url ?? ''), metricsUrl: String(started.metrics_url ?? '') };
+    if (started)
+      return { proc, stdout, stderr, url: String(started.url ?? ''), metricsUrl: String(started.metrics_url ?? '') };
     if (proc.exitCode !== null) break;
     await Bun.sleep(50);
   }

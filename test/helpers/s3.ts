@@ -20,19 +20,24 @@ export class FakeS3 {
   async start(port = 0): Promise<this> {
     this.server = new S3rver({ port, address: '127.0.0.1', silent: true, directory: this.directory });
     // s3rver is a Koa app: a middleware put first sees every request.
-    (this.server as unknown as { middleware: Function[] }).middleware.unshift(async (context: { method: string; url: string; req: { socket: { destroyed: boolean } }; status: number }, next: () => Promise<void>) => {
-      this.requests.push(`${context.method} ${context.url}`);
-      if (context.method === 'PUT' && this.delayMs > 0) {
-        this.heldPuts++;
-        await Bun.sleep(this.delayMs).finally(() => this.heldPuts--);
-        // A client that gave up meanwhile has no upload, as with S3 (s3rver would store what it had read).
-        if (context.req.socket.destroyed) {
-          context.status = 499;
-          return;
+    (this.server as unknown as { middleware: ((...args: never) => unknown)[] }).middleware.unshift(
+      async (
+        context: { method: string; url: string; req: { socket: { destroyed: boolean } }; status: number },
+        next: () => Promise<void>,
+      ) => {
+        this.requests.push(`${context.method} ${context.url}`);
+        if (context.method === 'PUT' && this.delayMs > 0) {
+          this.heldPuts++;
+          await Bun.sleep(this.delayMs).finally(() => this.heldPuts--);
+          // A client that gave up meanwhile has no upload, as with S3 (s3rver would store what it had read).
+          if (context.req.socket.destroyed) {
+            context.status = 499;
+            return;
+          }
         }
-      }
-      await next();
-    });
+        await next();
+      },
+    );
     const address = await this.server.run();
     this.port = address.port;
     this.client = new S3Client({

@@ -15,11 +15,20 @@ beforeAll(async () => {
     ['nobody@example.com', ['publish_events']],
     ['throttled@example.com', ['view_tools']],
   ] as const) {
-    await insertUserIfAbsent(database().db, { email, passwordHash: await hashPassword(PASSWORD), permissions: [...permissions] });
+    await insertUserIfAbsent(database().db, {
+      email,
+      passwordHash: await hashPassword(PASSWORD),
+      permissions: [...permissions],
+    });
   }
 });
 
-function login(email: string, password: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
+function login(
+  email: string,
+  password: string,
+  extra: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
   return app.request('/login', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', ...headers },
@@ -105,7 +114,11 @@ describe('permissions and sessions', () => {
 
   test('an idle session expires', async () => {
     const { cookie, userId } = await signedIn(database().db, ['view_tools']);
-    await database().db.updateTable('sessions').set({ last_seen_at: new Date(Date.now() - 9 * 3_600_000) }).where('user_id', '=', userId).execute();
+    await database()
+      .db.updateTable('sessions')
+      .set({ last_seen_at: new Date(Date.now() - 9 * 3_600_000) })
+      .where('user_id', '=', userId)
+      .execute();
     expect((await app.request('/tools/event-stream', { headers: { cookie } })).status).toBe(302);
   });
 

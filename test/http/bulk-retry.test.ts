@@ -19,21 +19,41 @@ beforeAll(async () => {
   for (const [i, status] of statuses.entries()) {
     await database()
       .db.insertInto('deliveries')
-      .values({ integration_id: 'erp', event_id: randomUUID(), event_name: 'order.created', domain_entity_id: i === 0 ? 'ord-special' : `ord-${i}`, published_at: new Date(), status, attempts: 11 })
+      .values({
+        integration_id: 'erp',
+        event_id: randomUUID(),
+        event_name: 'order.created',
+        domain_entity_id: i === 0 ? 'ord-special' : `ord-${i}`,
+        published_at: new Date(),
+        status,
+        attempts: 11,
+      })
       .execute();
   }
 });
 
 test('bulk retry: the confirmation says how many; confirming schedules exactly those again', async () => {
-  const list = await (await app.request('/tools/event-stream/erp/events?status=failure', { headers: { cookie: user.cookie } })).text();
+  const list = await (
+    await app.request('/tools/event-stream/erp/events?status=failure', { headers: { cookie: user.cookie } })
+  ).text();
   expect(list).toContain('href="/tools/event-stream/erp/events/retry?status=failure"');
 
-  const confirm = await (await app.request('/tools/event-stream/erp/events/retry?status=failure', { headers: { cookie: user.cookie } })).text();
+  const confirm = await (
+    await app.request('/tools/event-stream/erp/events/retry?status=failure', { headers: { cookie: user.cookie } })
+  ).text();
   expect(confirm).toContain('Retry 3 deliveries?');
-  const narrow = await (await app.request('/tools/event-stream/erp/events/retry?status=failure&domain_entity_id=ord-special', { headers: { cookie: user.cookie } })).text();
+  const narrow = await (
+    await app.request('/tools/event-stream/erp/events/retry?status=failure&domain_entity_id=ord-special', {
+      headers: { cookie: user.cookie },
+    })
+  ).text();
   expect(narrow).toContain('Retry 1 deliveries?');
 
-  const refused = await app.request('/tools/event-stream/erp/events/retry', { method: 'POST', headers: { cookie: user.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'status=failure' });
+  const refused = await app.request('/tools/event-stream/erp/events/retry', {
+    method: 'POST',
+    headers: { cookie: user.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'status=failure',
+  });
   expect(refused.status).toBe(403);
 
   const done = await app.request('/tools/event-stream/erp/events/retry', {
@@ -43,15 +63,30 @@ test('bulk retry: the confirmation says how many; confirming schedules exactly t
   });
   expect(done.status).toBe(303);
   expect(done.headers.get('location')).toBe('/tools/event-stream/erp/events?status=pending&retried=3');
-  const rows = await database().db.selectFrom('deliveries').select(['status', 'attempts']).where('integration_id', '=', 'erp').execute();
+  const rows = await database()
+    .db.selectFrom('deliveries')
+    .select(['status', 'attempts'])
+    .where('integration_id', '=', 'erp')
+    .execute();
   const count = (status: string) => rows.filter((row) => row.status === status).length;
   expect([count('failure'), count('rejected'), count('pending'), count('success')]).toEqual([0, 2, 4, 1]);
   expect(rows.filter((row) => row.status === 'pending' && row.attempts === 0)).toHaveLength(3);
 
   // The attempts that follow are recorded as the user's, not the schedule's.
-  const loop = createWebhookLoop({ db: database().db, session: await database().session(), secrets: testSecrets, config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '500' }), log: createLogger('error', () => {}), now: () => new Date(Date.now() + 1_000) });
+  const loop = createWebhookLoop({
+    db: database().db,
+    session: await database().session(),
+    secrets: testSecrets,
+    config: loadConfig({ ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '500' }),
+    log: createLogger('error', () => {}),
+    now: () => new Date(Date.now() + 1_000),
+  });
   await loop.runOnce();
-  const attempts = await database().db.selectFrom('delivery_attempts').select('trigger').where('integration_id', '=', 'erp').execute();
+  const attempts = await database()
+    .db.selectFrom('delivery_attempts')
+    .select('trigger')
+    .where('integration_id', '=', 'erp')
+    .execute();
   // Four pending deliveries were due: the one that was pending anyway (scheduled) and the three retried.
   expect(attempts).toHaveLength(4);
   expect(attempts.filter((attempt) => attempt.trigger === 'manual')).toHaveLength(3);

@@ -23,21 +23,64 @@ beforeAll(async () => {
     const at = base + Math.floor(i / 5) * 60_000;
     const name = i % 4 === 0 ? 'order.created' : 'fulfillment_request.assigned';
     const order = `ord-${i % 10}`;
-    const payload = JSON.stringify({ id: `x-${i}`, order_id: order, note: i === 7 ? '<script>alert("x")</script>' : 'fine' });
+    const payload = JSON.stringify({
+      id: `x-${i}`,
+      order_id: order,
+      note: i === 7 ? '<script>alert("x")</script>' : 'fine',
+    });
     seeded.push({ id, status: STATUSES[i % STATUSES.length]!, order, name, at });
-    await database().db.insertInto('events').values({ id, tenant: 'default', name, entity: name.split('.')[0]!, entity_id: `x-${i}`, domain_entity_type: 'order', domain_entity_id: order, published_at: new Date(at), payload, size_bytes: 200 }).execute();
+    await database()
+      .db.insertInto('events')
+      .values({
+        id,
+        tenant: 'default',
+        name,
+        entity: name.split('.')[0]!,
+        entity_id: `x-${i}`,
+        domain_entity_type: 'order',
+        domain_entity_id: order,
+        published_at: new Date(at),
+        payload,
+        size_bytes: 200,
+      })
+      .execute();
     await database()
       .db.insertInto('deliveries')
-      .values({ integration_id: 'erp', event_id: id, event_name: name, domain_entity_type: 'order', domain_entity_id: order, published_at: new Date(at), status: STATUSES[i % STATUSES.length]!, attempts: 1, last_attempted_at: new Date(at + 1_000), last_status_code: 200, response_time_ms: 12 })
+      .values({
+        integration_id: 'erp',
+        event_id: id,
+        event_name: name,
+        domain_entity_type: 'order',
+        domain_entity_id: order,
+        published_at: new Date(at),
+        status: STATUSES[i % STATUSES.length]!,
+        attempts: 1,
+        last_attempted_at: new Date(at + 1_000),
+        last_status_code: 200,
+        response_time_ms: 12,
+      })
       .execute();
     if (i === 7) {
-      await database().db.insertInto('delivery_attempts').values({ integration_id: 'erp', event_id: id, attempted_at: new Date(at + 1_000), duration_ms: 12, outcome: 'retry', status_code: 503, response_body: '<b>busy</b>' }).execute();
+      await database()
+        .db.insertInto('delivery_attempts')
+        .values({
+          integration_id: 'erp',
+          event_id: id,
+          attempted_at: new Date(at + 1_000),
+          duration_ms: 12,
+          outcome: 'retry',
+          status_code: 503,
+          response_body: '<b>busy</b>',
+        })
+        .execute();
     }
   }
 });
 
-const page = (path: string, headers: Record<string, string> = {}) => app.request(path, { headers: { cookie, ...headers } });
-const idsOn = (html: string) => [...html.matchAll(/href="\/tools\/event-stream\/erp\/events\/([0-9a-f-]{36})"/g)].map((match) => match[1]!);
+const page = (path: string, headers: Record<string, string> = {}) =>
+  app.request(path, { headers: { cookie, ...headers } });
+const idsOn = (html: string) =>
+  [...html.matchAll(/href="\/tools\/event-stream\/erp\/events\/([0-9a-f-]{36})"/g)].map((match) => match[1]!);
 const link = (html: string, label: string) => {
   const match = new RegExp(`<a class="button" href="([^"]+)">${label}</a>`).exec(html);
   return match ? match[1]!.replaceAll('&amp;', '&') : undefined;
@@ -62,16 +105,23 @@ describe('View Events', () => {
   });
 
   test('filters by domain entity, status, event type and time, alone and together', async () => {
-    const only = async (query: string) => idsOn(await (await page(`/tools/event-stream/erp/events?${query}`)).text()).sort();
+    const only = async (query: string) =>
+      idsOn(await (await page(`/tools/event-stream/erp/events?${query}`)).text()).sort();
     const expect_ = (rows: typeof seeded) => rows.map((row) => row.id).sort();
     expect(await only('domain_entity_id=ord-3')).toEqual(expect_(seeded.filter((row) => row.order === 'ord-3')));
     expect(await only('status=failure')).toEqual(expect_(seeded.filter((row) => row.status === 'failure')));
-    expect(await only('event_name=order.created&status=success')).toEqual(expect_(seeded.filter((row) => row.name === 'order.created' && row.status === 'success')));
+    expect(await only('event_name=order.created&status=success')).toEqual(
+      expect_(seeded.filter((row) => row.name === 'order.created' && row.status === 'success')),
+    );
     const from = new Date(base + 10 * 60_000).toISOString().slice(0, 19);
     const to = new Date(base + 12 * 60_000).toISOString().slice(0, 19);
-    expect(await only(`from=${from}&to=${to}`)).toEqual(expect_(seeded.filter((row) => row.at >= base + 10 * 60_000 && row.at < base + 12 * 60_000)));
+    expect(await only(`from=${from}&to=${to}`)).toEqual(
+      expect_(seeded.filter((row) => row.at >= base + 10 * 60_000 && row.at < base + 12 * 60_000)),
+    );
     expect(await only(`domain_entity_id=ord-1&status=rejected&from=${from}`)).toEqual(
-      expect_(seeded.filter((row) => row.order === 'ord-1' && row.status === 'rejected' && row.at >= base + 10 * 60_000)),
+      expect_(
+        seeded.filter((row) => row.order === 'ord-1' && row.status === 'rejected' && row.at >= base + 10 * 60_000),
+      ),
     );
   });
 
@@ -79,7 +129,12 @@ describe('View Events', () => {
     const full = await (await page('/tools/event-stream/erp/events?domain_entity_id=ord-2&status=pending')).text();
     expect(full).toContain('<input id="domain_entity_id" name="domain_entity_id" type="search" value="ord-2"');
     expect(full).toContain('<option value="pending" selected="">Pending</option>');
-    const fragment = await (await page('/tools/event-stream/erp/events?domain_entity_id=ord-2', { 'hx-request': 'true', 'hx-target': 'section#events-results' })).text();
+    const fragment = await (
+      await page('/tools/event-stream/erp/events?domain_entity_id=ord-2', {
+        'hx-request': 'true',
+        'hx-target': 'section#events-results',
+      })
+    ).text();
     expect(fragment).toStartWith('<section id="events-results"');
     expect(fragment).not.toContain('<html');
   });
@@ -104,10 +159,14 @@ describe('View Events', () => {
 });
 
 describe('GET /api/v1/org/integrations/published-events', () => {
-  const api = (query: string) => app.request(`/api/v1/org/integrations/published-events${query}`, { headers: { authorization: `Bearer ${token}` } });
+  const api = (query: string) =>
+    app.request(`/api/v1/org/integrations/published-events${query}`, { headers: { authorization: `Bearer ${token}` } });
 
   test('the fields of SPEC §3, filters, and cursor paging without duplicates', async () => {
-    const first = (await (await api('?integration_id=erp&limit=40')).json()) as { events: Record<string, unknown>[]; next_cursor: string };
+    const first = (await (await api('?integration_id=erp&limit=40')).json()) as {
+      events: Record<string, unknown>[];
+      next_cursor: string;
+    };
     expect(first.events).toHaveLength(40);
     expect(first.events[0]).toMatchObject({
       integration_id: 'erp',
@@ -117,18 +176,24 @@ describe('GET /api/v1/org/integrations/published-events', () => {
       response_time_ms: 12,
     });
     expect(String(first.events[0]!.entity_id)).toMatch(/^x-\d+$/);
-    for (const key of ['status', 'attempted_at', 'retries_remaining', 'domain_entity_id', 'event_name', 'event_id']) expect(first.events[0]).toHaveProperty(key);
+    for (const key of ['status', 'attempted_at', 'retries_remaining', 'domain_entity_id', 'event_name', 'event_id'])
+      expect(first.events[0]).toHaveProperty(key);
     const seen = first.events.map((event) => event.event_id);
     let cursor: string | null = first.next_cursor;
     while (cursor) {
-      const next = (await (await api(`?integration_id=erp&limit=40&cursor=${cursor}`)).json()) as { events: { event_id: string }[]; next_cursor: string | null };
+      const next = (await (await api(`?integration_id=erp&limit=40&cursor=${cursor}`)).json()) as {
+        events: { event_id: string }[];
+        next_cursor: string | null;
+      };
       seen.push(...next.events.map((event) => event.event_id));
       cursor = next.next_cursor;
     }
     expect(seen).toHaveLength(130);
     expect(new Set(seen).size).toBe(130);
 
-    const failures = (await (await api('?status=failure&domain_entity_type=order')).json()) as { events: { status: string }[] };
+    const failures = (await (await api('?status=failure&domain_entity_type=order')).json()) as {
+      events: { status: string }[];
+    };
     expect(failures.events.length).toBe(seeded.filter((row) => row.status === 'failure').length);
     expect(failures.events.every((event) => event.status === 'failure')).toBe(true);
     expect((await api('?status=lost')).status).toBe(400);

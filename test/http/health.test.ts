@@ -3,7 +3,7 @@ import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS_FOLDER, migrateToLatest } from '../../src/db/migrate.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp } from '../helpers/app.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestDatabase, useTestDatabase, usingPostgres } from '../helpers/database.ts';
 
@@ -36,7 +36,11 @@ test('GET /readyz is 503 with the pending migrations named while the schema is b
     const response = await app.request('/readyz');
     expect(response.status).toBe(503);
     const latest = (await fs.readdir(MIGRATIONS_FOLDER)).sort().at(-1)!.replace(/\.ts$/, '');
-    expect(await response.json()).toMatchObject({ status: 'unavailable', reason: 'migrations pending', pending: [latest] });
+    expect(await response.json()).toMatchObject({
+      status: 'unavailable',
+      reason: 'migrations pending',
+      pending: [latest],
+    });
 
     await migrateToLatest(behind.db);
     expect((await app.request('/readyz')).status).toBe(200);
@@ -53,17 +57,23 @@ test('GET /readyz is 503 when the database does not answer', async () => {
   const response = await app.request('/readyz');
   expect(response.status).toBe(503);
   expect(await response.json()).toMatchObject({ status: 'unavailable' });
-  expect(((await app.request('/readyz')).status)).toBe(503);
+  expect((await app.request('/readyz')).status).toBe(503);
 }, 60_000);
 
 test('GET /readyz is 503 naming every loop whose heartbeat is older than 60 s, and 200 again once they beat', async () => {
   let ages = { 'webhook-delivery': 75, 's3-batches': 2, retention: 61.5 };
-  const app = createTestApp(database(), { health: { heartbeats: () => Object.entries(ages).map(([loop, ageSeconds]) => ({ loop, ageSeconds })), stopping: () => false } });
+  const app = createTestApp(database(), {
+    health: {
+      heartbeats: () => Object.entries(ages).map(([loop, ageSeconds]) => ({ loop, ageSeconds })),
+      stopping: () => false,
+    },
+  });
   const response = await app.request('/readyz');
   expect(response.status).toBe(503);
   expect(await response.json()).toMatchObject({
     status: 'unavailable',
-    reason: 'loops not making progress: webhook-delivery (last heartbeat 75 s ago), retention (last heartbeat 62 s ago)',
+    reason:
+      'loops not making progress: webhook-delivery (last heartbeat 75 s ago), retention (last heartbeat 62 s ago)',
     stale_loops: ['webhook-delivery', 'retention'],
   });
   ages = { 'webhook-delivery': 0.2, 's3-batches': 0.1, retention: 3 };
@@ -77,14 +87,21 @@ test('once shutting down, /readyz is 503 "shutting down": load balancers stop se
   expect(await ready.json()).toMatchObject({ status: 'unavailable', reason: 'shutting down' });
 });
 
-test.skipIf(!usingPostgres)('a request whose database closes under it during a shutdown is a 503 to send elsewhere, not a logged error', async () => {
-  const closing = await createTestDatabase();
-  const lines: string[] = [];
-  const app = createTestApp(closing, { health: { heartbeats: () => [], stopping: () => true }, log: createLogger('debug', (line) => lines.push(line)) });
-  await closing.close(); // as deployment.close() does at the end of a shutdown ("driver has already been destroyed")
-  const response = await app.request('/api/v1/event-types', { headers: { authorization: 'Bearer tw_anything' } });
-  expect(response.status).toBe(503);
-  expect(response.headers.get('retry-after')).toBe('1');
-  expect(await response.json()).toMatchObject({ type: 'https://tideway.dev/problems/shutting-down', status: 503 });
-  expect(lines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
-}, 60_000);
+test.skipIf(!usingPostgres)(
+  'a request whose database closes under it during a shutdown is a 503 to send elsewhere, not a logged error',
+  async () => {
+    const closing = await createTestDatabase();
+    const lines: string[] = [];
+    const app = createTestApp(closing, {
+      health: { heartbeats: () => [], stopping: () => true },
+      log: createLogger('debug', (line) => lines.push(line)),
+    });
+    await closing.close(); // as deployment.close() does at the end of a shutdown ("driver has already been destroyed")
+    const response = await app.request('/api/v1/event-types', { headers: { authorization: 'Bearer tw_anything' } });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(await response.json()).toMatchObject({ type: 'https://tideway.dev/problems/shutting-down', status: 503 });
+    expect(lines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
+  },
+  60_000,
+);

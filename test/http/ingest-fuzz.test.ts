@@ -20,7 +20,10 @@ beforeAll(async () => {
 });
 
 async function eventCount() {
-  const row = await database().db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await database()
+    .db.selectFrom('events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -43,9 +46,30 @@ async function assertRefused(body: string, contentType: string) {
 const breakage = fc.oneof(
   fc.string({ minLength: 1 }).map((name) => ({ name: `${name}.not_in_catalog` })),
   fc.constantFrom(null, 42, 'text', [1, 2], true).map((payload) => ({ payload })),
-  fc.string().filter((id) => !/^[0-9a-f-]{36}$/i.test(id)).map((id) => ({ id })),
-  fc.string({ minLength: 1 }).filter((tenant) => tenant !== 'default').map((tenant) => ({ tenant })),
-  fc.string({ minLength: 1 }).filter((key) => !['id', 'tenant', 'name', 'published_at', 'payload', 'domain_entity_type', 'domain_entity_id', '__proto__'].includes(key)).map((key) => ({ [key]: 1 })),
+  fc
+    .string()
+    .filter((id) => !/^[0-9a-f-]{36}$/i.test(id))
+    .map((id) => ({ id })),
+  fc
+    .string({ minLength: 1 })
+    .filter((tenant) => tenant !== 'default')
+    .map((tenant) => ({ tenant })),
+  fc
+    .string({ minLength: 1 })
+    .filter(
+      (key) =>
+        ![
+          'id',
+          'tenant',
+          'name',
+          'published_at',
+          'payload',
+          'domain_entity_type',
+          'domain_entity_id',
+          '__proto__',
+        ].includes(key),
+    )
+    .map((key) => ({ [key]: 1 })),
   fc.string().map((published_at) => ({ published_at: `x${published_at}` })),
   fc.constant({ payload: { note: 'z'.repeat(5000) } }),
   fc.constant({ name: undefined }),
@@ -55,34 +79,49 @@ test('malformed bodies of every kind are refused with problem+json and store not
   const before = await eventCount();
 
   await fc.assert(
-    fc.asyncProperty(fc.string({ maxLength: 200 }), fc.constantFrom('application/json', 'application/x-ndjson'), (body, type) =>
-      assertRefused(body, type),
+    fc.asyncProperty(
+      fc.string({ maxLength: 200 }),
+      fc.constantFrom('application/json', 'application/x-ndjson'),
+      (body, type) => assertRefused(body, type),
     ),
     { numRuns: 800 },
   );
   await fc.assert(
-    fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), (value) => assertRefused(JSON.stringify(value) ?? 'null', 'application/json')),
+    fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), (value) =>
+      assertRefused(JSON.stringify(value) ?? 'null', 'application/json'),
+    ),
     { numRuns: 800 },
   );
   await fc.assert(
     fc.asyncProperty(fc.nat({ max: 5 }), fc.nat({ max: 5 }), breakage, (validBefore, validAfter, broken) => {
       const bad = { ...envelope('order.created'), ...broken };
-      const batch = [...Array.from({ length: validBefore }, () => envelope('order.opened')), bad, ...Array.from({ length: validAfter }, () => envelope('return.processed'))];
+      const batch = [
+        ...Array.from({ length: validBefore }, () => envelope('order.opened')),
+        bad,
+        ...Array.from({ length: validAfter }, () => envelope('return.processed')),
+      ];
       return assertRefused(JSON.stringify(batch), 'application/json');
     }),
     { numRuns: 800 },
   );
   await fc.assert(
-    fc.asyncProperty(fc.nat({ max: 4 }), fc.string({ minLength: 1, maxLength: 50 }).filter((line) => line.trim() !== '' && !line.includes('\n')), (good, garbage) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(garbage);
-      } catch {
-        parsed = undefined;
-      }
-      const lines = [...Array.from({ length: good }, () => JSON.stringify(envelope('order.opened'))), parsed === undefined ? garbage : JSON.stringify([parsed])];
-      return assertRefused(lines.join('\n'), 'application/x-ndjson');
-    }),
+    fc.asyncProperty(
+      fc.nat({ max: 4 }),
+      fc.string({ minLength: 1, maxLength: 50 }).filter((line) => line.trim() !== '' && !line.includes('\n')),
+      (good, garbage) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(garbage);
+        } catch {
+          parsed = undefined;
+        }
+        const lines = [
+          ...Array.from({ length: good }, () => JSON.stringify(envelope('order.opened'))),
+          parsed === undefined ? garbage : JSON.stringify([parsed]),
+        ];
+        return assertRefused(lines.join('\n'), 'application/x-ndjson');
+      },
+    ),
     { numRuns: 600 },
   );
 

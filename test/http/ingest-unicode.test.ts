@@ -38,7 +38,12 @@ function post(body: Uint8Array | Uint8Array[], contentType = 'application/json',
       controller.close();
     },
   });
-  return app.request('/api/v1/events', { method: 'POST', headers, body: Array.isArray(body) || options.streamed ? stream : body, duplex: 'half' } as RequestInit);
+  return app.request('/api/v1/events', {
+    method: 'POST',
+    headers,
+    body: Array.isArray(body) || options.streamed ? stream : body,
+    duplex: 'half',
+  } as RequestInit);
 }
 
 const ndjson = 'application/x-ndjson';
@@ -49,7 +54,10 @@ function envelopeText(payload: string, extra = '') {
 }
 
 async function eventCount() {
-  const row = await database().db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await database()
+    .db.selectFrom('events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -83,7 +91,9 @@ describe('bodies that are not UTF-8: 400 naming the first bad byte', () => {
     for (const streamed of [false, true]) {
       const problem = await expectRefused(post(body, 'application/json', { streamed }), 400);
       expect(problem.type).toBe('https://tideway.dev/problems/invalid-utf8');
-      expect(problem.detail).toBe(`The body is not valid UTF-8 at byte offset ${offset}, byte 0xff: send text as UTF-8. Nothing was stored.`);
+      expect(problem.detail).toBe(
+        `The body is not valid UTF-8 at byte offset ${offset}, byte 0xff: send text as UTF-8. Nothing was stored.`,
+      );
       expect(problem.errors).toEqual([{ offset, message: `Not valid UTF-8 at byte offset ${offset}, byte 0xff.` }]);
     }
   });
@@ -109,8 +119,12 @@ describe('bodies that are not UTF-8: 400 naming the first bad byte', () => {
     const head = `${lines.join('\n')}`;
     const problem = await expectRefused(post(bytes(head, [0xfe], '"}}\n', valid, '\n'), ndjson), 400);
     const offset = Buffer.byteLength(head);
-    expect(problem.detail).toBe(`The body is not valid UTF-8 at byte offset ${offset} (line 3), byte 0xfe: send text as UTF-8. Nothing was stored.`);
-    expect(problem.errors).toEqual([{ line: 3, offset, message: `Not valid UTF-8 at byte offset ${offset} (line 3), byte 0xfe.` }]);
+    expect(problem.detail).toBe(
+      `The body is not valid UTF-8 at byte offset ${offset} (line 3), byte 0xfe: send text as UTF-8. Nothing was stored.`,
+    );
+    expect(problem.errors).toEqual([
+      { line: 3, offset, message: `Not valid UTF-8 at byte offset ${offset} (line 3), byte 0xfe.` },
+    ]);
   });
 
   test('NDJSON in chunks: offsets count the whole body, even when the bad sequence began in the chunk before', async () => {
@@ -120,29 +134,51 @@ describe('bodies that are not UTF-8: 400 naming the first bad byte', () => {
     const third = bytes('"}}\n');
     const problem = await expectRefused(post([first, second, third], ndjson), 400);
     const offset = first.byteLength + second.byteLength - 1;
-    expect(problem.errors).toEqual([{ line: 2, offset, message: `Not valid UTF-8 at byte offset ${offset} (line 2), byte 0xe6.` }]);
+    expect(problem.errors).toEqual([
+      { line: 2, offset, message: `Not valid UTF-8 at byte offset ${offset} (line 2), byte 0xe6.` },
+    ]);
 
     // A chunk that holds several lines: the line counts the breaks before the bad byte.
     const many = bytes(`${valid}\n\n${valid}\n{"name":"x","payload":{"a":"`, [0xff], '"}}\n');
     const inChunk = await expectRefused(post([first, many], ndjson), 400);
-    expect(inChunk.errors[0]).toMatchObject({ line: 5, offset: first.byteLength + Buffer.byteLength(`${valid}\n\n${valid}\n{"name":"x","payload":{"a":"`) });
+    expect(inChunk.errors[0]).toMatchObject({
+      line: 5,
+      offset: first.byteLength + Buffer.byteLength(`${valid}\n\n${valid}\n{"name":"x","payload":{"a":"`),
+    });
   });
 
   test('NDJSON that ends inside a character: the offset of its first byte', async () => {
     const head = bytes(`${valid}\n{"name":"order.created","payload":{"note":"x"}}`);
     const problem = await expectRefused(post([head, bytes([0xf0, 0x9f])], ndjson), 400);
-    expect(problem.errors).toEqual([{ line: 2, offset: head.byteLength, message: `Not valid UTF-8 at byte offset ${head.byteLength} (line 2), byte 0xf0.` }]);
+    expect(problem.errors).toEqual([
+      {
+        line: 2,
+        offset: head.byteLength,
+        message: `Not valid UTF-8 at byte offset ${head.byteLength} (line 2), byte 0xf0.`,
+      },
+    ]);
   });
 });
 
 describe('lone surrogate escapes: 422 naming the event and the field', () => {
   test('one envelope: the payload field, at any depth; upper-case escapes too', async () => {
-    const problem = await expectRefused(post(bytes(envelopeText('{"id":"o-1","note":"\\ud800x","items":[{"name":"ok"},{"name":"\\uDC00"}]}'))), 422);
+    const problem = await expectRefused(
+      post(bytes(envelopeText('{"id":"o-1","note":"\\ud800x","items":[{"name":"ok"},{"name":"\\uDC00"}]}'))),
+      422,
+    );
     expect(problem.type).toBe('https://tideway.dev/problems/invalid-events');
     expect(problem.detail).toBe('The event is invalid; nothing was stored.');
     expect(problem.errors).toEqual([
-      { field: 'payload.note', message: 'holds \\ud800, a lone surrogate, so it is not Unicode text: send the character itself or a complete surrogate pair' },
-      { field: 'payload.items.1.name', message: 'holds \\udc00, a lone surrogate, so it is not Unicode text: send the character itself or a complete surrogate pair' },
+      {
+        field: 'payload.note',
+        message:
+          'holds \\ud800, a lone surrogate, so it is not Unicode text: send the character itself or a complete surrogate pair',
+      },
+      {
+        field: 'payload.items.1.name',
+        message:
+          'holds \\udc00, a lone surrogate, so it is not Unicode text: send the character itself or a complete surrogate pair',
+      },
     ]);
   });
 
@@ -157,7 +193,8 @@ describe('lone surrogate escapes: 422 naming the event and the field', () => {
     ].join(',')}]`;
     const problem = await expectRefused(post(bytes(body)), 422);
     expect(problem.detail).toBe('5 of 6 events are invalid; nothing was stored.');
-    const byIndex = (index: number) => problem.errors.filter((error) => error.index === index).map((error) => [error.field, error.message]);
+    const byIndex = (index: number) =>
+      problem.errors.filter((error) => error.index === index).map((error) => [error.field, error.message]);
     const hint = 'so it is not Unicode text: send the character itself or a complete surrogate pair';
     expect(byIndex(0)).toEqual([]);
     expect(byIndex(1)).toEqual([['payload.meta', `has a key, "k\\ud800", that holds a lone surrogate, ${hint}`]]);
@@ -171,14 +208,20 @@ describe('lone surrogate escapes: 422 naming the event and the field', () => {
       ['tenant', `holds \\ud800, a lone surrogate, ${hint}`],
     ]);
     expect(byIndex(5)).toEqual([
-      ['\\ud800', 'is not an envelope field (allowed: id, tenant, name, published_at, payload, domain_entity_type, domain_entity_id)'],
+      [
+        '\\ud800',
+        'is not an envelope field (allowed: id, tenant, name, published_at, payload, domain_entity_type, domain_entity_id)',
+      ],
       [undefined, `The envelope has a key, "\\ud800", that holds a lone surrogate, ${hint}`],
     ]);
   });
 
   test('a payload nested 20,000 deep: the path to the bottom, without a stack overflow', async () => {
     const depth = 20_000;
-    const problem = await expectRefused(post(bytes(envelopeText(`{"deep":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`))), 422);
+    const problem = await expectRefused(
+      post(bytes(envelopeText(`{"deep":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`))),
+      422,
+    );
     expect(problem.errors).toHaveLength(1);
     expect(problem.errors[0]!.field).toBe(`payload.deep${'.0'.repeat(depth)}`);
   });
@@ -187,7 +230,13 @@ describe('lone surrogate escapes: 422 naming the event and the field', () => {
     const body = [envelopeText('{"id":"o-1"}'), '', envelopeText('{"id":"o-2","deep":[[["\\udead"]]]}')].join('\n');
     const problem = await expectRefused(post(bytes(body), ndjson), 422);
     expect(problem.errors).toEqual([
-      { index: 1, line: 3, field: 'payload.deep.0.0.0', message: 'holds \\udead, a lone surrogate, so it is not Unicode text: send the character itself or a complete surrogate pair' },
+      {
+        index: 1,
+        line: 3,
+        field: 'payload.deep.0.0.0',
+        message:
+          'holds \\udead, a lone surrogate, so it is not Unicode text: send the character itself or a complete surrogate pair',
+      },
     ]);
   });
 });
@@ -200,19 +249,27 @@ describe('valid text is stored byte for byte', () => {
     const response = await post(body, contentType);
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ ids: [id] });
-    return database().db.selectFrom('events').select(['payload', 'name', 'published_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    return database()
+      .db.selectFrom('events')
+      .select(['payload', 'name', 'published_at'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   }
 
   test('escapes, pairs, raw multi-byte UTF-8 and \\u0000: stored as compact JSON, the same text a webhook gets', async () => {
     const id = randomUUID();
-    const payload = '{ "id": "o-1", "e": "caf\\u00e9", "pair": "\\ud83d\\ude00", "PAIR": "\\uD83D\\uDE00", "raw": "é 日本 😀", "nul": "a\\u0000b", "日本": 1 }';
-    const row = await storedPayload(bytes(`{"id":"${id}","name":"order.created","published_at":"${published}","payload":${payload}}`), id);
+    const payload =
+      '{ "id": "o-1", "e": "caf\\u00e9", "pair": "\\ud83d\\ude00", "PAIR": "\\uD83D\\uDE00", "raw": "é 日本 😀", "nul": "a\\u0000b", "日本": 1 }';
+    const row = await storedPayload(
+      bytes(`{"id":"${id}","name":"order.created","published_at":"${published}","payload":${payload}}`),
+      id,
+    );
     const expected = '{"id":"o-1","e":"café","pair":"😀","PAIR":"😀","raw":"é 日本 😀","nul":"a\\u0000b","日本":1}';
     expect(row.payload).toBe(expected);
     expect(Buffer.from(row.payload, 'utf8')).toEqual(Buffer.from(expected, 'utf8'));
-    expect(envelopeJson({ id, tenant: 'acme', name: row.name, publishedAt: row.published_at, payloadJson: row.payload })).toBe(
-      `{"id":"${id}","tenant":"acme","name":"order.created","published_at":"${published}","payload":${expected}}`,
-    );
+    expect(
+      envelopeJson({ id, tenant: 'acme', name: row.name, publishedAt: row.published_at, payloadJson: row.payload }),
+    ).toBe(`{"id":"${id}","tenant":"acme","name":"order.created","published_at":"${published}","payload":${expected}}`);
   });
 
   test('NDJSON whose characters are split between chunks (2, 3 and 4 bytes, one over three chunks)', async () => {
@@ -227,11 +284,23 @@ describe('valid text is stored byte for byte', () => {
   });
 
   test('a UTF-8 byte order mark at the start is dropped, declared, streamed or NDJSON', async () => {
-    for (const [contentType, streamed] of [['application/json', false], ['application/json', true], [ndjson, false]] as const) {
+    for (const [contentType, streamed] of [
+      ['application/json', false],
+      ['application/json', true],
+      [ndjson, false],
+    ] as const) {
       const id = randomUUID();
-      const response = await post(bytes([0xef, 0xbb, 0xbf], `{"id":"${id}","name":"order.created","payload":{"id":"o-3","note":"é"}}`), contentType, { streamed });
+      const response = await post(
+        bytes([0xef, 0xbb, 0xbf], `{"id":"${id}","name":"order.created","payload":{"id":"o-3","note":"é"}}`),
+        contentType,
+        { streamed },
+      );
       expect(response.status).toBe(202);
-      const row = await database().db.selectFrom('events').select('payload').where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await database()
+        .db.selectFrom('events')
+        .select('payload')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       expect(row.payload).toBe('{"id":"o-3","note":"é"}');
     }
   });
@@ -240,7 +309,11 @@ describe('valid text is stored byte for byte', () => {
 describe('NUL in an id that is stored as text: 422 naming the field', () => {
   test('payload.id, the domain entity rule field and domain_entity_id are each refused, nothing stored', async () => {
     const problem = await expectRefused(
-      post(bytes(`[${envelopeText('{"id":"o-1\\u0000x"}')},${envelopeText('{"id":"fr-1","order_id":"o\\u0000"}').replace('order.created', 'fulfillment_request.assigned')},${envelopeText('{"id":"o-3"}', ',"domain_entity_id":"d\\u0000"')}]`)),
+      post(
+        bytes(
+          `[${envelopeText('{"id":"o-1\\u0000x"}')},${envelopeText('{"id":"fr-1","order_id":"o\\u0000"}').replace('order.created', 'fulfillment_request.assigned')},${envelopeText('{"id":"o-3"}', ',"domain_entity_id":"d\\u0000"')}]`,
+        ),
+      ),
       422,
     );
     expect(problem.errors.map((error) => [error.index, error.field, error.message])).toEqual([

@@ -19,11 +19,18 @@ function post(body: unknown, options: { contentType?: string; token?: string | n
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json' };
   const token = options.token === undefined ? publisher : options.token;
   if (token) headers.authorization = `Bearer ${token}`;
-  return app.request('/api/v1/events', { method: 'POST', headers, body: options.raw ? (body as string) : JSON.stringify(body) });
+  return app.request('/api/v1/events', {
+    method: 'POST',
+    headers,
+    body: options.raw ? (body as string) : JSON.stringify(body),
+  });
 }
 
 async function eventCount() {
-  const row = await database().db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await database()
+    .db.selectFrom('events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -33,7 +40,12 @@ async function expectRefused(response: Response | Promise<Response>, status: num
   const answer = await response;
   expect(answer.status).toBe(status);
   expect(answer.headers.get('content-type')).toBe('application/problem+json');
-  const problem = (await answer.json()) as { status: number; title: string; detail: string; errors?: Record<string, unknown>[] };
+  const problem = (await answer.json()) as {
+    status: number;
+    title: string;
+    detail: string;
+    errors?: Record<string, unknown>[];
+  };
   expect(problem.status).toBe(status);
   expect(await eventCount()).toBe(before);
   return problem;
@@ -41,14 +53,22 @@ async function expectRefused(response: Response | Promise<Response>, status: num
 
 describe('accepting events', () => {
   test('one envelope: 202 with its id; stored with the catalog-derived domain entity', async () => {
-    const sent = envelope('fulfillment_request.assigned', { id: 'fr-1', order_id: 'o-1001', items: [{ sku: 'A' }] }, {
-      published_at: '2026-11-30T10:00:00.123Z',
-    });
+    const sent = envelope(
+      'fulfillment_request.assigned',
+      { id: 'fr-1', order_id: 'o-1001', items: [{ sku: 'A' }] },
+      {
+        published_at: '2026-11-30T10:00:00.123Z',
+      },
+    );
     const response = await post(sent);
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ accepted: 1, ids: [sent.id], duplicates: [] });
 
-    const row = await database().db.selectFrom('events').selectAll().where('id', '=', sent.id).executeTakeFirstOrThrow();
+    const row = await database()
+      .db.selectFrom('events')
+      .selectAll()
+      .where('id', '=', sent.id)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({
       tenant: 'acme',
       name: 'fulfillment_request.assigned',
@@ -65,7 +85,11 @@ describe('accepting events', () => {
   test('order events are their own domain entity; explicit domain fields win; the id and time are filled in', async () => {
     const before = Date.now();
     const order = { name: 'order.created', payload: { id: 'o-2002', total: 10 } };
-    const explicit = envelope('return.processed', { id: 'r-1', order_id: 'o-9' }, { domain_entity_type: 'customer', domain_entity_id: 'c-7' });
+    const explicit = envelope(
+      'return.processed',
+      { id: 'r-1', order_id: 'o-9' },
+      { domain_entity_type: 'customer', domain_entity_id: 'c-7' },
+    );
     const response = await post([order, explicit]);
     expect(response.status).toBe(202);
     const { ids } = (await response.json()) as { ids: string[] };
@@ -74,12 +98,19 @@ describe('accepting events', () => {
     const generated = rows.find((row) => row.id === ids[0])!;
     expect(generated).toMatchObject({ domain_entity_type: 'order', domain_entity_id: 'o-2002', entity_id: 'o-2002' });
     expect(generated.published_at.getTime()).toBeGreaterThanOrEqual(before - 1);
-    expect(rows.find((row) => row.id === explicit.id)).toMatchObject({ domain_entity_type: 'customer', domain_entity_id: 'c-7' });
+    expect(rows.find((row) => row.id === explicit.id)).toMatchObject({
+      domain_entity_type: 'customer',
+      domain_entity_id: 'c-7',
+    });
   });
 
   test('NDJSON, with blank lines and a charset', async () => {
-    const events = [envelope('order.opened'), envelope('invoice.created', { order_id: 'o-5' }), envelope('inventory_count.items_counted')];
-    const body = events.map((event) => JSON.stringify(event)).join('\n\n') + '\n';
+    const events = [
+      envelope('order.opened'),
+      envelope('invoice.created', { order_id: 'o-5' }),
+      envelope('inventory_count.items_counted'),
+    ];
+    const body = `${events.map((event) => JSON.stringify(event)).join('\n\n')}\n`;
     const response = await post(body, { contentType: 'application/x-ndjson; charset=utf-8', raw: true });
     expect(response.status).toBe(202);
     expect(((await response.json()) as { ids: string[] }).ids).toEqual(events.map((event) => event.id));
@@ -99,7 +130,10 @@ describe('accepting events', () => {
         replaced_by: null,
         domain_entity: { type: 'order', id_field: 'payload.order_id' },
       });
-      expect(event_types.find((type) => type.name === 'order.shipped')).toMatchObject({ deprecated: true, replaced_by: 'order.completed' });
+      expect(event_types.find((type) => type.name === 'order.shipped')).toMatchObject({
+        deprecated: true,
+        replaced_by: 'order.completed',
+      });
     }
     expect((await app.request('/api/v1/event-types')).status).toBe(401);
   });
@@ -112,7 +146,12 @@ describe('refusals name what is wrong and store nothing', () => {
   });
 
   test('malformed NDJSON: 400 naming each bad line', async () => {
-    const body = [JSON.stringify(envelope('order.created')), '{oops', JSON.stringify(envelope('order.opened')), 'nope'].join('\n');
+    const body = [
+      JSON.stringify(envelope('order.created')),
+      '{oops',
+      JSON.stringify(envelope('order.opened')),
+      'nope',
+    ].join('\n');
     const problem = await expectRefused(post(body, { contentType: 'application/x-ndjson', raw: true }), 400);
     expect(problem.errors!.map((error) => error.line)).toEqual([2, 4]);
   });
@@ -125,7 +164,9 @@ describe('refusals name what is wrong and store nothing', () => {
 
   test('an unknown event name: 422 with the nearest known name', async () => {
     const problem = await expectRefused(post(envelope('order.craeted')), 422);
-    expect(problem.errors).toEqual([{ field: 'name', message: '"order.craeted" is not a known event type; did you mean "order.created"?' }]);
+    expect(problem.errors).toEqual([
+      { field: 'name', message: '"order.craeted" is not a known event type; did you mean "order.created"?' },
+    ]);
   });
 
   test('payload missing or not an object; id not a UUID; foreign tenant; unknown field; bad time', async () => {
@@ -140,7 +181,8 @@ describe('refusals name what is wrong and store nothing', () => {
       'not an object',
     ];
     const problem = await expectRefused(post(batch), 422);
-    const byIndex = (index: number) => problem.errors!.filter((error) => error.index === index).map((error) => [error.field, error.message]);
+    const byIndex = (index: number) =>
+      problem.errors!.filter((error) => error.index === index).map((error) => [error.field, error.message]);
     expect(byIndex(0)).toEqual([]);
     expect(byIndex(1)).toEqual([['payload', 'is required: the event data as a JSON object']]);
     expect(byIndex(2)).toEqual([['payload', 'must be a JSON object']]);
@@ -153,7 +195,10 @@ describe('refusals name what is wrong and store nothing', () => {
   });
 
   test('an event over MAX_EVENT_BYTES: 413 naming its index', async () => {
-    const problem = await expectRefused(post([envelope('order.created'), envelope('order.created', { note: 'x'.repeat(3000) })]), 413);
+    const problem = await expectRefused(
+      post([envelope('order.created'), envelope('order.created', { note: 'x'.repeat(3000) })]),
+      413,
+    );
     expect(problem.errors).toHaveLength(1);
     expect(problem.errors![0]).toMatchObject({ index: 1 });
     expect(String(problem.errors![0]!.message)).toContain('the limit is 2048 (MAX_EVENT_BYTES)');
@@ -167,7 +212,7 @@ describe('refusals name what is wrong and store nothing', () => {
     // No Content-Length: the limit holds while streaming.
     const body = new ReadableStream({
       start(controller) {
-        for (const event of many) controller.enqueue(new TextEncoder().encode(JSON.stringify(event) + '\n'));
+        for (const event of many) controller.enqueue(new TextEncoder().encode(`${JSON.stringify(event)}\n`));
         controller.close();
       },
     });
@@ -180,7 +225,10 @@ describe('refusals name what is wrong and store nothing', () => {
   });
 
   test('a wrong content type: 415', async () => {
-    const problem = await expectRefused(post(JSON.stringify(envelope('order.created')), { contentType: 'text/plain', raw: true }), 415);
+    const problem = await expectRefused(
+      post(JSON.stringify(envelope('order.created')), { contentType: 'text/plain', raw: true }),
+      415,
+    );
     expect(problem.detail).toContain('"text/plain"');
   });
 

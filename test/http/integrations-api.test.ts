@@ -22,7 +22,11 @@ function call(method: string, path: string, body?: unknown, token: string | null
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return app.request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  return app.request(`${BASE}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 async function json(response: Response) {
@@ -50,7 +54,10 @@ describe('NewStore client request shapes', () => {
       starts_at: startsAt,
       ends_at: null,
       filter_conditions: { event_filter: [], entity_filter: [] },
-      callback_parameters: { callback_url: 'https://erp.example.com/newstore/events', api_key: `••••${API_KEY.slice(-4)}` },
+      callback_parameters: {
+        callback_url: 'https://erp.example.com/newstore/events',
+        api_key: `••••${API_KEY.slice(-4)}`,
+      },
       stats: { pending: 0, delivered: 0, failed: 0, rejected: 0, last_delivery_at: null, oldest_pending_at: null },
     });
     expect(body).not.toHaveProperty('s3_parameters');
@@ -59,13 +66,25 @@ describe('NewStore client request shapes', () => {
     expect(listed.status).toBe(200);
     const list = await json(listed);
     expect(list.next_cursor).toBeNull();
-    expect(list.integrations.map((integration: { id: string }) => integration.id)).toEqual(['erp-netsuite-integration-001']);
+    expect(list.integrations.map((integration: { id: string }) => integration.id)).toEqual([
+      'erp-netsuite-integration-001',
+    ]);
 
-    const stored = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'erp-netsuite-integration-001').executeTakeFirstOrThrow();
+    const stored = await database()
+      .db.selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', 'erp-netsuite-integration-001')
+      .executeTakeFirstOrThrow();
     expect(stored.api_key_enc).not.toContain(API_KEY);
     expect(testSecrets.decrypt(stored.api_key_enc!)).toBe(API_KEY);
-    const log = await database().db.selectFrom('integration_logs').selectAll().where('integration_id', '=', stored.id).execute();
-    expect(log).toMatchObject([{ action: 'started', reason: 'Integration created', actor: expect.stringContaining('API token') }]);
+    const log = await database()
+      .db.selectFrom('integration_logs')
+      .selectAll()
+      .where('integration_id', '=', stored.id)
+      .execute();
+    expect(log).toMatchObject([
+      { action: 'started', reason: 'Integration created', actor: expect.stringContaining('API token') },
+    ]);
   });
 
   test('every field round-trips: a temporary S3 integration with filters', async () => {
@@ -91,7 +110,11 @@ describe('NewStore client request shapes', () => {
       expect(body).toMatchObject({
         ...request,
         status: 'running',
-        s3_parameters: { ...request.s3_parameters, key_prefix: 'tideway/prod', aws_secret_access_key: `••••${AWS_SECRET.slice(-4)}` },
+        s3_parameters: {
+          ...request.s3_parameters,
+          key_prefix: 'tideway/prod',
+          aws_secret_access_key: `••••${AWS_SECRET.slice(-4)}`,
+        },
       });
     }
   });
@@ -106,12 +129,19 @@ describe('NewStore client request shapes', () => {
       filter_conditions: { event_filter: ['order.completed'], entity_filter: ['invoice'] },
       callback_parameters: { callback_url: 'https://erp.example.com/v2/events', api_key: `••••${API_KEY.slice(-4)}` },
     });
-    const stored = await database().db.selectFrom('integrations').select('api_key_enc').where('id', '=', 'erp-netsuite-integration-001').executeTakeFirstOrThrow();
+    const stored = await database()
+      .db.selectFrom('integrations')
+      .select('api_key_enc')
+      .where('id', '=', 'erp-netsuite-integration-001')
+      .executeTakeFirstOrThrow();
     expect(testSecrets.decrypt(stored.api_key_enc!)).toBe(API_KEY);
   });
 
   test('PATCH refuses what cannot change: id, type, window, another target kind', async () => {
-    const refused = await call('PATCH', '/erp-netsuite-integration-001', { id: 'renamed', integration_type: 'temporary' });
+    const refused = await call('PATCH', '/erp-netsuite-integration-001', {
+      id: 'renamed',
+      integration_type: 'temporary',
+    });
     expect(refused.status).toBe(422);
     const problem = await json(refused);
     expect(problem.errors).toEqual([
@@ -145,14 +175,29 @@ describe('NewStore client request shapes', () => {
   });
 
   test('the signing secret: revealed on request, given at creation, rotated', async () => {
-    const secret = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
-    await json(await call('POST', '', { id: 'signed-one', integration_type: 'permanent', callback_parameters: { callback_url: 'https://a.example.com/h' }, signing_secret: secret }));
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    await json(
+      await call('POST', '', {
+        id: 'signed-one',
+        integration_type: 'permanent',
+        callback_parameters: { callback_url: 'https://a.example.com/h' },
+        signing_secret: secret,
+      }),
+    );
     expect(await (await call('GET', '/signed-one/signing-secret')).json()).toEqual({ signing_secret: secret });
-    const generated = (await (await call('GET', '/erp-netsuite-integration-001/signing-secret')).json()) as { signing_secret: string };
+    const generated = (await (await call('GET', '/erp-netsuite-integration-001/signing-secret')).json()) as {
+      signing_secret: string;
+    };
     expect(generated.signing_secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    const rotated = (await (await call('POST', '/signed-one/signing-secret/_rotate')).json()) as { signing_secret: string };
+    const rotated = (await (await call('POST', '/signed-one/signing-secret/_rotate')).json()) as {
+      signing_secret: string;
+    };
     expect(rotated.signing_secret).not.toBe(secret);
-    const row = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'signed-one').executeTakeFirstOrThrow();
+    const row = await database()
+      .db.selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', 'signed-one')
+      .executeTakeFirstOrThrow();
     expect(testSecrets.decrypt(row.previous_signing_secret_enc!)).toBe(secret);
     expect(row.previous_signing_secret_expires_at!.getTime()).toBeGreaterThan(Date.now() + 23 * 3_600_000);
   });
@@ -160,7 +205,13 @@ describe('NewStore client request shapes', () => {
   test('DELETE removes it with its logs; then it is 404', async () => {
     expect((await call('DELETE', '/signed-one')).status).toBe(204);
     expect((await call('GET', '/signed-one')).status).toBe(404);
-    expect(await database().db.selectFrom('integration_logs').select('id').where('integration_id', '=', 'signed-one').execute()).toEqual([]);
+    expect(
+      await database()
+        .db.selectFrom('integration_logs')
+        .select('id')
+        .where('integration_id', '=', 'signed-one')
+        .execute(),
+    ).toEqual([]);
     expect((await call('DELETE', '/signed-one')).status).toBe(404);
   });
 });
@@ -177,7 +228,9 @@ describe('refusals', () => {
     expect(response.status).toBe(422);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     const problem = await json(response);
-    const fields = Object.fromEntries(problem.errors.map((error: { field: string; message: string }) => [error.field, error.message]));
+    const fields = Object.fromEntries(
+      problem.errors.map((error: { field: string; message: string }) => [error.field, error.message]),
+    );
     expect(fields).toMatchObject({
       id: expect.stringContaining('lower-case'),
       'filter_conditions.entities.0': '"orders" is not an entity',
@@ -197,21 +250,39 @@ describe('refusals', () => {
     });
     expect(response.status).toBe(422);
     const problem = await json(response);
-    expect(problem).toMatchObject({ error_code: 'validation_error', message: expect.stringContaining('nothing was changed') });
+    expect(problem).toMatchObject({
+      error_code: 'validation_error',
+      message: expect.stringContaining('nothing was changed'),
+    });
     expect(problem.errors).toEqual([
       { field: 'filter_conditions.event_filter.0', message: '"order.craeted" is not a known event type' },
       { field: 'filter_conditions.entity_filter', message: 'must be a list of entity names, e.g. ["order"]' },
     ]);
-    const both = await json(await call('POST', '', { id: 'filter-names', integration_type: 'permanent', filter_conditions: { event_filter: ['order.created'], events: ['order.created'] }, callback_parameters: { callback_url: 'https://x.example.com' } }));
-    expect(both.errors).toEqual([{ field: 'filter_conditions.events', message: 'is another name for event_filter: give only one of them' }]);
-    expect(await database().db.selectFrom('integrations').select('id').where('id', '=', 'filter-names').execute()).toEqual([]);
+    const both = await json(
+      await call('POST', '', {
+        id: 'filter-names',
+        integration_type: 'permanent',
+        filter_conditions: { event_filter: ['order.created'], events: ['order.created'] },
+        callback_parameters: { callback_url: 'https://x.example.com' },
+      }),
+    );
+    expect(both.errors).toEqual([
+      { field: 'filter_conditions.events', message: 'is another name for event_filter: give only one of them' },
+    ]);
+    expect(
+      await database().db.selectFrom('integrations').select('id').where('id', '=', 'filter-names').execute(),
+    ).toEqual([]);
   });
 
   test('a missing integration is a 404 with error_code resource_not_found, with or without a trailing slash', async () => {
     for (const path of ['/nope-integration', '/nope-integration/']) {
       const response = await call('GET', path);
       expect(response.status).toBe(404);
-      expect(await json(response)).toMatchObject({ status: 404, error_code: 'resource_not_found', message: 'There is no integration "nope-integration".' });
+      expect(await json(response)).toMatchObject({
+        status: 404,
+        error_code: 'resource_not_found',
+        message: 'There is no integration "nope-integration".',
+      });
     }
     const listed = await call('GET', '/');
     expect(listed.status).toBe(200);
@@ -219,20 +290,47 @@ describe('refusals', () => {
   });
 
   test('exactly one target; temporary needs an end after its start; reserved ids', async () => {
-    const both = await json(await call('POST', '', { id: 'two-targets', integration_type: 'permanent', callback_parameters: { callback_url: 'https://x.example.com' }, s3_parameters: { aws_access_key_id: 'a', aws_secret_access_key: 'b', aws_region: 'eu-west-1', bucket: 'bkt' } }));
+    const both = await json(
+      await call('POST', '', {
+        id: 'two-targets',
+        integration_type: 'permanent',
+        callback_parameters: { callback_url: 'https://x.example.com' },
+        s3_parameters: { aws_access_key_id: 'a', aws_secret_access_key: 'b', aws_region: 'eu-west-1', bucket: 'bkt' },
+      }),
+    );
     expect(both.errors[0].message).toContain('exactly one target');
     const none = await json(await call('POST', '', { id: 'no-target', integration_type: 'permanent' }));
     expect(none.errors[0]).toMatchObject({ field: 'callback_parameters' });
-    const temporary = await json(await call('POST', '', { id: 'temp-x', integration_type: 'temporary', starts_at: '2026-12-02T00:00:00Z', ends_at: '2026-12-01T00:00:00Z', callback_parameters: { callback_url: 'https://x.example.com' } }));
+    const temporary = await json(
+      await call('POST', '', {
+        id: 'temp-x',
+        integration_type: 'temporary',
+        starts_at: '2026-12-02T00:00:00Z',
+        ends_at: '2026-12-01T00:00:00Z',
+        callback_parameters: { callback_url: 'https://x.example.com' },
+      }),
+    );
     expect(temporary.errors).toEqual([{ field: 'ends_at', message: 'must be after the start' }]);
-    const reserved = await json(await call('POST', '', { id: 'overview', integration_type: 'permanent', callback_parameters: { callback_url: 'https://x.example.com' } }));
+    const reserved = await json(
+      await call('POST', '', {
+        id: 'overview',
+        integration_type: 'permanent',
+        callback_parameters: { callback_url: 'https://x.example.com' },
+      }),
+    );
     expect(reserved.errors).toEqual([{ field: 'id', message: 'is reserved; choose another ID' }]);
   });
 
   test('a duplicate id is a 409 naming the field', async () => {
-    const response = await call('POST', '', { id: 'warehouse_s3', integration_type: 'permanent', callback_parameters: { callback_url: 'https://x.example.com' } });
+    const response = await call('POST', '', {
+      id: 'warehouse_s3',
+      integration_type: 'permanent',
+      callback_parameters: { callback_url: 'https://x.example.com' },
+    });
     expect(response.status).toBe(409);
-    expect((await json(response)).errors).toEqual([{ field: 'id', message: 'An integration with the ID "warehouse_s3" already exists. Choose another ID.' }]);
+    expect((await json(response)).errors).toEqual([
+      { field: 'id', message: 'An integration with the ID "warehouse_s3" already exists. Choose another ID.' },
+    ]);
   });
 
   test('malformed JSON is a 400; unknown integrations 404', async () => {

@@ -14,7 +14,10 @@ beforeAll(async () => {
   user = await signedIn(database().db, ['view_tools'], 'admin@example.com');
 });
 
-async function request(path: string, init: { method?: string; form?: Record<string, string | string[]>; htmx?: boolean; csrf?: boolean } = {}) {
+async function request(
+  path: string,
+  init: { method?: string; form?: Record<string, string | string[]>; htmx?: boolean; csrf?: boolean } = {},
+) {
   const headers: Record<string, string> = { cookie: user.cookie };
   let body: string | undefined;
   if (init.form) {
@@ -61,10 +64,14 @@ describe('New Integration', () => {
   });
 
   test('errors appear next to their fields and what was typed is kept (secrets excepted)', async () => {
-    const { response, text } = await request('/tools/event-stream/new', { form: { ...NEW_WEBHOOK, callback_url: 'erp.example.com/hooks' } });
+    const { response, text } = await request('/tools/event-stream/new', {
+      form: { ...NEW_WEBHOOK, callback_url: 'erp.example.com/hooks' },
+    });
     expect(response.status).toBe(422);
     expect(text).toContain('One field needs your attention. Nothing was saved.');
-    expect(text).toMatch(/<input id="callback_url" name="callback_url" aria-invalid="true" aria-describedby="callback_url-error" type="url" value="erp.example.com\/hooks"/);
+    expect(text).toMatch(
+      /<input id="callback_url" name="callback_url" aria-invalid="true" aria-describedby="callback_url-error" type="url" value="erp.example.com\/hooks"/,
+    );
     expect(text).toContain('<p class="field-error" id="callback_url-error">Must be an http:// or https:// URL');
     expect(text).toContain('value="erp-main"');
     expect(text).toMatch(/value="order" checked="" data-entity-toggle/);
@@ -73,9 +80,15 @@ describe('New Integration', () => {
   });
 
   test('a temporary integration needs an end date; an S3 target needs its fields', async () => {
-    const temporary = await request('/tools/event-stream/new', { form: { ...NEW_WEBHOOK, integration_type: 'temporary' } });
-    expect(temporary.text).toContain('<p class="field-error" id="ends_at-error">Required for a temporary integration.</p>');
-    const s3 = await request('/tools/event-stream/new', { form: { id: 'lake', integration_type: 'permanent', target: 's3', bucket: 'x' } });
+    const temporary = await request('/tools/event-stream/new', {
+      form: { ...NEW_WEBHOOK, integration_type: 'temporary' },
+    });
+    expect(temporary.text).toContain(
+      '<p class="field-error" id="ends_at-error">Required for a temporary integration.</p>',
+    );
+    const s3 = await request('/tools/event-stream/new', {
+      form: { id: 'lake', integration_type: 'permanent', target: 's3', bucket: 'x' },
+    });
     expect(s3.text).toContain('id="aws_access_key_id-error"');
     expect(s3.text).toContain('id="bucket-error"');
     expect(s3.text).toContain('id="aws_region-error"');
@@ -85,17 +98,32 @@ describe('New Integration', () => {
     const { response } = await request('/tools/event-stream/new', { form: NEW_WEBHOOK });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/tools/event-stream?created=erp-main');
-    const row = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'erp-main').executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ status: 'running', filter_entities: ['order', 'return'], filter_events: ['fulfillment_request.assigned'], callback_url: NEW_WEBHOOK.callback_url });
+    const row = await database()
+      .db.selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', 'erp-main')
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      status: 'running',
+      filter_entities: ['order', 'return'],
+      filter_events: ['fulfillment_request.assigned'],
+      callback_url: NEW_WEBHOOK.callback_url,
+    });
     expect(testSecrets.decrypt(row.api_key_enc!)).toBe(API_KEY);
-    const logs = await database().db.selectFrom('integration_logs').selectAll().where('integration_id', '=', 'erp-main').execute();
+    const logs = await database()
+      .db.selectFrom('integration_logs')
+      .selectAll()
+      .where('integration_id', '=', 'erp-main')
+      .execute();
     expect(logs).toMatchObject([{ action: 'started', reason: 'Integration created', actor: 'admin@example.com' }]);
   });
 
   test('a duplicate ID is refused next to the ID field', async () => {
     const { response, text } = await request('/tools/event-stream/new', { form: NEW_WEBHOOK });
     expect(response.status).toBe(422);
-    expect(text).toContain('<p class="field-error" id="id-error">An integration with the ID &quot;erp-main&quot; already exists. Choose another ID.</p>');
+    expect(text).toContain(
+      '<p class="field-error" id="id-error">An integration with the ID &quot;erp-main&quot; already exists. Choose another ID.</p>',
+    );
   });
 });
 
@@ -108,25 +136,37 @@ describe('the list', () => {
     expect(text).toMatch(/data-tab="paused">Paused <span class="count">0<\/span>/);
     expect(text).toContain('<span class="mono">erp.example.com</span>');
     expect(text).toContain('order (all), return (all) + fulfillment_request.assigned');
-    for (const action of ['View Events', 'View Rejected Events', 'View Logs', 'Edit Integration Details']) expect(text).toContain(action);
+    for (const action of ['View Events', 'View Rejected Events', 'View Logs', 'Edit Integration Details'])
+      expect(text).toContain(action);
     const paused = await request('/tools/event-stream?tab=paused');
     expect(paused.text).toContain('No paused integrations');
   });
 
   test('the toggle pauses in place: the row fragment and the new counts, with a log entry', async () => {
-    const { response, text } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'all' }, htmx: true });
+    const { response, text } = await request('/tools/event-stream/erp-main/toggle', {
+      form: { tab: 'all' },
+      htmx: true,
+    });
     expect(response.status).toBe(200);
     expect(text).toStartWith('<tr id="integration-erp-main" data-status="stopped">');
     expect(text).not.toContain('<!DOCTYPE');
     expect(text).toContain('aria-checked="false"');
     expect(text).toContain('<hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">');
     expect(text).toMatch(/data-tab="paused">Paused <span class="count">1<\/span>/);
-    const logs = await database().db.selectFrom('integration_logs').select(['action', 'reason', 'actor']).where('integration_id', '=', 'erp-main').orderBy('id').execute();
+    const logs = await database()
+      .db.selectFrom('integration_logs')
+      .select(['action', 'reason', 'actor'])
+      .where('integration_id', '=', 'erp-main')
+      .orderBy('id')
+      .execute();
     expect(logs.at(-1)).toEqual({ action: 'stopped', reason: 'Paused in the UI', actor: 'admin@example.com' });
   });
 
   test('on the Paused tab, starting it removes the row from that tab', async () => {
-    const { response, text } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'paused' }, htmx: true });
+    const { response, text } = await request('/tools/event-stream/erp-main/toggle', {
+      form: { tab: 'paused' },
+      htmx: true,
+    });
     expect(response.headers.get('hx-reswap')).toBe('delete');
     expect(text).not.toContain('<tr');
     expect(text).toMatch(/data-tab="active">Active <span class="count">1<\/span>/);
@@ -136,11 +176,23 @@ describe('the list', () => {
     const { response } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'active' } });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/tools/event-stream?tab=active');
-    expect((await database().db.selectFrom('integrations').select('status').where('id', '=', 'erp-main').executeTakeFirstOrThrow()).status).toBe('stopped');
+    expect(
+      (
+        await database()
+          .db.selectFrom('integrations')
+          .select('status')
+          .where('id', '=', 'erp-main')
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('stopped');
   });
 
   test('htmx requests without the CSRF header are refused', async () => {
-    const { response } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'all' }, htmx: true, csrf: false });
+    const { response } = await request('/tools/event-stream/erp-main/toggle', {
+      form: { tab: 'all' },
+      htmx: true,
+      csrf: false,
+    });
     expect(response.status).toBe(403);
   });
 });
@@ -155,11 +207,25 @@ describe('Edit Integration Details', () => {
 
   test('changes the events and the callback URL; an empty API key keeps the stored one', async () => {
     const { response } = await request('/tools/event-stream/erp-main/edit', {
-      form: { entities: ['invoice'], events: ['order.completed', 'refund_request.issued'], target: 'webhook', callback_url: 'https://erp.example.com/v2', api_key: '' },
+      form: {
+        entities: ['invoice'],
+        events: ['order.completed', 'refund_request.issued'],
+        target: 'webhook',
+        callback_url: 'https://erp.example.com/v2',
+        api_key: '',
+      },
     });
     expect(response.status).toBe(303);
-    const row = await database().db.selectFrom('integrations').selectAll().where('id', '=', 'erp-main').executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ filter_entities: ['invoice'], filter_events: ['order.completed', 'refund_request.issued'], callback_url: 'https://erp.example.com/v2' });
+    const row = await database()
+      .db.selectFrom('integrations')
+      .selectAll()
+      .where('id', '=', 'erp-main')
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      filter_entities: ['invoice'],
+      filter_events: ['order.completed', 'refund_request.issued'],
+      callback_url: 'https://erp.example.com/v2',
+    });
     expect(testSecrets.decrypt(row.api_key_enc!)).toBe(API_KEY);
   });
 
@@ -189,7 +255,13 @@ describe('delete', () => {
     expect(response.status).toBe(200);
     expect(text).toMatch(/data-tab="all">All <span class="count">0<\/span>/);
     expect(await database().db.selectFrom('integrations').select('id').execute()).toEqual([]);
-    expect(await database().db.selectFrom('integration_logs').select('id').where('integration_id', '=', 'erp-main').execute()).toEqual([]);
+    expect(
+      await database()
+        .db.selectFrom('integration_logs')
+        .select('id')
+        .where('integration_id', '=', 'erp-main')
+        .execute(),
+    ).toEqual([]);
   });
 });
 

@@ -26,7 +26,8 @@ test('View Logs: action, reason, actor and time, newest first, escaped, paged wi
   const next = /href="(\/tools\/event-stream\/logged\/logs\?cursor=[^"]+)"/.exec(first)?.[1];
   expect(next).toBeDefined();
   const second = await (await app.request(next!, { headers: { cookie } })).text();
-  const reasons = (html: string) => [...html.matchAll(/<td>((?:pause|resume|Integration created)[^<]*)<\/td>/g)].map((match) => match[1]);
+  const reasons = (html: string) =>
+    [...html.matchAll(/<td>((?:pause|resume|Integration created)[^<]*)<\/td>/g)].map((match) => match[1]);
   const all = [...reasons(first), ...reasons(second)];
   expect(all).toHaveLength(61);
   expect(new Set(all).size).toBe(61);
@@ -35,8 +36,14 @@ test('View Logs: action, reason, actor and time, newest first, escaped, paged wi
 
 test('the logs API pages with an opaque cursor', async () => {
   const token = await tokenWith(database().db, 'view_tools');
-  const get = (query: string) => app.request(`/api/v1/org/integrations/eventstream/logged/logs${query}`, { headers: { authorization: `Bearer ${token}` } });
-  const page = (await (await get('?limit=25')).json()) as { logs: { action: string; reason: string; actor: string; created_at: string }[]; next_cursor: string | null };
+  const get = (query: string) =>
+    app.request(`/api/v1/org/integrations/eventstream/logged/logs${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+  const page = (await (await get('?limit=25')).json()) as {
+    logs: { action: string; reason: string; actor: string; created_at: string }[];
+    next_cursor: string | null;
+  };
   expect(page.logs).toHaveLength(25);
   expect(page.logs[0]).toMatchObject({ action: 'started', reason: 'resume 29', actor: 'system' });
   const seen = [...page.logs];

@@ -31,7 +31,8 @@ beforeAll(async () => {
   ({ email } = await signedIn(database().db, ['view_tools'], 'integrations@frankandoak.example'));
 });
 
-const send = (method: string, path: string, headers: Record<string, string>, body?: string) => app.request(new Request(`${HOST}${path}`, { method, headers, body }));
+const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+  app.request(new Request(`${HOST}${path}`, { method, headers, body }));
 
 /** What `String.format("%s %s", token_type, access_token)` makes of the token answer. */
 let javaAuthorization: string;
@@ -39,14 +40,28 @@ let javaAuthorization: string;
 let pythonAuthorization: string;
 
 describe('J: blueprint-heroku-java', () => {
-  const headers = () => ({ Authorization: javaAuthorization, 'Content-Type': 'application/json', 'user-agent': 'unirest-java/3.1.00', 'accept-encoding': 'gzip' });
+  const headers = () => ({
+    Authorization: javaAuthorization,
+    'Content-Type': 'application/json',
+    'user-agent': 'unirest-java/3.1.00',
+    'accept-encoding': 'gzip',
+  });
   const ID = 'test-integration-heroku';
 
   test('token: POST /v0/token, text/plain, the fields joined unencoded; it reads token_type and access_token; 403 is "Invalid credentials"', async () => {
-    const tokenHeaders = { 'user-agent': 'unirest-java/3.1.00', 'accept-encoding': 'gzip', 'Content-Type': 'text/plain; charset=UTF-8' };
+    const tokenHeaders = {
+      'user-agent': 'unirest-java/3.1.00',
+      'accept-encoding': 'gzip',
+      'Content-Type': 'text/plain; charset=UTF-8',
+    };
     const wrong = await send('POST', '/v0/token', tokenHeaders, `username=${email}&grant_type=password&password=wrong`);
     expect(wrong.status).toBe(403);
-    const response = await send('POST', '/v0/token', tokenHeaders, `username=${email}&grant_type=password&password=${PASSWORD}`);
+    const response = await send(
+      'POST',
+      '/v0/token',
+      tokenHeaders,
+      `username=${email}&grant_type=password&password=${PASSWORD}`,
+    );
     expect(response.status).toBe(200);
     const token = await response.json(); // Gson onto NwsAccessToken
     expect(typeof token.token_type).toBe('string'); // absent, the header would read "null <token>"
@@ -77,7 +92,9 @@ describe('J: blueprint-heroku-java', () => {
       const response = await send('POST', '/api/v1/org/integrations/eventstream', headers(), payload);
       expect({ fraction, status: response.status }).toEqual({ fraction, status: 201 });
       const body = await response.json();
-      expect(body.starts_at).toBe(`${dayAgo}${fraction.slice(0, 4).padEnd(fraction ? 4 : 0, '0')}${fraction ? '' : '.000'}Z`);
+      expect(body.starts_at).toBe(
+        `${dayAgo}${fraction.slice(0, 4).padEnd(fraction ? 4 : 0, '0')}${fraction ? '' : '.000'}Z`,
+      );
     }
   });
 
@@ -88,8 +105,16 @@ describe('J: blueprint-heroku-java', () => {
   });
 
   test('stop and start: an empty body with Content-Type application/json; only 2xx counts', async () => {
-    for (const [action, status] of [['_stop', 'stopped'], ['_start', 'running']] as const) {
-      const response = await send('POST', `/api/v1/org/integrations/eventstream/${ID}/${action}`, { ...headers(), 'Content-Length': '0' }, '');
+    for (const [action, status] of [
+      ['_stop', 'stopped'],
+      ['_start', 'running'],
+    ] as const) {
+      const response = await send(
+        'POST',
+        `/api/v1/org/integrations/eventstream/${ID}/${action}`,
+        { ...headers(), 'Content-Length': '0' },
+        '',
+      );
       expect(response.status).toBe(200);
       const read = await send('GET', `/api/v1/org/integrations/eventstream/${ID}`, headers());
       expect((await read.json()).status).toBe(status);
@@ -125,7 +150,18 @@ describe('P: CICD_From_RICKY newstore_adapter and its webhook registration calle
 
   test('token: form-encoded by requests (grant_type, username, password); access_token is a JWT with exp and expires_in an integer', async () => {
     const body = `grant_type=password&username=${encodeURIComponent(email).replace(/%20/g, '+')}&password=${PASSWORD.replace(/ /g, '+')}`;
-    const response = await send('POST', '/v0/token', { 'User-Agent': 'python-requests/2.25.1', 'Accept-Encoding': 'gzip, deflate', Accept: '*/*', Connection: 'keep-alive', 'Content-Type': 'application/x-www-form-urlencoded' }, body);
+    const response = await send(
+      'POST',
+      '/v0/token',
+      {
+        'User-Agent': 'python-requests/2.25.1',
+        'Accept-Encoding': 'gzip, deflate',
+        Accept: '*/*',
+        Connection: 'keep-alive',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body,
+    );
     expect(response.status).toBe(200);
     const token = await response.json();
     expect(Number.isInteger(token.expires_in)).toBe(true); // cached only when it is
@@ -145,7 +181,10 @@ describe('P: CICD_From_RICKY newstore_adapter and its webhook registration calle
       '',
       '{"id": "frankandoak-sf-event-to-sqs", "callback_parameters": {"callback_url": "https://abc123.execute-api.us-east-1.amazonaws.com/x/shopify_fulfillment/receive_event"}, "integration_type": "permanent", "filter_conditions": {"event_filter": ["fulfillment_request.items_completed"], "entity_filter": []}}',
     );
-    expect(created.json).toMatchObject({ id: name, filter_conditions: { event_filter: ['fulfillment_request.items_completed'], entity_filter: [] } });
+    expect(created.json).toMatchObject({
+      id: name,
+      filter_conditions: { event_filter: ['fulfillment_request.items_completed'], entity_filter: [] },
+    });
     const found = await adapter('GET', `/${name}`);
     expect(found.json.status === 'running').toBe(true); // _validate_hook_is_active: nothing more to do
     // The netsuite receiver's ten events at once.
@@ -154,20 +193,31 @@ describe('P: CICD_From_RICKY newstore_adapter and its webhook registration calle
       '',
       JSON.stringify({
         id: 'fao-netsuite-event-stream-receiver',
-        callback_parameters: { callback_url: 'https://abc123.execute-api.us-east-1.amazonaws.com/x/netsuite_integration/receive_event' },
+        callback_parameters: {
+          callback_url: 'https://abc123.execute-api.us-east-1.amazonaws.com/x/netsuite_integration/receive_event',
+        },
         integration_type: 'permanent',
         filter_conditions: {
-          event_filter: 'order.items_cancelled,refund_request.issued,return.processed,fulfillment_request.items_completed,order.cancelled,order.opened,inventory_transaction.items_received,inventory_transaction.asn_created,fulfillment_request.assigned,inventory_transaction.adjustment_created'.split(','),
+          event_filter:
+            'order.items_cancelled,refund_request.issued,return.processed,fulfillment_request.items_completed,order.cancelled,order.opened,inventory_transaction.items_received,inventory_transaction.asn_created,fulfillment_request.assigned,inventory_transaction.adjustment_created'.split(
+              ',',
+            ),
           entity_filter: [],
         },
-      }).replaceAll('":', '": ').replaceAll(',"', ', "'),
+      })
+        .replaceAll('":', '": ')
+        .replaceAll(',"', ', "'),
     );
     expect(netsuite.json.filter_conditions.event_filter).toHaveLength(10);
   });
 
   test('webhook_register.py: a stopped hook is restarted with POST _start and body {}', async () => {
     const name = 'frankandoak-shopify-cancellation-event-to-sqs';
-    await adapter('POST', '', `{"id": "${name}", "callback_parameters": {"callback_url": "https://abc123.execute-api.us-east-1.amazonaws.com/x/shopify_process_cancellation/receive_event"}, "integration_type": "permanent", "filter_conditions": {"event_filter": ["order.cancelled"], "entity_filter": []}}`);
+    await adapter(
+      'POST',
+      '',
+      `{"id": "${name}", "callback_parameters": {"callback_url": "https://abc123.execute-api.us-east-1.amazonaws.com/x/shopify_process_cancellation/receive_event"}, "integration_type": "permanent", "filter_conditions": {"event_filter": ["order.cancelled"], "entity_filter": []}}`,
+    );
     await adapter('POST', `/${name}/_stop`, '{}');
     const hook = await adapter('GET', `/${name}`);
     expect(hook.json.status === 'running').toBe(false);
@@ -179,8 +229,15 @@ describe('P: CICD_From_RICKY newstore_adapter and its webhook registration calle
     const name = 'sailthru-events';
     const url = 'https://abc123.execute-api.us-east-1.amazonaws.com/x/sailthru-event';
     expect((await adapter('GET', `/${name}`)).raised).toContain('resource_not_found');
-    const created = await adapter('POST', '', `{"id": "${name}", "callback_parameters": {"callback_url": "https://old.example.com/sailthru-event"}, "integration_type": "permanent", "filter_conditions": {"event_filter": ["fulfillment_request.items_completed", "order.items_cancelled"]}}`);
-    expect(created.json.filter_conditions).toEqual({ event_filter: ['fulfillment_request.items_completed', 'order.items_cancelled'], entity_filter: [] });
+    const created = await adapter(
+      'POST',
+      '',
+      `{"id": "${name}", "callback_parameters": {"callback_url": "https://old.example.com/sailthru-event"}, "integration_type": "permanent", "filter_conditions": {"event_filter": ["fulfillment_request.items_completed", "order.items_cancelled"]}}`,
+    );
+    expect(created.json.filter_conditions).toEqual({
+      event_filter: ['fulfillment_request.items_completed', 'order.items_cancelled'],
+      entity_filter: [],
+    });
 
     let hook = (await adapter('GET', `/${name}`)).json;
     expect(hook.callback_parameters.callback_url === url).toBe(false); // _validate_callback_url
@@ -199,6 +256,8 @@ describe('P: CICD_From_RICKY newstore_adapter and its webhook registration calle
 
   test('get_integrations: GET …/eventstream without a slash lists them', async () => {
     const listed = await adapter('GET', '');
-    expect(listed.json.integrations.map((integration: { id: string }) => integration.id)).toEqual(expect.arrayContaining(['sailthru-events', 'frankandoak-sf-event-to-sqs']));
+    expect(listed.json.integrations.map((integration: { id: string }) => integration.id)).toEqual(
+      expect.arrayContaining(['sailthru-events', 'frankandoak-sf-event-to-sqs']),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { signedIn } from '../helpers/fixtures.ts';
 import { ROOT } from '../helpers/process.ts';
@@ -76,7 +76,12 @@ describe('errors', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     const problem = (await response.json()) as Record<string, unknown>;
-    expect(problem).toMatchObject({ type: 'about:blank', title: 'Not found', status: 404, instance: '/api/v1/nowhere' });
+    expect(problem).toMatchObject({
+      type: 'about:blank',
+      title: 'Not found',
+      status: 404,
+      instance: '/api/v1/nowhere',
+    });
     expect(problem.request_id).toBe(response.headers.get('x-request-id'));
   });
 });

@@ -19,17 +19,46 @@ beforeAll(async () => {
     const id = randomUUID();
     const status = i % 3 === 0 ? 'success' : 'rejected';
     const at = new Date(base + i * 1_000);
-    await database().db.insertInto('deliveries').values({ integration_id: 'erp', event_id: id, event_name: 'invoice.created', domain_entity_type: 'order', domain_entity_id: i === 4 ? '<o-"4">' : `o-${i}`, published_at: at, status, attempts: 1, last_attempted_at: at }).execute();
+    await database()
+      .db.insertInto('deliveries')
+      .values({
+        integration_id: 'erp',
+        event_id: id,
+        event_name: 'invoice.created',
+        domain_entity_type: 'order',
+        domain_entity_id: i === 4 ? '<o-"4">' : `o-${i}`,
+        published_at: at,
+        status,
+        attempts: 1,
+        last_attempted_at: at,
+      })
+      .execute();
     if (status === 'rejected') {
       rejected.push(id);
-      const body = i === 4 ? '{"error":"bad, \\"quoted\\"\\nline","formula":"=1+1"}' : `{"error":"unknown customer ${i}"}`;
-      await database().db.insertInto('delivery_attempts').values({ integration_id: 'erp', event_id: id, attempted_at: at, duration_ms: 5, outcome: 'rejected', status_code: 422, response_body: body }).execute();
+      const body =
+        i === 4 ? '{"error":"bad, \\"quoted\\"\\nline","formula":"=1+1"}' : `{"error":"unknown customer ${i}"}`;
+      await database()
+        .db.insertInto('delivery_attempts')
+        .values({
+          integration_id: 'erp',
+          event_id: id,
+          attempted_at: at,
+          duration_ms: 5,
+          outcome: 'rejected',
+          status_code: 422,
+          response_body: body,
+        })
+        .execute();
     }
   }
 }, 60_000);
 
 test('View Rejected Events lists what the consumer refused with its answer, escaped', async () => {
-  const html = await (await app.request('/tools/event-stream/erp/rejected-events?domain_entity_id=%3Co-%224%22%3E', { headers: { cookie } })).text();
+  const html = await (
+    await app.request('/tools/event-stream/erp/rejected-events?domain_entity_id=%3Co-%224%22%3E', {
+      headers: { cookie },
+    })
+  ).text();
   expect(html).toContain('&lt;o-&quot;4&quot;&gt;');
   expect(html).not.toContain('<o-"4">');
   expect(html).toContain('HTTP 422');
@@ -41,7 +70,9 @@ test('the CSV export streams every rejected event (more than one page), RFC 4180
   expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
   expect(response.headers.get('content-disposition')).toBe('attachment; filename="erp-rejected-events.csv"');
   const text = await response.text();
-  expect(text.startsWith('event_id,event_type,domain_entity_id,published_at,rejected_at,status_code,response\r\n')).toBe(true);
+  expect(
+    text.startsWith('event_id,event_type,domain_entity_id,published_at,rejected_at,status_code,response\r\n'),
+  ).toBe(true);
   const ids = [...text.matchAll(/^([0-9a-f-]{36}),/gm)].map((match) => match[1]);
   expect(ids).toHaveLength(rejected.length);
   expect(new Set(ids)).toEqual(new Set(rejected));
@@ -57,12 +88,19 @@ test('GET …/{id}/rejected-events pages through them', async () => {
   const seen: string[] = [];
   let cursor: string | null = '';
   while (cursor !== null) {
-    const page = (await (await app.request(`/api/v1/org/integrations/eventstream/erp/rejected-events?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+    const page = (await (
+      await app.request(
+        `/api/v1/org/integrations/eventstream/erp/rejected-events?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      )
+    ).json()) as {
       rejected_events: { event_id: string; status_code: number; response: string }[];
       next_cursor: string | null;
     };
     seen.push(...page.rejected_events.map((event) => event.event_id));
-    expect(page.rejected_events.every((event) => event.status_code === 422 && event.response.includes('error'))).toBe(true);
+    expect(page.rejected_events.every((event) => event.status_code === 422 && event.response.includes('error'))).toBe(
+      true,
+    );
     cursor = page.next_cursor;
   }
   expect(seen).toHaveLength(rejected.length);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Server } from 'bun';
 import { simulate } from '../../src/simulator/simulate.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
 
@@ -32,12 +32,24 @@ test('the simulator posts its stream at the asked rate over real HTTP, and every
   const events = await database().db.selectFrom('events').select(['entity']).execute();
   expect(events).toHaveLength(600);
   const orders = events.filter((event) => event.entity === 'order').length;
-  const deliveries = await database().db.selectFrom('deliveries').select('event_id').where('integration_id', '=', 'orders-feed').execute();
+  const deliveries = await database()
+    .db.selectFrom('deliveries')
+    .select('event_id')
+    .where('integration_id', '=', 'orders-feed')
+    .execute();
   expect(deliveries).toHaveLength(orders);
 });
 
 test('a wrong token is counted as failed requests, not a crash', async () => {
-  const summary = await simulate({ url: `http://127.0.0.1:${server.port}`, token: 'tw_wrong', rate: 100, duration: 0.3, batch: 10, concurrency: 1, seed: 1 });
+  const summary = await simulate({
+    url: `http://127.0.0.1:${server.port}`,
+    token: 'tw_wrong',
+    rate: 100,
+    duration: 0.3,
+    batch: 10,
+    concurrency: 1,
+    seed: 1,
+  });
   expect(summary.failedRequests).toBeGreaterThan(0);
   expect(summary.errors['HTTP 401 Unauthorized']).toBe(summary.failedRequests);
   expect(summary.accepted).toBe(0);

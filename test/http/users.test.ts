@@ -17,7 +17,11 @@ beforeAll(async () => {
 function post(path: string, form: Record<string, string | string[]>, session = admin) {
   const params = new URLSearchParams({ _csrf: session.csrfToken });
   for (const [key, value] of Object.entries(form)) for (const item of [value].flat()) params.append(key, item);
-  return app.request(path, { method: 'POST', headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString() });
+  return app.request(path, {
+    method: 'POST',
+    headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: params.toString(),
+  });
 }
 
 test('only users with Manage users see the page and its nav entry', async () => {
@@ -38,25 +42,52 @@ test('create a user with permissions; bad input is named next to its field', asy
   expect(html).toContain('id="password-error">Must be at least 8 characters.');
   expect(html).toContain('Choose at least one permission.');
 
-  const created = await post('/admin/users', { email: 'analyst@example.com', password: 'long enough pw', permissions: ['view_tools', 'publish_events'] });
+  const created = await post('/admin/users', {
+    email: 'analyst@example.com',
+    password: 'long enough pw',
+    permissions: ['view_tools', 'publish_events'],
+  });
   expect(created.status).toBe(200);
   expect(await created.text()).toContain('User analyst@example.com created.');
-  const user = await database().db.selectFrom('users').selectAll().where('email', '=', 'analyst@example.com').executeTakeFirstOrThrow();
+  const user = await database()
+    .db.selectFrom('users')
+    .selectAll()
+    .where('email', '=', 'analyst@example.com')
+    .executeTakeFirstOrThrow();
   expect(user.permissions).toEqual(['view_tools', 'publish_events']);
   expect(await verifyPassword('long enough pw', user.password_hash)).toBe(true);
 
-  const duplicate = await post('/admin/users', { email: 'ANALYST@example.com', password: 'long enough pw', permissions: ['view_tools'] });
+  const duplicate = await post('/admin/users', {
+    email: 'ANALYST@example.com',
+    password: 'long enough pw',
+    permissions: ['view_tools'],
+  });
   expect(await duplicate.text()).toContain('A user with the email ANALYST@example.com already exists.');
 });
 
 test('set permissions; nobody removes Manage users from themselves', async () => {
-  const user = await database().db.selectFrom('users').select('id').where('email', '=', 'analyst@example.com').executeTakeFirstOrThrow();
+  const user = await database()
+    .db.selectFrom('users')
+    .select('id')
+    .where('email', '=', 'analyst@example.com')
+    .executeTakeFirstOrThrow();
   expect((await post(`/admin/users/${user.id}/permissions`, { permissions: ['publish_events'] })).status).toBe(303);
-  expect((await database().db.selectFrom('users').select('permissions').where('id', '=', user.id).executeTakeFirstOrThrow()).permissions).toEqual(['publish_events']);
+  expect(
+    (await database().db.selectFrom('users').select('permissions').where('id', '=', user.id).executeTakeFirstOrThrow())
+      .permissions,
+  ).toEqual(['publish_events']);
 
   const self = await post(`/admin/users/${admin.userId}/permissions`, { permissions: ['view_tools'] });
   expect(await self.text()).toContain('You cannot remove Manage users from yourself');
-  expect((await database().db.selectFrom('users').select('permissions').where('id', '=', admin.userId).executeTakeFirstOrThrow()).permissions).toContain('manage_users');
+  expect(
+    (
+      await database()
+        .db.selectFrom('users')
+        .select('permissions')
+        .where('id', '=', admin.userId)
+        .executeTakeFirstOrThrow()
+    ).permissions,
+  ).toContain('manage_users');
 });
 
 test('a new API token is shown once, stored hashed, works, and stops working when revoked', async () => {
@@ -65,7 +96,11 @@ test('a new API token is shown once, stored hashed, works, and stops working whe
   const html = await response.text();
   const token = /<code class="mono secret-box" id="new-token">(tw_[A-Za-z0-9_-]+)<\/code>/.exec(html)?.[1];
   expect(token).toBeDefined();
-  const row = await database().db.selectFrom('api_tokens').selectAll().where('name', '=', 'order platform').executeTakeFirstOrThrow();
+  const row = await database()
+    .db.selectFrom('api_tokens')
+    .selectAll()
+    .where('name', '=', 'order platform')
+    .executeTakeFirstOrThrow();
   expect(row.token_hash).toBe(sha256Hex(token!));
   // Later views show only its prefix.
   const later = await (await app.request('/admin/users', { headers: { cookie: admin.cookie } })).text();
@@ -74,11 +109,18 @@ test('a new API token is shown once, stored hashed, works, and stops working whe
 
   const catalog = () => app.request('/api/v1/event-types', { headers: { authorization: `Bearer ${token}` } });
   expect((await catalog()).status).toBe(200);
-  const used = await database().db.selectFrom('api_tokens').select('last_used_at').where('id', '=', row.id).executeTakeFirstOrThrow();
+  const used = await database()
+    .db.selectFrom('api_tokens')
+    .select('last_used_at')
+    .where('id', '=', row.id)
+    .executeTakeFirstOrThrow();
   expect(used.last_used_at).not.toBeNull();
   expect((await post(`/admin/tokens/${row.id}/revoke`, {})).status).toBe(303);
   // A fresh app has no cached verification: the token is refused.
-  expect((await createTestApp(database()).request('/api/v1/event-types', { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+  expect(
+    (await createTestApp(database()).request('/api/v1/event-types', { headers: { authorization: `Bearer ${token}` } }))
+      .status,
+  ).toBe(401);
 });
 
 test('every change needs the CSRF token', async () => {
@@ -88,5 +130,7 @@ test('every change needs the CSRF token', async () => {
     body: 'email=x@example.com&password=longenough&permissions=view_tools',
   });
   expect(response.status).toBe(403);
-  expect(await database().db.selectFrom('users').select('id').where('email', '=', 'x@example.com').execute()).toEqual([]);
+  expect(await database().db.selectFrom('users').select('id').where('email', '=', 'x@example.com').execute()).toEqual(
+    [],
+  );
 });

@@ -26,8 +26,15 @@ afterAll(async () => {
 });
 
 async function cli(...args: string[]) {
-  const env: Record<string, string> = postgres ? { DATABASE_URL: postgres.url!, DATA_DIR: dataDir } : { DATA_DIR: dataDir };
-  const proc = Bun.spawn(['bun', 'src/cli.ts', ...args], { cwd: ROOT, env: childEnv(env), stdout: 'pipe', stderr: 'pipe' });
+  const env: Record<string, string> = postgres
+    ? { DATABASE_URL: postgres.url!, DATA_DIR: dataDir }
+    : { DATA_DIR: dataDir };
+  const proc = Bun.spawn(['bun', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   const stdout = new Output(proc.stdout);
   const stderr = new Output(proc.stderr);
   const code = await proc.exited;
@@ -52,12 +59,26 @@ test('token create prints only the token on stdout and stores only its hash', as
   const token = result.stdout.trim();
   const rows = await withDatabase((handle) => handle.db.selectFrom('api_tokens').selectAll().execute());
   expect(rows).toHaveLength(1);
-  expect(rows[0]).toMatchObject({ name: 'platform', permissions: ['publish_events'], token_hash: sha256Hex(token), revoked_at: null });
+  expect(rows[0]).toMatchObject({
+    name: 'platform',
+    permissions: ['publish_events'],
+    token_hash: sha256Hex(token),
+    revoked_at: null,
+  });
   expect(JSON.stringify(rows)).not.toContain(token);
 }, 30_000);
 
 test('user create stores the user with an argon2id hash and the given permissions', async () => {
-  const result = await cli('user', 'create', '--email', 'ops@example.com', '--password', 'correct horse', '--permission', 'view_tools,manage_users');
+  const result = await cli(
+    'user',
+    'create',
+    '--email',
+    'ops@example.com',
+    '--password',
+    'correct horse',
+    '--permission',
+    'view_tools,manage_users',
+  );
   expect(result.code).toBe(0);
   expect(result.stdout).toBe('Created user ops@example.com (view_tools, manage_users)\n');
   const user = await withDatabase((handle) =>
@@ -66,7 +87,16 @@ test('user create stores the user with an argon2id hash and the given permission
   expect(user.permissions).toEqual(['view_tools', 'manage_users']);
   expect(await verifyPassword('correct horse', user.password_hash)).toBe(true);
 
-  const again = await cli('user', 'create', '--email', 'OPS@example.com', '--password', 'another one', '--permission', 'view_tools');
+  const again = await cli(
+    'user',
+    'create',
+    '--email',
+    'OPS@example.com',
+    '--password',
+    'another one',
+    '--permission',
+    'view_tools',
+  );
   expect(again.code).toBe(2);
   expect(again.stderr).toContain('--email: a user with the email OPS@example.com already exists');
 }, 30_000);
@@ -76,13 +106,17 @@ test('bad input names every bad option, exits 2 and writes nothing', async () =>
   expect(result.code).toBe(2);
   expect(result.stdout).toBe('');
   expect(result.stderr).toContain('--name: is required');
-  expect(result.stderr).toContain('--permission: "publish" is not a permission; use view_tools, publish_events, manage_users');
+  expect(result.stderr).toContain(
+    '--permission: "publish" is not a permission; use view_tools, publish_events, manage_users',
+  );
 
   const unknown = await cli('token', 'create', '--name', 'x', '--permission', 'publish_events', '--admin');
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain("Unknown option '--admin'");
 
-  const count = await withDatabase(async (handle) => (await handle.db.selectFrom('api_tokens').select('id').execute()).length);
+  const count = await withDatabase(
+    async (handle) => (await handle.db.selectFrom('api_tokens').select('id').execute()).length,
+  );
   expect(count).toBe(1); // only the token of the first test
 }, 30_000);
 

@@ -52,12 +52,34 @@ afterAll(async () => {
 async function backlog(count: number) {
   const writer = createIngestWriter(database.db, 'default');
   const publishedAt = new Date(Date.now() + 500);
-  await writer.write(Array.from({ length: count }, (): NewEvent => ({ id: randomUUID(), name: 'order.created', entity: 'order', entityId: 'o', domainEntityType: 'order', domainEntityId: 'o', publishedAt, payloadJson: '{"id":"o"}', sizeBytes: 150 })));
+  await writer.write(
+    Array.from(
+      { length: count },
+      (): NewEvent => ({
+        id: randomUUID(),
+        name: 'order.created',
+        entity: 'order',
+        entityId: 'o',
+        domainEntityType: 'order',
+        domainEntityId: 'o',
+        publishedAt,
+        payloadJson: '{"id":"o"}',
+        sizeBytes: 150,
+      }),
+    ),
+  );
   await Bun.sleep(600);
 }
 
 async function startWorkers() {
-  const env = { DATABASE_URL: database.url!, DATA_DIR: keyDir, SECRET_KEY: TEST_SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '3000', DELIVERY_CONCURRENCY_PER_INTEGRATION: String(PER_INTEGRATION) };
+  const env = {
+    DATABASE_URL: database.url!,
+    DATA_DIR: keyDir,
+    SECRET_KEY: TEST_SECRET_KEY,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOK_TIMEOUT_MS: '3000',
+    DELIVERY_CONCURRENCY_PER_INTEGRATION: String(PER_INTEGRATION),
+  };
   workers = await Promise.all(Array.from({ length: WORKERS }, () => startTideway(env, 45_000, ['--role', 'worker'])));
   // Both are sending, as each one's own metrics say.
   while ((await Promise.all(workers.map(attemptsOf))).some((attempts) => attempts === 0)) await Bun.sleep(20);
@@ -65,7 +87,9 @@ async function startWorkers() {
 
 /** The webhook attempts a worker reports on its metrics port. */
 async function attemptsOf(worker: RunningTideway): Promise<number> {
-  const text = await (await fetch(`${worker.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const text = await (
+    await fetch(`${worker.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+  ).text();
   return Number(/^tideway_webhook_attempts_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
@@ -78,7 +102,10 @@ const api = (method: string, path: string, body?: unknown) =>
 
 describe.skipIf(!usingPostgres)('control across two worker processes', () => {
   test('_stop with a backlog: at most the requests on the wire arrive after the answer', async () => {
-    await webhookIntegration(database, { id: 'paused', target: { kind: 'webhook', callbackUrl: receiver.url('/paused') } });
+    await webhookIntegration(database, {
+      id: 'paused',
+      target: { kind: 'webhook', callbackUrl: receiver.url('/paused') },
+    });
     await backlog(3_000);
     await startWorkers();
     const response = await api('POST', '/paused/_stop', {});
@@ -92,16 +119,25 @@ describe.skipIf(!usingPostgres)('control across two worker processes', () => {
   }, 60_000);
 
   test('an edit: no attempt to the old URL starts after the answer; the new URL gets the new key', async () => {
-    await webhookIntegration(database, { id: 'moving', target: { kind: 'webhook', callbackUrl: receiver.url('/old'), apiKey: 'old-key' } });
+    await webhookIntegration(database, {
+      id: 'moving',
+      target: { kind: 'webhook', callbackUrl: receiver.url('/old'), apiKey: 'old-key' },
+    });
     await backlog(3_000);
     await startWorkers();
-    const response = await api('PATCH', '/moving', { callback_parameters: { callback_url: receiver.url('/new'), api_key: 'new-key' } });
+    const response = await api('PATCH', '/moving', {
+      callback_parameters: { callback_url: receiver.url('/new'), api_key: 'new-key' },
+    });
     expect(response.status).toBe(200);
     const answered = receiver.received.length;
     while (receiver.received.filter((request) => request.path === '/new').length < 100) await Bun.sleep(10);
     const after = receiver.received.slice(answered);
     expect(after.filter((request) => request.path === '/old').length).toBeLessThanOrEqual(WORKERS * PER_INTEGRATION);
     const firstNew = after.findIndex((request) => request.path === '/new');
-    expect(after.slice(firstNew).every((request) => request.path === '/new' && request.headers.authorization === 'Bearer new-key')).toBe(true);
+    expect(
+      after
+        .slice(firstNew)
+        .every((request) => request.path === '/new' && request.headers.authorization === 'Bearer new-key'),
+    ).toBe(true);
   }, 60_000);
 });

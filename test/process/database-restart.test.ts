@@ -36,8 +36,19 @@ beforeAll(async () => {
   await migrateToLatest(handle.db);
   publishToken = await tokenWith(handle.db, 'publish_events', 'view_tools');
   cookie = (await signedIn(handle.db, ['view_tools'])).cookie;
-  await createIntegration(handle.db, testSecrets, { id: 'erp', integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: receiver.url() } }, 'test');
-  tideway = await startTideway({ DATABASE_URL: postgres.url, DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '2000' });
+  await createIntegration(
+    handle.db,
+    testSecrets,
+    { id: 'erp', integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: receiver.url() } },
+    'test',
+  );
+  tideway = await startTideway({
+    DATABASE_URL: postgres.url,
+    DATA_DIR: dataDir,
+    SECRET_KEY: TEST_SECRET_KEY,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOK_TIMEOUT_MS: '2000',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -58,7 +69,11 @@ interface Answer {
 
 /** Posts a batch of 10 events and says how it was answered. */
 async function publish(): Promise<Answer> {
-  const events = Array.from({ length: 10 }, () => ({ id: randomUUID(), name: 'order.created', payload: { id: `o-${randomUUID().slice(0, 6)}` } }));
+  const events = Array.from({ length: 10 }, () => ({
+    id: randomUUID(),
+    name: 'order.created',
+    payload: { id: `o-${randomUUID().slice(0, 6)}` },
+  }));
   const started = performance.now();
   const response = await fetch(`${tideway.url}/api/v1/events`, {
     method: 'POST',
@@ -95,7 +110,11 @@ describe.skipIf(!ownPostgresAvailable)('PostgreSQL crash-restarted under load', 
     const started = performance.now();
     const ready = await fetch(`${tideway.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'unavailable', database: 'postgres', reason: expect.stringContaining('database unreachable') });
+    expect(await ready.json()).toMatchObject({
+      status: 'unavailable',
+      database: 'postgres',
+      reason: expect.stringContaining('database unreachable'),
+    });
     const page = await fetch(`${tideway.url}/tools/event-stream`, { headers: { cookie } });
     expect(page.status).toBe(503);
     expect(page.headers.get('retry-after')).toBe('5');
@@ -118,7 +137,9 @@ describe.skipIf(!ownPostgresAvailable)('PostgreSQL crash-restarted under load', 
     expect(answers.filter((answer) => answer.status !== 202 && answer.status !== 503)).toEqual([]);
     const accepted = answers.filter((answer) => answer.status === 202).flatMap((answer) => answer.ids);
     // Some accepted after the restart too: ingest came back on its own.
-    expect(answers.findLastIndex((answer) => answer.status === 202)).toBeGreaterThan(answers.findLastIndex((answer) => answer.status === 503));
+    expect(answers.findLastIndex((answer) => answer.status === 202)).toBeGreaterThan(
+      answers.findLastIndex((answer) => answer.status === 503),
+    );
 
     // Every event answered 202 reaches the receiver and is recorded as delivered.
     const deadline = Date.now() + 30_000;
@@ -129,7 +150,11 @@ describe.skipIf(!ownPostgresAvailable)('PostgreSQL crash-restarted under load', 
     while (missing().length > 0 && Date.now() < deadline) await Bun.sleep(200);
     expect(missing()).toEqual([]);
     const recorded = async () => {
-      const { rows } = await sql<{ n: string }>`select count(*) as n from deliveries where status = 'success' and event_id = any(${accepted}::uuid[])`.execute(handle.db);
+      const { rows } = await sql<{
+        n: string;
+      }>`select count(*) as n from deliveries where status = 'success' and event_id = any(${accepted}::uuid[])`.execute(
+        handle.db,
+      );
       return Number(rows[0]!.n);
     };
     while ((await recorded()) < accepted.length && Date.now() < deadline) await Bun.sleep(200);

@@ -33,12 +33,40 @@ beforeAll(async () => {
   await createIntegration(
     database.db,
     testSecrets,
-    { id: 'lake', integrationType: 'permanent', startsAt: new Date(Date.now() - 60_000), target: { kind: 's3', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', bucket: 'lake', keyPrefix: 'soak', endpoint: s3.endpoint } },
+    {
+      id: 'lake',
+      integrationType: 'permanent',
+      startsAt: new Date(Date.now() - 60_000),
+      target: {
+        kind: 's3',
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'S3RVER',
+        region: 'us-east-1',
+        bucket: 'lake',
+        keyPrefix: 'soak',
+        endpoint: s3.endpoint,
+      },
+    },
     'test',
   );
   const writer = createIngestWriter(database.db, 'default');
   for (let i = 0; i < EVENTS; i += 2_000) {
-    await writer.write(Array.from({ length: 2_000 }, (): NewEvent => ({ id: randomUUID(), name: 'order.created', entity: 'order', entityId: 'o', domainEntityType: 'order', domainEntityId: 'o', publishedAt: new Date(), payloadJson: '{"id":"o"}', sizeBytes: 150 })));
+    await writer.write(
+      Array.from(
+        { length: 2_000 },
+        (): NewEvent => ({
+          id: randomUUID(),
+          name: 'order.created',
+          entity: 'order',
+          entityId: 'o',
+          domainEntityType: 'order',
+          domainEntityId: 'o',
+          publishedAt: new Date(),
+          payloadJson: '{"id":"o"}',
+          sizeBytes: 150,
+        }),
+      ),
+    );
   }
 }, 120_000);
 
@@ -51,7 +79,15 @@ afterAll(async () => {
 
 const worker = async () => {
   const started = await startTideway(
-    { DATABASE_URL: database.url!, DATA_DIR: keyDir, SECRET_KEY: TEST_SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true', S3_BATCH_MAX_BYTES: '200000', S3_BATCH_INTERVAL_MS: '500', SHUTDOWN_TIMEOUT_MS: '3000' },
+    {
+      DATABASE_URL: database.url!,
+      DATA_DIR: keyDir,
+      SECRET_KEY: TEST_SECRET_KEY,
+      ALLOW_PRIVATE_TARGETS: 'true',
+      S3_BATCH_MAX_BYTES: '200000',
+      S3_BATCH_INTERVAL_MS: '500',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+    },
     45_000,
     ['--role', 'worker'],
   );
@@ -61,7 +97,14 @@ const worker = async () => {
 
 async function idsInS3(): Promise<string[]> {
   const ids: string[] = [];
-  for (const key of await s3.keys('lake')) ids.push(...(await s3.read('lake', key)).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line).id as string));
+  for (const key of await s3.keys('lake'))
+    ids.push(
+      ...(await s3.read('lake', key))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).id as string),
+    );
   return ids;
 }
 
@@ -91,6 +134,8 @@ describe.skipIf(!usingPostgres)('SIGTERM while S3 batches upload', () => {
     expect(new Set(ids).size).toBe(EVENTS);
     expect(Date.now() - restarted).toBeLessThan(30_000);
     // It was an upload under way that was aborted and handed back, not one that happened to finish.
-    expect(first.stdout.logLines().filter((line) => line.msg === 'batch upload aborted for shutdown; handed back').length).toBeGreaterThan(0);
+    expect(
+      first.stdout.logLines().filter((line) => line.msg === 'batch upload aborted for shutdown; handed back').length,
+    ).toBeGreaterThan(0);
   }, 120_000);
 });

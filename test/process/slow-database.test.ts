@@ -36,7 +36,20 @@ beforeAll(async () => {
   const publishedAt = new Date(Date.now() + 1_000);
   for (let i = 0; i < EVENTS; i += 2_000) {
     await writer.write(
-      Array.from({ length: 2_000 }, (): NewEvent => ({ id: randomUUID(), name: 'order.created', entity: 'order', entityId: 'o', domainEntityType: 'order', domainEntityId: 'o', publishedAt, payloadJson: '{"id":"o"}', sizeBytes: 150 })),
+      Array.from(
+        { length: 2_000 },
+        (): NewEvent => ({
+          id: randomUUID(),
+          name: 'order.created',
+          entity: 'order',
+          entityId: 'o',
+          domainEntityType: 'order',
+          domainEntityId: 'o',
+          publishedAt,
+          payloadJson: '{"id":"o"}',
+          sizeBytes: 150,
+        }),
+      ),
     );
   }
   receiver.respond = async () => {
@@ -61,7 +74,14 @@ describe.skipIf(!usingPostgres)('a settle blocked by a table lock for 20 s', () 
   test('sends stop within 2 × DELIVERY_CONCURRENCY, nothing is sent twice, everything is recorded after', async () => {
     await Bun.sleep(1_100); // the events become due
     worker = await startTideway(
-      { DATABASE_URL: database.url!, DATA_DIR: keyDir, SECRET_KEY: TEST_SECRET_KEY, ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '2000', DELIVERY_CONCURRENCY: String(CONCURRENCY) },
+      {
+        DATABASE_URL: database.url!,
+        DATA_DIR: keyDir,
+        SECRET_KEY: TEST_SECRET_KEY,
+        ALLOW_PRIVATE_TARGETS: 'true',
+        WEBHOOK_TIMEOUT_MS: '2000',
+        DELIVERY_CONCURRENCY: String(CONCURRENCY),
+      },
       45_000,
       ['--role', 'worker'],
     );
@@ -82,7 +102,11 @@ describe.skipIf(!usingPostgres)('a settle blocked by a table lock for 20 s', () 
     // Nothing was recorded, and no more than the bound was sent.
     expect(recordedDuringBlock).toBe(0);
     expect(sentDuringBlock).toBeLessThanOrEqual(2 * CONCURRENCY);
-    const scraped = await (await fetch(`${worker.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${await tokenWith(database.db, 'view_tools')}` } })).text();
+    const scraped = await (
+      await fetch(`${worker.metricsUrl}/metrics`, {
+        headers: { authorization: `Bearer ${await tokenWith(database.db, 'view_tools')}` },
+      })
+    ).text();
     const peak = Number(/^tideway_webhook_unrecorded_attempts_peak (\d+)/m.exec(scraped)?.[1]);
     expect(peak).toBeLessThanOrEqual(2 * CONCURRENCY);
 
@@ -93,7 +117,10 @@ describe.skipIf(!usingPostgres)('a settle blocked by a table lock for 20 s', () 
     const ids = receiver.received.map((request) => request.headers['webhook-id']);
     expect(new Set(ids).size).toBe(EVENTS);
     expect(ids.length).toBe(EVENTS);
-    const { rows } = await sql<{ status: string; n: string }>`select status, count(*) as n from deliveries group by status`.execute(database.db);
+    const { rows } = await sql<{
+      status: string;
+      n: string;
+    }>`select status, count(*) as n from deliveries group by status`.execute(database.db);
     expect(rows).toEqual([{ status: 'success', n: String(EVENTS) }]);
     expect(await stopTideway(worker)).toBe(0);
   }, 120_000);

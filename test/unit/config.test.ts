@@ -75,9 +75,15 @@ describe('loadConfig', () => {
       ALLOWED_TARGET_CIDRS: '10.0.0.0/8,office',
       LOG_LEVEL: 'loud',
     });
-    expect(error.problems.map((problem) => problem.variable).sort()).toEqual(
-      ['ALLOWED_TARGET_CIDRS', 'ALLOW_PRIVATE_TARGETS', 'DATABASE_URL', 'LOG_LEVEL', 'PORT', 'RETENTION_DAYS', 'WEBHOOK_RETRY_SCHEDULE'],
-    );
+    expect(error.problems.map((problem) => problem.variable).sort()).toEqual([
+      'ALLOWED_TARGET_CIDRS',
+      'ALLOW_PRIVATE_TARGETS',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'PORT',
+      'RETENTION_DAYS',
+      'WEBHOOK_RETRY_SCHEDULE',
+    ]);
     expect(error.message).toContain('PORT: must be a whole number, e.g. 3000 (got "abc")');
     expect(error.message).toContain('DATABASE_URL: must be a postgres:// or postgresql:// URL');
     expect(error.message).toContain('RETENTION_DAYS: must be at least 1');
@@ -90,7 +96,11 @@ describe('loadConfig', () => {
       ADMIN_PASSWORD: 'short',
       DATABASE_URL: 'mysql://root:pa55word@db/x',
     });
-    expect(error.problems.map((problem) => problem.variable).sort()).toEqual(['ADMIN_PASSWORD', 'DATABASE_URL', 'SECRET_KEY']);
+    expect(error.problems.map((problem) => problem.variable).sort()).toEqual([
+      'ADMIN_PASSWORD',
+      'DATABASE_URL',
+      'SECRET_KEY',
+    ]);
     expect(error.message).not.toContain('my-very-secret-value');
     expect(error.message).not.toContain('short"');
     expect(error.message).not.toContain('pa55word');

@@ -7,7 +7,12 @@ import { CopyBinaryReader } from '../../src/db/copy-binary.ts';
 type Row = (Buffer | null)[];
 
 function encode(rows: Row[], headerExtension = Buffer.alloc(0)): Buffer {
-  const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), int32(0), int32(headerExtension.length), headerExtension];
+  const parts: Buffer[] = [
+    Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'),
+    int32(0),
+    int32(headerExtension.length),
+    headerExtension,
+  ];
   for (const row of rows) {
     parts.push(int16(row.length));
     for (const field of row) parts.push(...(field === null ? [int32(-1)] : [int32(field.length), field]));
@@ -26,7 +31,11 @@ const int32 = (value: number) => {
 function read(fieldCount: number, chunks: Buffer[]): Row[] {
   const rows: Row[] = [];
   const reader = new CopyBinaryReader(fieldCount, (bytes, fields) => {
-    rows.push(Array.from({ length: fieldCount }, (_, i) => (fields[2 * i] === -1 ? null : Buffer.from(bytes.subarray(fields[2 * i], fields[2 * i + 1])))));
+    rows.push(
+      Array.from({ length: fieldCount }, (_, i) =>
+        fields[2 * i] === -1 ? null : Buffer.from(bytes.subarray(fields[2 * i], fields[2 * i + 1])),
+      ),
+    );
   });
   for (const chunk of chunks) reader.push(chunk);
   reader.end();
@@ -45,19 +54,35 @@ function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
 }
 
 test('rows come out whole and in order however the output is cut into chunks', () => {
-  const field = fc.option(fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)), { nil: null });
+  const field = fc.option(
+    fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+    { nil: null },
+  );
   fc.assert(
-    fc.property(fc.array(fc.tuple(field, field, field), { maxLength: 40 }), fc.uint8Array({ maxLength: 8 }), fc.array(fc.nat(), { maxLength: 30 }), (rows, extension, cuts) => {
-      const bytes = encode(rows, Buffer.from(extension));
-      expect(read(3, splitAt(bytes, cuts))).toEqual(rows);
-    }),
+    fc.property(
+      fc.array(fc.tuple(field, field, field), { maxLength: 40 }),
+      fc.uint8Array({ maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 30 }),
+      (rows, extension, cuts) => {
+        const bytes = encode(rows, Buffer.from(extension));
+        expect(read(3, splitAt(bytes, cuts))).toEqual(rows);
+      },
+    ),
   );
 });
 
 test('one byte at a time, and a row larger than the carry buffer', () => {
-  const rows: Row[] = [[Buffer.from('a'), Buffer.alloc(200_000, 7)], [null, Buffer.from('ü')]];
+  const rows: Row[] = [
+    [Buffer.from('a'), Buffer.alloc(200_000, 7)],
+    [null, Buffer.from('ü')],
+  ];
   const bytes = encode(rows);
-  expect(read(2, [...bytes].map((byte) => Buffer.from([byte])))).toEqual(rows);
+  expect(
+    read(
+      2,
+      [...bytes].map((byte) => Buffer.from([byte])),
+    ),
+  ).toEqual(rows);
   expect(read(2, splitAt(bytes, [5, 70_000, 140_000]))).toEqual(rows);
 });
 

@@ -41,7 +41,11 @@ test('creates a missing directory', () => {
 test('a process killed with SIGKILL leaves no stale lock', async () => {
   const dir = tempDir();
   const holder = Bun.spawn(
-    ['bun', '-e', `require('${ROOT}/src/db/data-dir-lock.ts').lockDataDir(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000)`],
+    [
+      'bun',
+      '-e',
+      `require('${ROOT}/src/db/data-dir-lock.ts').lockDataDir(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000)`,
+    ],
     { stdout: 'pipe' },
   );
   const reader = holder.stdout.getReader();

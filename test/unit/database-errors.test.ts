@@ -29,7 +29,13 @@ test('a lost race is worth running again but is not the database being away', ()
 });
 
 test('a statement that is wrong is neither', () => {
-  for (const error of [withCode('23505', 'duplicate key value'), withCode('42P01', 'relation does not exist'), new Error('boom'), null, undefined]) {
+  for (const error of [
+    withCode('23505', 'duplicate key value'),
+    withCode('42P01', 'relation does not exist'),
+    new Error('boom'),
+    null,
+    undefined,
+  ]) {
     expect(isTransientDatabaseError(error)).toBe(false);
   }
 });

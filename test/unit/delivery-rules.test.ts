@@ -9,13 +9,23 @@ const SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000, 50400, 72000, 86400];
 
 describe('Standard Webhooks signatures', () => {
   test('the official test vector', () => {
-    expect(signatureOf('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
-      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    );
+    expect(
+      signatureOf(
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        1614265330,
+        '{"test": 2432232314}',
+      ),
+    ).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
   test('during a rotation both secrets sign, separated by a space', () => {
-    const headers = standardWebhookHeaders(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_' + Buffer.alloc(24, 1).toString('base64')], 'e1', 1, '{}');
+    const headers = standardWebhookHeaders(
+      ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', `whsec_${Buffer.alloc(24, 1).toString('base64')}`],
+      'e1',
+      1,
+      '{}',
+    );
     expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
     expect(headers['webhook-id']).toBe('e1');
     expect(headers['webhook-timestamp']).toBe('1');
@@ -24,16 +34,36 @@ describe('Standard Webhooks signatures', () => {
 
 describe('outcome classes (SPEC §4)', () => {
   test.each([
-    [200, 'success'], [204, 'success'], [299, 'success'],
-    [408, 'retry'], [429, 'retry'], [500, 'retry'], [503, 'retry'],
-    [401, 'interrupt'], [403, 'interrupt'], [404, 'interrupt'], [410, 'interrupt'],
-    [400, 'rejected'], [409, 'rejected'], [422, 'rejected'], [301, 'rejected'], [302, 'rejected'],
+    [200, 'success'],
+    [204, 'success'],
+    [299, 'success'],
+    [408, 'retry'],
+    [429, 'retry'],
+    [500, 'retry'],
+    [503, 'retry'],
+    [401, 'interrupt'],
+    [403, 'interrupt'],
+    [404, 'interrupt'],
+    [410, 'interrupt'],
+    [400, 'rejected'],
+    [409, 'rejected'],
+    [422, 'rejected'],
+    [301, 'rejected'],
+    [302, 'rejected'],
   ] as const)('HTTP %i is %s', (status, expected) => {
     expect(classifyStatus(status)).toBe(expected);
   });
 
   test('network errors are retried; a refused address interrupts', () => {
-    for (const error of ['timeout', 'connection_refused', 'connection_error', 'invalid_response', 'dns', 'tls'] as const) expect(classifyError(error)).toBe('retry');
+    for (const error of [
+      'timeout',
+      'connection_refused',
+      'connection_error',
+      'invalid_response',
+      'dns',
+      'tls',
+    ] as const)
+      expect(classifyError(error)).toBe('retry');
     expect(classifyError('blocked_address')).toBe('interrupt');
   });
 });
@@ -51,14 +81,22 @@ describe('the retry schedule', () => {
   });
 
   test('waits at least a minute after a timeout or a 429', () => {
-    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, overloaded: true, random: () => 0.5 })).toBe(60_000);
-    expect(nextRetryDelayMs({ attempts: 2, scheduleSeconds: SCHEDULE, overloaded: true, random: () => 0.5 })).toBe(300_000);
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, overloaded: true, random: () => 0.5 })).toBe(
+      60_000,
+    );
+    expect(nextRetryDelayMs({ attempts: 2, scheduleSeconds: SCHEDULE, overloaded: true, random: () => 0.5 })).toBe(
+      300_000,
+    );
   });
 
   test('honours Retry-After, clamped to a day, and never below the overload floor', () => {
     expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 120_000 })).toBe(120_000);
-    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 90 * 86_400_000 })).toBe(86_400_000);
-    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 1_000, overloaded: true })).toBe(60_000);
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 90 * 86_400_000 })).toBe(
+      86_400_000,
+    );
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 1_000, overloaded: true })).toBe(
+      60_000,
+    );
     expect(parseRetryAfter('120', 0)).toBe(120_000);
     expect(parseRetryAfter(new Date(30_000).toUTCString(), 0)).toBe(30_000);
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
@@ -67,51 +105,105 @@ describe('the retry schedule', () => {
 
 describe('outbound addresses', () => {
   const strict = { allowPrivateTargets: false, allowedCidrs: [] };
-  test.each(['http://127.0.0.1:8080/x', 'http://10.1.2.3/x', 'http://172.20.0.1/x', 'http://192.168.1.1/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]:80/x', 'http://[fd00::1]/x', 'http://[::ffff:10.0.0.1]/x', 'http://0.0.0.0/x', 'http://localhost:3000/x'])(
-    '%s is refused by default, naming the setting that allows it',
-    async (url) => {
-      const check = await checkOutboundUrl(url, strict);
-      expect(check.ok).toBe(false);
-      if (!check.ok) {
-        expect(check.errorClass).toBe('blocked_address');
-        expect(check.reason).toContain('ALLOW_PRIVATE_TARGETS=true');
-        expect(check.reason).toContain('ALLOWED_TARGET_CIDRS');
-      }
-    },
-  );
+  test.each([
+    'http://127.0.0.1:8080/x',
+    'http://10.1.2.3/x',
+    'http://172.20.0.1/x',
+    'http://192.168.1.1/x',
+    'http://169.254.169.254/latest/meta-data',
+    'http://[::1]:80/x',
+    'http://[fd00::1]/x',
+    'http://[::ffff:10.0.0.1]/x',
+    'http://0.0.0.0/x',
+    'http://localhost:3000/x',
+  ])('%s is refused by default, naming the setting that allows it', async (url) => {
+    const check = await checkOutboundUrl(url, strict);
+    expect(check.ok).toBe(false);
+    if (!check.ok) {
+      expect(check.errorClass).toBe('blocked_address');
+      expect(check.reason).toContain('ALLOW_PRIVATE_TARGETS=true');
+      expect(check.reason).toContain('ALLOWED_TARGET_CIDRS');
+    }
+  });
 
   test('public addresses pass; the settings open private ones', async () => {
     expect((await checkOutboundUrl('https://93.184.216.34/hook', strict)).ok).toBe(true);
-    expect((await checkOutboundUrl('http://127.0.0.1/x', { allowPrivateTargets: true, allowedCidrs: [] })).ok).toBe(true);
-    expect((await checkOutboundUrl('http://10.1.2.3/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok).toBe(true);
-    expect((await checkOutboundUrl('http://10.2.0.1/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok).toBe(false);
+    expect((await checkOutboundUrl('http://127.0.0.1/x', { allowPrivateTargets: true, allowedCidrs: [] })).ok).toBe(
+      true,
+    );
+    expect(
+      (await checkOutboundUrl('http://10.1.2.3/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok,
+    ).toBe(true);
+    expect(
+      (await checkOutboundUrl('http://10.2.0.1/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok,
+    ).toBe(false);
   });
 });
 
 describe('what an attempt leaves of its delivery (settlementFor)', () => {
   const at = new Date('2026-12-01T10:00:00.000Z');
   const delivery = { integration_id: 'erp', event_id: 'e-1', attempts: 0, next_attempt_trigger: 'scheduled' as const };
-  const result = (fields: Partial<AttemptResult>): AttemptResult => ({ attemptClass: 'success', attemptedAt: at, durationMs: 12, statusCode: 200, errorClass: null, errorMessage: null, responseBody: 'ok', ...fields });
+  const result = (fields: Partial<AttemptResult>): AttemptResult => ({
+    attemptClass: 'success',
+    attemptedAt: at,
+    durationMs: 12,
+    statusCode: 200,
+    errorClass: null,
+    errorMessage: null,
+    responseBody: 'ok',
+    ...fields,
+  });
   const options = { scheduleSeconds: [5, 300], random: () => 0.5 };
 
   test('success and rejected settle it, counting the attempt', () => {
-    expect(settlementFor(delivery, result({}), options)).toMatchObject({ status: 'success', outcome: 'success', counted: 1, nextAttemptAt: at, statusCode: 200, responseBody: 'ok' });
-    expect(settlementFor(delivery, result({ attemptClass: 'rejected', statusCode: 422 }), options)).toMatchObject({ status: 'rejected', outcome: 'rejected', counted: 1 });
+    expect(settlementFor(delivery, result({}), options)).toMatchObject({
+      status: 'success',
+      outcome: 'success',
+      counted: 1,
+      nextAttemptAt: at,
+      statusCode: 200,
+      responseBody: 'ok',
+    });
+    expect(settlementFor(delivery, result({ attemptClass: 'rejected', statusCode: 422 }), options)).toMatchObject({
+      status: 'rejected',
+      outcome: 'rejected',
+      counted: 1,
+    });
   });
 
   test('an interrupt leaves it pending and uncounted, for when the integration is started again', () => {
-    expect(settlementFor(delivery, result({ attemptClass: 'interrupt', statusCode: 401 }), options)).toMatchObject({ status: 'pending', outcome: 'interrupt', counted: 0, nextAttemptAt: at });
+    expect(settlementFor(delivery, result({ attemptClass: 'interrupt', statusCode: 401 }), options)).toMatchObject({
+      status: 'pending',
+      outcome: 'interrupt',
+      counted: 0,
+      nextAttemptAt: at,
+    });
   });
 
   test('a retry is due after the next delay of the schedule; once it is used up, a failure', () => {
     const retry = result({ attemptClass: 'retry', statusCode: 503 });
-    expect(settlementFor(delivery, retry, options)).toMatchObject({ status: 'pending', outcome: 'retry', counted: 1, nextAttemptAt: new Date(at.getTime() + 5_000) });
-    expect(settlementFor({ ...delivery, attempts: 1 }, retry, options)).toMatchObject({ status: 'pending', nextAttemptAt: new Date(at.getTime() + 300_000) });
-    expect(settlementFor({ ...delivery, attempts: 2 }, retry, options)).toMatchObject({ status: 'failure', outcome: 'failure', counted: 1 });
+    expect(settlementFor(delivery, retry, options)).toMatchObject({
+      status: 'pending',
+      outcome: 'retry',
+      counted: 1,
+      nextAttemptAt: new Date(at.getTime() + 5_000),
+    });
+    expect(settlementFor({ ...delivery, attempts: 1 }, retry, options)).toMatchObject({
+      status: 'pending',
+      nextAttemptAt: new Date(at.getTime() + 300_000),
+    });
+    expect(settlementFor({ ...delivery, attempts: 2 }, retry, options)).toMatchObject({
+      status: 'failure',
+      outcome: 'failure',
+      counted: 1,
+    });
   });
 
   test('a timeout waits at least a minute; the trigger of a manual retry is kept on its record', () => {
-    expect(settlementFor(delivery, result({ attemptClass: 'retry', statusCode: null, errorClass: 'timeout' }), options).nextAttemptAt).toEqual(new Date(at.getTime() + 60_000));
+    expect(
+      settlementFor(delivery, result({ attemptClass: 'retry', statusCode: null, errorClass: 'timeout' }), options)
+        .nextAttemptAt,
+    ).toEqual(new Date(at.getTime() + 60_000));
     expect(settlementFor({ ...delivery, next_attempt_trigger: 'manual' }, result({}), options).trigger).toBe('manual');
   });
 });

@@ -6,7 +6,9 @@ test('no two rooms of the code (src/<folder>, views) reach each other; views imp
   expect(cycles(edges)).toEqual([]);
   expect(viewRuntimeImports).toEqual([]);
   // The graph is really read: the composition of the rooms shows in it.
-  expect(edges.map((edge) => `${edge.from} -> ${edge.to}`)).toEqual(expect.arrayContaining(['src/deliveries -> src/delivery', 'src/integrations -> views', 'views -> src/db']));
+  expect(edges.map((edge) => `${edge.from} -> ${edge.to}`)).toEqual(
+    expect.arrayContaining(['src/deliveries -> src/delivery', 'src/integrations -> views', 'views -> src/db']),
+  );
 });
 
 test('cycles() finds a loop through three rooms and leaves a chain alone', () => {

@@ -32,7 +32,11 @@ test('child loggers add their context to every line', () => {
 test('never writes secrets, even nested', () => {
   const { lines, log } = capture('info');
   log.info('integration saved', {
-    integration: { id: 'erp', callback_parameters: { api_key: 'k-123456' }, s3: { aws_secret_access_key: 'AKIA-SECRET' } },
+    integration: {
+      id: 'erp',
+      callback_parameters: { api_key: 'k-123456' },
+      s3: { aws_secret_access_key: 'AKIA-SECRET' },
+    },
     password: 'hunter2hunter2',
     headers: { Authorization: 'Bearer tw_abc' },
   });

@@ -17,7 +17,17 @@ describe('the loop shell', () => {
     const { log } = logged();
     let rounds = 0;
     let work = 3;
-    const loop = createLoop({ name: 'test', log, pollIntervalMs: 60_000, core: () => ({ round: async () => (rounds++, work-- > 0) }) });
+    const loop = createLoop({
+      name: 'test',
+      log,
+      pollIntervalMs: 60_000,
+      core: () => ({
+        round: async () => {
+          rounds++;
+          return work-- > 0;
+        },
+      }),
+    });
     loop.start();
     await Bun.sleep(50);
     expect(rounds).toBe(4); // three with work, one that found none
@@ -50,7 +60,9 @@ describe('the loop shell', () => {
     failing = false;
     await Bun.sleep(1_200);
     await loop.stop(1_000);
-    expect(lines.filter((line) => line.msg.startsWith('flaky round failed')).map((line) => [line.level, line.msg])).toEqual([
+    expect(
+      lines.filter((line) => line.msg.startsWith('flaky round failed')).map((line) => [line.level, line.msg]),
+    ).toEqual([
       ['warn', 'flaky round failed'],
       ['info', 'flaky round failed: recovered'],
     ]);
@@ -64,7 +76,10 @@ describe('the loop shell', () => {
       name: 'stuck',
       log,
       pollIntervalMs: 50,
-      core: () => ({ round: () => (++rounds === 3 ? new Promise<boolean>((resolve) => (release = () => resolve(false))) : Promise.resolve(false)) }),
+      core: () => ({
+        round: () =>
+          ++rounds === 3 ? new Promise<boolean>((resolve) => (release = () => resolve(false))) : Promise.resolve(false),
+      }),
     });
     loop.start();
     await Bun.sleep(80);

@@ -21,19 +21,46 @@ export interface UsersPageProps {
   permissions: Record<Permission, string>;
 }
 
-function PermissionBoxes({ name, checked, idPrefix, labels }: { name: string; checked: Permission[]; idPrefix: string; labels: Record<Permission, string> }) {
+function PermissionBoxes({
+  name,
+  checked,
+  idPrefix,
+  labels,
+}: {
+  name: string;
+  checked: Permission[];
+  idPrefix: string;
+  labels: Record<Permission, string>;
+}) {
   return (
     <div class="permission-boxes">
       {(Object.keys(labels) as Permission[]).map((permission) => (
         <label for={`${idPrefix}-${permission}`}>
-          <input id={`${idPrefix}-${permission}`} type="checkbox" name={name} value={permission} checked={checked.includes(permission)} /> {labels[permission]}
+          <input
+            id={`${idPrefix}-${permission}`}
+            type="checkbox"
+            name={name}
+            value={permission}
+            checked={checked.includes(permission)}
+          />{' '}
+          {labels[permission]}
         </label>
       ))}
     </div>
   );
 }
 
-export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}, values = {}, newToken, notice, permissions }: UsersPageProps) {
+export function UsersPage({
+  users,
+  tokens,
+  csrfToken,
+  currentUserId,
+  errors = {},
+  values = {},
+  newToken,
+  notice,
+  permissions,
+}: UsersPageProps) {
   return (
     <>
       <h1>Users and API tokens</h1>
@@ -70,7 +97,12 @@ export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}
                   <td>
                     <form method="post" action={`/admin/users/${user.id}/permissions`} class="inline-form">
                       <input type="hidden" name="_csrf" value={csrfToken} />
-                      <PermissionBoxes labels={permissions} name="permissions" checked={user.permissions} idPrefix={`user-${user.id}`} />
+                      <PermissionBoxes
+                        labels={permissions}
+                        name="permissions"
+                        checked={user.permissions}
+                        idPrefix={`user-${user.id}`}
+                      />
                       <button type="submit" class="button">
                         Save
                       </button>
@@ -97,7 +129,12 @@ export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}
           </div>
           <fieldset class={`field radio-group${errors.permissions ? ' field-invalid' : ''}`}>
             <legend>Permissions</legend>
-            <PermissionBoxes labels={permissions} name="permissions" checked={values.permissions ?? ['view_tools']} idPrefix="new-user" />
+            <PermissionBoxes
+              labels={permissions}
+              name="permissions"
+              checked={values.permissions ?? ['view_tools']}
+              idPrefix="new-user"
+            />
             {errors.permissions ? <p class="field-error">{errors.permissions}</p> : null}
           </fieldset>
           <button type="submit" class="button button-primary">
@@ -159,7 +196,12 @@ export function UsersPage({ users, tokens, csrfToken, currentUserId, errors = {}
           </Field>
           <fieldset class={`field radio-group${errors.token_permissions ? ' field-invalid' : ''}`}>
             <legend>Permissions</legend>
-            <PermissionBoxes labels={permissions} name="token_permissions" checked={['publish_events']} idPrefix="new-token" />
+            <PermissionBoxes
+              labels={permissions}
+              name="token_permissions"
+              checked={['publish_events']}
+              idPrefix="new-token"
+            />
             {errors.token_permissions ? <p class="field-error">{errors.token_permissions}</p> : null}
           </fieldset>
           <button type="submit" class="button button-primary">

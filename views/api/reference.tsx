@@ -53,7 +53,8 @@ function Text({ children }: { children?: string }) {
   return <>{children.split(/`([^`]+)`/).map((part, index) => (index % 2 === 1 ? <code>{part}</code> : part))}</>;
 }
 
-const anchor = (operation: Operation, method: string, path: string) => operation.operationId ?? `${method}-${path}`.replace(/[^a-zA-Z0-9]+/g, '-');
+const anchor = (operation: Operation, method: string, path: string) =>
+  operation.operationId ?? `${method}-${path}`.replace(/[^a-zA-Z0-9]+/g, '-');
 const refName = (ref: string) => ref.split('/').at(-1)!;
 
 function typeLabel(schema: Schema, document: ReferenceDocument): string {
@@ -86,7 +87,9 @@ function objectOf(schema: Schema, document: ReferenceDocument): Schema | undefin
 }
 
 function Fields({ schema, document, depth = 0 }: { schema: Schema; document: ReferenceDocument; depth?: number }) {
-  const variants = (schema.$ref ? undefined : (schema.oneOf ?? schema.anyOf))?.filter((variant) => variant.type !== 'null');
+  const variants = (schema.$ref ? undefined : (schema.oneOf ?? schema.anyOf))?.filter(
+    (variant) => variant.type !== 'null',
+  );
   if (variants && variants.length > 1 && variants.every((variant) => objectOf(variant, document))) {
     return (
       <div class="api-variants">
@@ -100,7 +103,12 @@ function Fields({ schema, document, depth = 0 }: { schema: Schema; document: Ref
     );
   }
   const object = objectOf(schema, document);
-  if (!object?.properties || depth > 4) return <p class="api-type"><code>{typeLabel(schema, document)}</code></p>;
+  if (!object?.properties || depth > 4)
+    return (
+      <p class="api-type">
+        <code>{typeLabel(schema, document)}</code>
+      </p>
+    );
   return (
     <ul class="api-fields">
       {Object.entries(object.properties).map(([name, property]) => {
@@ -110,8 +118,14 @@ function Fields({ schema, document, depth = 0 }: { schema: Schema; document: Ref
             <code class="api-field-name">{name}</code> <span class="api-type">{typeLabel(property, document)}</span>
             {object.required?.includes(name) ? <span class="badge badge-warning">required</span> : null}
             {property.deprecated ? <span class="badge badge-muted">deprecated</span> : null}
-            {constraints(property).length ? <span class="api-constraints"> {constraints(property).join(', ')}</span> : null}
-            {property.description ? <div class="api-description"><Text>{property.description}</Text></div> : null}
+            {constraints(property).length ? (
+              <span class="api-constraints"> {constraints(property).join(', ')}</span>
+            ) : null}
+            {property.description ? (
+              <div class="api-description">
+                <Text>{property.description}</Text>
+              </div>
+            ) : null}
             {nested && nested !== object ? <Fields schema={property} document={document} depth={depth + 1} /> : null}
           </li>
         );
@@ -131,17 +145,42 @@ function Example({ value }: { value: unknown }) {
 }
 
 const exampleOf = (media: { schema: Schema; example?: unknown }, document: ReferenceDocument) =>
-  media.example ?? media.schema.example ?? (media.schema.$ref ? document.components.schemas[refName(media.schema.$ref)]?.example : undefined);
+  media.example ??
+  media.schema.example ??
+  (media.schema.$ref ? document.components.schemas[refName(media.schema.$ref)]?.example : undefined);
 
-function OperationCard({ method, path, operation, document }: { method: string; path: string; operation: Operation; document: ReferenceDocument }) {
-  const search = [method, path, operation.summary, operation.description, operation.operationId, ...(operation.tags ?? [])].join(' ').toLowerCase();
+function OperationCard({
+  method,
+  path,
+  operation,
+  document,
+}: {
+  method: string;
+  path: string;
+  operation: Operation;
+  document: ReferenceDocument;
+}) {
+  const search = [
+    method,
+    path,
+    operation.summary,
+    operation.description,
+    operation.operationId,
+    ...(operation.tags ?? []),
+  ]
+    .join(' ')
+    .toLowerCase();
   return (
     <section class="card api-operation" id={anchor(operation, method, path)} data-api-search={search}>
       <h3 class="api-operation-title">
         <span class={`api-method api-method-${method}`}>{method.toUpperCase()}</span> <code>{path}</code>
       </h3>
       <p class="api-summary">{operation.summary}</p>
-      {operation.description ? <p><Text>{operation.description}</Text></p> : null}
+      {operation.description ? (
+        <p>
+          <Text>{operation.description}</Text>
+        </p>
+      ) : null}
       <p class="api-auth">{operation.security?.length ? 'Authorization: Bearer <token>' : 'No authentication.'}</p>
       {operation.parameters?.length ? (
         <>
@@ -149,10 +188,19 @@ function OperationCard({ method, path, operation, document }: { method: string; 
           <ul class="api-fields">
             {operation.parameters.map((parameter) => (
               <li>
-                <code class="api-field-name">{parameter.name}</code> <span class="api-type">{parameter.in} · {typeLabel(parameter.schema, document)}</span>
+                <code class="api-field-name">{parameter.name}</code>{' '}
+                <span class="api-type">
+                  {parameter.in} · {typeLabel(parameter.schema, document)}
+                </span>
                 {parameter.required ? <span class="badge badge-warning">required</span> : null}
-                {constraints(parameter.schema).length ? <span class="api-constraints"> {constraints(parameter.schema).join(', ')}</span> : null}
-                {parameter.description ?? parameter.schema.description ? <div class="api-description"><Text>{parameter.description ?? parameter.schema.description}</Text></div> : null}
+                {constraints(parameter.schema).length ? (
+                  <span class="api-constraints"> {constraints(parameter.schema).join(', ')}</span>
+                ) : null}
+                {(parameter.description ?? parameter.schema.description) ? (
+                  <div class="api-description">
+                    <Text>{parameter.description ?? parameter.schema.description}</Text>
+                  </div>
+                ) : null}
               </li>
             ))}
           </ul>
@@ -161,11 +209,21 @@ function OperationCard({ method, path, operation, document }: { method: string; 
       {operation.requestBody ? (
         <>
           <h4>Request body</h4>
-          {operation.requestBody.description ? <p><Text>{operation.requestBody.description}</Text></p> : null}
+          {operation.requestBody.description ? (
+            <p>
+              <Text>{operation.requestBody.description}</Text>
+            </p>
+          ) : null}
           {Object.entries(operation.requestBody.content).map(([mediaType, media]) => (
             <div class="api-media">
-              <p class="api-media-type"><code>{mediaType}</code></p>
-              {(media.schema.$ref && document.components.schemas[refName(media.schema.$ref)]?.description) ? <p><Text>{document.components.schemas[refName(media.schema.$ref)]!.description}</Text></p> : null}
+              <p class="api-media-type">
+                <code>{mediaType}</code>
+              </p>
+              {media.schema.$ref && document.components.schemas[refName(media.schema.$ref)]?.description ? (
+                <p>
+                  <Text>{document.components.schemas[refName(media.schema.$ref)]!.description}</Text>
+                </p>
+              ) : null}
               <Fields schema={media.schema} document={document} />
               <Example value={exampleOf(media, document)} />
             </div>
@@ -176,18 +234,25 @@ function OperationCard({ method, path, operation, document }: { method: string; 
       <dl class="api-responses">
         {Object.entries(operation.responses).map(([status, response]) => (
           <>
-            <dt><span class={`badge ${status.startsWith('2') ? 'badge-success' : 'badge-muted'}`}>{status}</span></dt>
+            <dt>
+              <span class={`badge ${status.startsWith('2') ? 'badge-success' : 'badge-muted'}`}>{status}</span>
+            </dt>
             <dd>
               <Text>{response.description}</Text>
               {Object.entries(response.content ?? {}).map(([mediaType, media]) => (
-                <span class="api-media-type"> <code>{mediaType}</code> <code>{typeLabel(media.schema, document)}</code></span>
+                <span class="api-media-type">
+                  {' '}
+                  <code>{mediaType}</code> <code>{typeLabel(media.schema, document)}</code>
+                </span>
               ))}
-              {status.startsWith('2') ? Object.values(response.content ?? {}).map((media) => (
-                <>
-                  <Fields schema={media.schema} document={document} />
-                  <Example value={exampleOf(media, document)} />
-                </>
-              )) : null}
+              {status.startsWith('2')
+                ? Object.values(response.content ?? {}).map((media) => (
+                    <>
+                      <Fields schema={media.schema} document={document} />
+                      <Example value={exampleOf(media, document)} />
+                    </>
+                  ))
+                : null}
             </dd>
           </>
         ))}
@@ -200,7 +265,10 @@ export function ApiReference({ document }: { document: ReferenceDocument }) {
   const operations = Object.entries(document.paths).flatMap(([path, item]) =>
     METHODS.filter((method) => item[method]).map((method) => ({ method, path, operation: item[method]! })),
   );
-  const byTag = (document.tags ?? []).map((tag) => ({ ...tag, operations: operations.filter((entry) => (entry.operation.tags ?? [])[0] === tag.name) }));
+  const byTag = (document.tags ?? []).map((tag) => ({
+    ...tag,
+    operations: operations.filter((entry) => (entry.operation.tags ?? [])[0] === tag.name),
+  }));
   const problem = document.components.schemas.Problem;
   const content: Child = (
     <div class="api-reference">
@@ -229,17 +297,27 @@ export function ApiReference({ document }: { document: ReferenceDocument }) {
         <p class="lead">
           Version {document.info.version} · <a href="/api/openapi.json">OpenAPI 3.1 document</a>
         </p>
-        <p><Text>{document.info.description}</Text></p>
+        <p>
+          <Text>{document.info.description}</Text>
+        </p>
         <section class="card">
           <h2 class="api-card-heading">Errors</h2>
-          <p><Text>{problem?.description}</Text> Every error answers <code>application/problem+json</code>:</p>
+          <p>
+            <Text>{problem?.description}</Text> Every error answers <code>application/problem+json</code>:
+          </p>
           {problem ? <Fields schema={problem} document={document} /> : null}
         </section>
-        <p class="api-no-match" hidden data-api-empty>No operation matches.</p>
+        <p class="api-no-match" hidden data-api-empty>
+          No operation matches.
+        </p>
         {byTag.map((tag) => (
           <section data-api-group>
             <h2>{tag.name}</h2>
-            {tag.description ? <p class="lead"><Text>{tag.description}</Text></p> : null}
+            {tag.description ? (
+              <p class="lead">
+                <Text>{tag.description}</Text>
+              </p>
+            ) : null}
             {tag.operations.map(({ method, path, operation }) => (
               <OperationCard method={method} path={path} operation={operation} document={document} />
             ))}

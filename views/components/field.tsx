@@ -15,7 +15,9 @@ export function Field(props: {
   children: (attributes: { id: string; name: string; 'aria-invalid'?: 'true'; 'aria-describedby'?: string }) => Child;
 }) {
   const error = props.errors[props.name];
-  const describedBy = [error ? `${props.name}-error` : undefined, props.hint ? `${props.name}-hint` : undefined].filter(Boolean).join(' ');
+  const describedBy = [error ? `${props.name}-error` : undefined, props.hint ? `${props.name}-hint` : undefined]
+    .filter(Boolean)
+    .join(' ');
   return (
     <div class={`field${error ? ' field-invalid' : ''}`}>
       <label for={props.name}>{props.label}</label>

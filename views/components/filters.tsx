@@ -11,9 +11,24 @@ export interface EventFilterValues {
   to: string;
 }
 
-export const STATUS_LABELS: Record<string, string> = { pending: 'Pending', success: 'Success', failure: 'Failure', rejected: 'Rejected' };
+export const STATUS_LABELS: Record<string, string> = {
+  pending: 'Pending',
+  success: 'Success',
+  failure: 'Failure',
+  rejected: 'Rejected',
+};
 
-function Select({ name, label, values, selected }: { name: string; label: string; values: [string, string][]; selected: string }) {
+function Select({
+  name,
+  label,
+  values,
+  selected,
+}: {
+  name: string;
+  label: string;
+  values: [string, string][];
+  selected: string;
+}) {
   return (
     <div class="field">
       <label for={name}>{label}</label>
@@ -30,15 +45,37 @@ function Select({ name, label, values, selected }: { name: string; label: string
 }
 
 /** Domain Entity ID, (Status,) Event type, From and To: the fields of a filter form. */
-export function FilterFields({ values, eventNames, withStatus }: { values: EventFilterValues; eventNames: string[]; withStatus: boolean }) {
+export function FilterFields({
+  values,
+  eventNames,
+  withStatus,
+}: {
+  values: EventFilterValues;
+  eventNames: string[];
+  withStatus: boolean;
+}) {
   return (
     <>
       <div class="field">
         <label for="domain_entity_id">Domain Entity ID</label>
-        <input id="domain_entity_id" name="domain_entity_id" type="search" value={values.domain_entity_id} placeholder="e.g. an order ID" autocomplete="off" />
+        <input
+          id="domain_entity_id"
+          name="domain_entity_id"
+          type="search"
+          value={values.domain_entity_id}
+          placeholder="e.g. an order ID"
+          autocomplete="off"
+        />
       </div>
-      {withStatus ? <Select name="status" label="Status" values={Object.entries(STATUS_LABELS)} selected={values.status} /> : null}
-      <Select name="event_name" label="Event type" values={eventNames.map((name) => [name, name])} selected={values.event_name} />
+      {withStatus ? (
+        <Select name="status" label="Status" values={Object.entries(STATUS_LABELS)} selected={values.status} />
+      ) : null}
+      <Select
+        name="event_name"
+        label="Event type"
+        values={eventNames.map((name) => [name, name])}
+        selected={values.event_name}
+      />
       <div class="field">
         <label for="from">From (UTC)</label>
         <input id="from" name="from" type="datetime-local" step="1" value={values.from} />
@@ -52,7 +89,15 @@ export function FilterFields({ values, eventNames, withStatus }: { values: Event
 }
 
 /** Keyset paging links: Newer goes back towards the first page, Older on. */
-export function Pager({ newerHref, olderHref, olderLabel = 'Older →' }: { newerHref?: string; olderHref?: string; olderLabel?: string }) {
+export function Pager({
+  newerHref,
+  olderHref,
+  olderLabel = 'Older →',
+}: {
+  newerHref?: string;
+  olderHref?: string;
+  olderLabel?: string;
+}) {
   return (
     <nav class="pager" aria-label="Pages">
       {newerHref ? (

@@ -8,7 +8,6 @@ import { formatTime } from '../components/format.tsx';
  * first page is open. Plus the detail of one delivery.
  */
 
-
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge status-${status}`}>{STATUS_LABELS[status] ?? status}</span>;
 }
@@ -24,7 +23,9 @@ export interface EventsResultsProps {
 }
 
 export function EventsResults({ integrationId, items, selfHref, newerHref, olderHref, firstPage }: EventsResultsProps) {
-  const refresh = firstPage ? { 'hx-get': selfHref, 'hx-trigger': 'every 5s', 'hx-swap': 'outerHTML', 'hx-target': 'this' } : {};
+  const refresh = firstPage
+    ? { 'hx-get': selfHref, 'hx-trigger': 'every 5s', 'hx-swap': 'outerHTML', 'hx-target': 'this' }
+    : {};
   return (
     <section id="events-results" aria-live="polite" {...refresh}>
       {items.length === 0 ? (
@@ -47,7 +48,10 @@ export function EventsResults({ integrationId, items, selfHref, newerHref, older
               {items.map((item) => (
                 <tr>
                   <td>
-                    <a class="mono" href={`/tools/event-stream/${encodeURIComponent(integrationId)}/events/${item.event_id}`}>
+                    <a
+                      class="mono"
+                      href={`/tools/event-stream/${encodeURIComponent(integrationId)}/events/${item.event_id}`}
+                    >
                       {item.event_id}
                     </a>
                     <div class="hint mono">{item.event_name}</div>
@@ -56,7 +60,13 @@ export function EventsResults({ integrationId, items, selfHref, newerHref, older
                   <td>
                     <StatusBadge status={item.status} />
                   </td>
-                  <td>{item.last_attempted_at ? <time datetime={item.last_attempted_at.toISOString()}>{formatTime(item.last_attempted_at)}</time> : '—'}</td>
+                  <td>
+                    {item.last_attempted_at ? (
+                      <time datetime={item.last_attempted_at.toISOString()}>{formatTime(item.last_attempted_at)}</time>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -69,25 +79,40 @@ export function EventsResults({ integrationId, items, selfHref, newerHref, older
 }
 
 export function EventsPage(
-  props: EventsResultsProps & { values: EventFilterValues; eventNames: string[]; presets: { label: string; href: string }[]; error?: string; retryHref?: string; notice?: string },
+  props: EventsResultsProps & {
+    values: EventFilterValues;
+    eventNames: string[];
+    presets: { label: string; href: string }[];
+    error?: string;
+    retryHref?: string;
+    notice?: string;
+  },
 ) {
   const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`;
-  const live = { 'hx-get': path, 'hx-target': '#events-results', 'hx-swap': 'outerHTML', 'hx-trigger': 'change, input delay:400ms', 'hx-push-url': 'true' };
+  const live = {
+    'hx-get': path,
+    'hx-target': '#events-results',
+    'hx-swap': 'outerHTML',
+    'hx-trigger': 'change, input delay:400ms',
+    'hx-push-url': 'true',
+  };
   return (
     <>
       <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
-        <span>{props.integrationId}</span>
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
+        <span aria-hidden="true">›</span> <span>{props.integrationId}</span>
       </nav>
       <h1>Events: {props.integrationId}</h1>
-      <form method="get" action={path} class="filters" role="search" {...live}>
-        <FilterFields values={props.values} eventNames={props.eventNames} withStatus />
-        <noscript>
-          <button type="submit" class="button">
-            Apply
-          </button>
-        </noscript>
-      </form>
+      <search>
+        <form method="get" action={path} class="filters" {...live}>
+          <FilterFields values={props.values} eventNames={props.eventNames} withStatus />
+          <noscript>
+            <button type="submit" class="button">
+              Apply
+            </button>
+          </noscript>
+        </form>
+      </search>
       <p class="presets">
         {props.presets.map((preset) => (
           <a href={preset.href}>{preset.label}</a>
@@ -144,7 +169,8 @@ export function DeliveryDetailPage(props: {
   return (
     <>
       <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
+        <span aria-hidden="true">›</span>{' '}
         <a href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`}>{props.integrationId}</a>
       </nav>
       <h1 class="mono">{props.eventId}</h1>
@@ -153,7 +179,11 @@ export function DeliveryDetailPage(props: {
           {props.notice}
         </p>
       ) : null}
-      <form method="post" action={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${props.eventId}/resend`} class="actions-row">
+      <form
+        method="post"
+        action={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${props.eventId}/resend`}
+        class="actions-row"
+      >
         <input type="hidden" name="_csrf" value={props.csrfToken} />
         <button type="submit" class="button button-primary">
           Resend
@@ -166,7 +196,9 @@ export function DeliveryDetailPage(props: {
         <dt>Status</dt>
         <dd>
           <StatusBadge status={props.status} />
-          {props.status === 'pending' && props.nextAttemptAt ? <span class="hint"> next attempt {formatTime(props.nextAttemptAt)}</span> : null}
+          {props.status === 'pending' && props.nextAttemptAt ? (
+            <span class="hint"> next attempt {formatTime(props.nextAttemptAt)}</span>
+          ) : null}
         </dd>
         <dt>Domain entity</dt>
         <dd class="mono">{props.domainEntity}</dd>
@@ -181,7 +213,11 @@ export function DeliveryDetailPage(props: {
       </dl>
       <section class="card" aria-labelledby="payload-title">
         <h2 id="payload-title">Envelope</h2>
-        {props.envelope ? <pre class="mono code-block">{props.envelope}</pre> : <p class="hint">The event was pruned by retention.</p>}
+        {props.envelope ? (
+          <pre class="mono code-block">{props.envelope}</pre>
+        ) : (
+          <p class="hint">The event was pruned by retention.</p>
+        )}
       </section>
       <section class="card" aria-labelledby="attempts-title">
         <h2 id="attempts-title">Attempts</h2>
@@ -195,7 +231,9 @@ export function DeliveryDetailPage(props: {
                   <th scope="col">Time</th>
                   <th scope="col">Outcome</th>
                   <th scope="col">Answer</th>
-                  <th scope="col" class="numeric">Duration</th>
+                  <th scope="col" class="numeric">
+                    Duration
+                  </th>
                   <th scope="col">Response</th>
                 </tr>
               </thead>
@@ -207,9 +245,19 @@ export function DeliveryDetailPage(props: {
                       {attempt.outcome}
                       {attempt.trigger !== 'scheduled' ? <span class="hint"> ({attempt.trigger})</span> : null}
                     </td>
-                    <td>{attempt.status_code !== null ? `HTTP ${attempt.status_code}` : `${attempt.error_class ?? ''}${attempt.error_message ? `: ${attempt.error_message}` : ''}`}</td>
+                    <td>
+                      {attempt.status_code !== null
+                        ? `HTTP ${attempt.status_code}`
+                        : `${attempt.error_class ?? ''}${attempt.error_message ? `: ${attempt.error_message}` : ''}`}
+                    </td>
                     <td class="numeric">{attempt.duration_ms} ms</td>
-                    <td>{attempt.response_body ? <pre class="mono response-excerpt">{attempt.response_body.slice(0, 2000)}</pre> : '—'}</td>
+                    <td>
+                      {attempt.response_body ? (
+                        <pre class="mono response-excerpt">{attempt.response_body.slice(0, 2000)}</pre>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -222,14 +270,24 @@ export function DeliveryDetailPage(props: {
 }
 
 /** Bulk retry's confirmation: how many deliveries it will send again. */
-export function BulkRetryPage({ integrationId, count, hidden, csrfToken }: { integrationId: string; count: number; hidden: [string, string][]; csrfToken: string }) {
+export function BulkRetryPage({
+  integrationId,
+  count,
+  hidden,
+  csrfToken,
+}: {
+  integrationId: string;
+  count: number;
+  hidden: [string, string][];
+  csrfToken: string;
+}) {
   const path = `/tools/event-stream/${encodeURIComponent(integrationId)}/events`;
   return (
     <section class="card narrow" aria-labelledby="retry-title">
       <h1 id="retry-title">Retry {count.toLocaleString('en')} deliveries?</h1>
       <p>
-        Every failed or rejected delivery of <span class="mono">{integrationId}</span> that matches the filters goes back to pending with a fresh retry schedule, and is sent
-        again shortly.
+        Every failed or rejected delivery of <span class="mono">{integrationId}</span> that matches the filters goes
+        back to pending with a fresh retry schedule, and is sent again shortly.
       </p>
       <form method="post" action={`${path}/retry`} class="actions-row">
         <input type="hidden" name="_csrf" value={csrfToken} />

@@ -42,8 +42,8 @@ export function IntegrationFormPage(props: IntegrationFormProps) {
   return (
     <>
       <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
-        <span>{mode === 'new' ? 'New Integration' : 'Edit Integration Details'}</span>
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
+        <span aria-hidden="true">›</span> <span>{mode === 'new' ? 'New Integration' : 'Edit Integration Details'}</span>
       </nav>
       <h1>{title}</h1>
       <IntegrationForm {...props} />
@@ -54,22 +54,31 @@ export function IntegrationFormPage(props: IntegrationFormProps) {
 }
 
 function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: IntegrationFormProps) {
-  const action = mode === 'new' ? '/tools/event-stream/new' : `/tools/event-stream/${encodeURIComponent(values.id)}/edit`;
+  const action =
+    mode === 'new' ? '/tools/event-stream/new' : `/tools/event-stream/${encodeURIComponent(values.id)}/edit`;
   const errorCount = Object.keys(errors).length;
   return (
     <form method="post" action={action} class="form integration-form" novalidate>
       <input type="hidden" name="_csrf" value={csrfToken} />
       {errorCount > 0 ? (
         <div class="alert alert-error" role="alert" id="form-errors">
-          {errorCount === 1 ? 'One field needs your attention.' : `${errorCount} fields need your attention.`} Nothing was saved.
+          {errorCount === 1 ? 'One field needs your attention.' : `${errorCount} fields need your attention.`} Nothing
+          was saved.
         </div>
       ) : null}
 
       <fieldset class="card">
         <legend>Integration Details</legend>
         {mode === 'new' ? (
-          <Field name="id" label="Integration ID" errors={errors} hint="Lower-case letters, digits, - and _; 3 to 64 characters. It cannot be changed later.">
-            {(attributes) => <input {...attributes} type="text" value={values.id} required autocomplete="off" spellcheck={false} />}
+          <Field
+            name="id"
+            label="Integration ID"
+            errors={errors}
+            hint="Lower-case letters, digits, - and _; 3 to 64 characters. It cannot be changed later."
+          >
+            {(attributes) => (
+              <input {...attributes} type="text" value={values.id} required autocomplete="off" spellcheck={false} />
+            )}
           </Field>
         ) : (
           <p class="readonly">
@@ -80,23 +89,45 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: In
           <fieldset class={`field radio-group${errors.integration_type ? ' field-invalid' : ''}`}>
             <legend>Integration Type</legend>
             <label>
-              <input type="radio" name="integration_type" value="permanent" id="type-permanent" checked={values.integration_type === 'permanent'} /> Permanent
+              <input
+                type="radio"
+                name="integration_type"
+                value="permanent"
+                id="type-permanent"
+                checked={values.integration_type === 'permanent'}
+              />{' '}
+              Permanent
               <span class="hint">no end date</span>
             </label>
             <label>
-              <input type="radio" name="integration_type" value="temporary" id="type-temporary" checked={values.integration_type === 'temporary'} /> Temporary
+              <input
+                type="radio"
+                name="integration_type"
+                value="temporary"
+                id="type-temporary"
+                checked={values.integration_type === 'temporary'}
+              />{' '}
+              Temporary
               <span class="hint">stops consuming events at its end date</span>
             </label>
             {errors.integration_type ? <p class="field-error">{errors.integration_type}</p> : null}
           </fieldset>
         ) : (
           <p class="readonly">
-            <span class="readonly-label">Integration Type</span> {values.integration_type === 'temporary' ? `Temporary, ends ${values.ends_at.replace('T', ' ')} UTC` : 'Permanent'}
+            <span class="readonly-label">Integration Type</span>{' '}
+            {values.integration_type === 'temporary'
+              ? `Temporary, ends ${values.ends_at.replace('T', ' ')} UTC`
+              : 'Permanent'}
           </p>
         )}
         {mode === 'new' ? (
           <div class="field-row">
-            <Field name="starts_at" label="Start (UTC, optional)" errors={errors} hint="Empty: now. A past time replays every stored matching event since then.">
+            <Field
+              name="starts_at"
+              label="Start (UTC, optional)"
+              errors={errors}
+              hint="Empty: now. A past time replays every stored matching event since then."
+            >
               {(attributes) => <input {...attributes} type="datetime-local" step="1" value={values.starts_at} />}
             </Field>
             <div class="ends-at">
@@ -116,7 +147,14 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: In
           <fieldset class="field radio-group target-choice">
             <legend>Send events to</legend>
             <label>
-              <input type="radio" name="target" value="webhook" id="target-webhook" checked={values.target === 'webhook'} /> Webhook
+              <input
+                type="radio"
+                name="target"
+                value="webhook"
+                id="target-webhook"
+                checked={values.target === 'webhook'}
+              />{' '}
+              Webhook
             </label>
             <label>
               <input type="radio" name="target" value="s3" id="target-s3" checked={values.target === 's3'} /> AWS S3
@@ -126,26 +164,55 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: In
         ) : (
           <input type="hidden" name="target" value={values.target} />
         )}
-        <div class={`target-fields target-webhook${mode === 'edit' && values.target !== 'webhook' ? ' is-hidden' : ''}`}>
+        <div
+          class={`target-fields target-webhook${mode === 'edit' && values.target !== 'webhook' ? ' is-hidden' : ''}`}
+        >
           <Field name="callback_url" label="Callback URL" errors={errors}>
-            {(attributes) => <input {...attributes} type="url" value={values.callback_url} placeholder="https://erp.example.com/hooks/tideway" />}
+            {(attributes) => (
+              <input
+                {...attributes}
+                type="url"
+                value={values.callback_url}
+                placeholder="https://erp.example.com/hooks/tideway"
+              />
+            )}
           </Field>
-          <Field name="api_key" label="API Key (optional)" errors={errors} hint={secretHint(mode, masks?.api_key, 'Sent as "Authorization: Bearer <key>".')}>
+          <Field
+            name="api_key"
+            label="API Key (optional)"
+            errors={errors}
+            hint={secretHint(mode, masks?.api_key, 'Sent as "Authorization: Bearer <key>".')}
+          >
             {(attributes) => <input {...attributes} type="password" value="" autocomplete="new-password" />}
           </Field>
         </div>
         <div class={`target-fields target-s3${mode === 'edit' && values.target !== 's3' ? ' is-hidden' : ''}`}>
           <div class="field-row">
             <Field name="aws_access_key_id" label="AWS Access Key" errors={errors}>
-              {(attributes) => <input {...attributes} type="text" value={values.aws_access_key_id} autocomplete="off" spellcheck={false} />}
+              {(attributes) => (
+                <input
+                  {...attributes}
+                  type="text"
+                  value={values.aws_access_key_id}
+                  autocomplete="off"
+                  spellcheck={false}
+                />
+              )}
             </Field>
-            <Field name="aws_secret_access_key" label="AWS Secret Key" errors={errors} hint={secretHint(mode, masks?.aws_secret_access_key)}>
+            <Field
+              name="aws_secret_access_key"
+              label="AWS Secret Key"
+              errors={errors}
+              hint={secretHint(mode, masks?.aws_secret_access_key)}
+            >
               {(attributes) => <input {...attributes} type="password" value="" autocomplete="new-password" />}
             </Field>
           </div>
           <div class="field-row">
             <Field name="aws_region" label="AWS Region" errors={errors}>
-              {(attributes) => <input {...attributes} type="text" value={values.aws_region} placeholder="eu-central-1" />}
+              {(attributes) => (
+                <input {...attributes} type="text" value={values.aws_region} placeholder="eu-central-1" />
+              )}
             </Field>
             <Field name="bucket" label="S3 Bucket Name" errors={errors}>
               {(attributes) => <input {...attributes} type="text" value={values.bucket} />}
@@ -153,14 +220,24 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: In
           </div>
           <div class="field-row">
             <Field name="key_prefix" label="Key Prefix" errors={errors}>
-              {(attributes) => <input {...attributes} type="text" value={values.key_prefix} placeholder="tideway/events" />}
+              {(attributes) => (
+                <input {...attributes} type="text" value={values.key_prefix} placeholder="tideway/events" />
+              )}
             </Field>
-            <Field name="endpoint" label="Endpoint (optional)" errors={errors} hint="Only for S3-compatible stores such as MinIO or R2.">
-              {(attributes) => <input {...attributes} type="url" value={values.endpoint} placeholder="https://minio.internal:9000" />}
+            <Field
+              name="endpoint"
+              label="Endpoint (optional)"
+              errors={errors}
+              hint="Only for S3-compatible stores such as MinIO or R2."
+            >
+              {(attributes) => (
+                <input {...attributes} type="url" value={values.endpoint} placeholder="https://minio.internal:9000" />
+              )}
             </Field>
           </div>
           <label class="checkbox">
-            <input type="checkbox" name="gzip" value="true" checked={values.gzip} /> Compress objects with gzip (.export.gz)
+            <input type="checkbox" name="gzip" value="true" checked={values.gzip} /> Compress objects with gzip
+            (.export.gz)
           </label>
         </div>
       </fieldset>
@@ -186,10 +263,21 @@ function secretHint(mode: 'new' | 'edit', mask: string | null | undefined, extra
  * Events grouped by entity: tick an entity for all its events (today's and
  * future ones), or single event types.
  */
-function EventTree({ catalog, values, error }: { catalog: EventTypeRow[]; values: IntegrationFormValues; error?: string }) {
+function EventTree({
+  catalog,
+  values,
+  error,
+}: {
+  catalog: EventTypeRow[];
+  values: IntegrationFormValues;
+  error?: string;
+}) {
   const entities = [...new Set(catalog.map((type) => type.entity))];
   return (
-    <fieldset class={`card event-tree${error ? ' field-invalid' : ''}`} aria-describedby={error ? 'events-error' : 'events-hint'}>
+    <fieldset
+      class={`card event-tree${error ? ' field-invalid' : ''}`}
+      aria-describedby={error ? 'events-error' : 'events-hint'}
+    >
       <legend>Events</legend>
       <p class="hint" id="events-hint">
         Choose whole entities or single events. Choose nothing to receive every event.
@@ -211,17 +299,27 @@ function EventTree({ catalog, values, error }: { catalog: EventTypeRow[]; values
             <fieldset class="entity" data-entity={entity}>
               <legend>
                 <label>
-                  <input type="checkbox" name="entities" value={entity} checked={whole} data-entity-toggle /> <span class="mono">{entity}</span>{' '}
-                  <span class="hint">all events</span>
+                  <input type="checkbox" name="entities" value={entity} checked={whole} data-entity-toggle />{' '}
+                  <span class="mono">{entity}</span> <span class="hint">all events</span>
                 </label>
               </legend>
               <ul>
                 {types.map((type) => (
                   <li data-event={type.name}>
                     <label title={type.description}>
-                      <input type="checkbox" name="events" value={type.name} checked={whole || values.events.includes(type.name)} disabled={whole} />{' '}
+                      <input
+                        type="checkbox"
+                        name="events"
+                        value={type.name}
+                        checked={whole || values.events.includes(type.name)}
+                        disabled={whole}
+                      />{' '}
                       <span class="mono">{type.name}</span>
-                      {type.deprecated ? <span class="badge badge-warning">deprecated{type.replaced_by ? `: use ${type.replaced_by}` : ''}</span> : null}
+                      {type.deprecated ? (
+                        <span class="badge badge-warning">
+                          deprecated{type.replaced_by ? `: use ${type.replaced_by}` : ''}
+                        </span>
+                      ) : null}
                     </label>
                   </li>
                 ))}
@@ -240,7 +338,10 @@ function SigningSecretPanel({ id }: { id: string }) {
   return (
     <section class="card" aria-labelledby="signing-title">
       <h2 id="signing-title">Signing secret</h2>
-      <p class="hint">Deliveries carry Standard Webhooks signatures made with this secret, so receivers can check they came from Tideway.</p>
+      <p class="hint">
+        Deliveries carry Standard Webhooks signatures made with this secret, so receivers can check they came from
+        Tideway.
+      </p>
       <div id="signing-secret" class="secret-box">
         <SigningSecretValue />
       </div>
@@ -280,9 +381,17 @@ function ConnectionTestPanel({ id }: { id: string }) {
   return (
     <section class="card" aria-labelledby="test-title">
       <h2 id="test-title">Test connection</h2>
-      <p class="hint">Webhook: sends a signed tideway.test event, as a delivery would, and shows the answer. S3: writes and deletes a small test object under the key prefix.</p>
+      <p class="hint">
+        Webhook: sends a signed tideway.test event, as a delivery would, and shows the answer. S3: writes and deletes a
+        small test object under the key prefix.
+      </p>
       <div class="actions-row">
-        <button type="button" class="button" hx-post={`/tools/event-stream/${encodeURIComponent(id)}/test`} hx-target="#connection-test">
+        <button
+          type="button"
+          class="button"
+          hx-post={`/tools/event-stream/${encodeURIComponent(id)}/test`}
+          hx-target="#connection-test"
+        >
           Test connection
         </button>
       </div>
@@ -291,7 +400,11 @@ function ConnectionTestPanel({ id }: { id: string }) {
   );
 }
 
-export function ConnectionTestResult({ result }: { result: { ok: boolean; summary: string; response_body?: string | null } }) {
+export function ConnectionTestResult({
+  result,
+}: {
+  result: { ok: boolean; summary: string; response_body?: string | null };
+}) {
   return (
     <div class={`alert ${result.ok ? 'alert-success' : 'alert-error'}`} role="status">
       <p>{result.summary}</p>

@@ -44,7 +44,9 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
       <div class="page-header">
         <div>
           <h1>Event Stream</h1>
-          <p class="lead">Integrations receive the platform's events: an HTTP webhook in near real time, or an S3 bucket in batches.</p>
+          <p class="lead">
+            Integrations receive the platform's events: an HTTP webhook in near real time, or an S3 bucket in batches.
+          </p>
         </div>
         <div class="actions-row">
           <a class="button" href="/tools/event-stream/overview">
@@ -81,7 +83,9 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
                 <th scope="col">Type</th>
                 <th scope="col">Target</th>
                 <th scope="col">Events</th>
-                <th scope="col" class="numeric">Backlog</th>
+                <th scope="col" class="numeric">
+                  Backlog
+                </th>
                 <th scope="col">Last delivery</th>
                 <th scope="col">Status</th>
                 <th scope="col">
@@ -129,7 +133,15 @@ export function eventsSummary(row: IntegrationRow): string {
   return parts.join(' + ');
 }
 
-export function IntegrationRowView({ integration, tab, csrfToken }: { integration: ListedIntegration; tab: Tab; csrfToken: string }) {
+export function IntegrationRowView({
+  integration,
+  tab,
+  csrfToken,
+}: {
+  integration: ListedIntegration;
+  tab: Tab;
+  csrfToken: string;
+}) {
   const { row, stats, target } = integration;
   const base = `/tools/event-stream/${encodeURIComponent(row.id)}`;
   const active = row.status === 'running';
@@ -146,13 +158,27 @@ export function IntegrationRowView({ integration, tab, csrfToken }: { integratio
         )}
       </td>
       <td>
-        <span class="target-kind">{row.target_kind === 'webhook' ? 'Webhook' : 'S3'}</span> <span class="mono">{target}</span>
+        <span class="target-kind">{row.target_kind === 'webhook' ? 'Webhook' : 'S3'}</span>{' '}
+        <span class="mono">{target}</span>
       </td>
       <td>{eventsSummary(row)}</td>
       <td class="numeric">{stats.pending.toLocaleString('en')}</td>
-      <td>{stats.last_delivery_at ? <time datetime={stats.last_delivery_at.toISOString()}>{formatTime(stats.last_delivery_at)}</time> : '—'}</td>
       <td>
-        <form method="post" action={`${base}/toggle`} hx-post={`${base}/toggle`} hx-target="closest tr" hx-swap="outerHTML" class="toggle-form">
+        {stats.last_delivery_at ? (
+          <time datetime={stats.last_delivery_at.toISOString()}>{formatTime(stats.last_delivery_at)}</time>
+        ) : (
+          '—'
+        )}
+      </td>
+      <td>
+        <form
+          method="post"
+          action={`${base}/toggle`}
+          hx-post={`${base}/toggle`}
+          hx-target="closest tr"
+          hx-swap="outerHTML"
+          class="toggle-form"
+        >
           <input type="hidden" name="_csrf" value={csrfToken} />
           <input type="hidden" name="tab" value={tab} />
           <button

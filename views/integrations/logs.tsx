@@ -3,12 +3,20 @@ import { Pager } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
 
 /** View Logs: every start and stop of one integration, newest first. */
-export function LogsPage({ integrationId, entries, nextHref }: { integrationId: string; entries: LogEntry[]; nextHref?: string }) {
+export function LogsPage({
+  integrationId,
+  entries,
+  nextHref,
+}: {
+  integrationId: string;
+  entries: LogEntry[];
+  nextHref?: string;
+}) {
   return (
     <>
       <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
-        <span>{integrationId}</span>
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
+        <span aria-hidden="true">›</span> <span>{integrationId}</span>
       </nav>
       <h1>Logs: {integrationId}</h1>
       {entries.length === 0 ? (
@@ -30,7 +38,9 @@ export function LogsPage({ integrationId, entries, nextHref }: { integrationId: 
               {entries.map((entry) => (
                 <tr>
                   <td>
-                    <span class={`badge ${entry.action === 'started' ? 'badge-success' : 'badge-muted'}`}>{entry.action === 'started' ? 'Started' : 'Stopped'}</span>
+                    <span class={`badge ${entry.action === 'started' ? 'badge-success' : 'badge-muted'}`}>
+                      {entry.action === 'started' ? 'Started' : 'Stopped'}
+                    </span>
                   </td>
                   <td>{entry.reason}</td>
                   <td>{entry.actor}</td>

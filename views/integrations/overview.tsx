@@ -24,14 +24,33 @@ function MinuteChart({ minutes, label }: { minutes: OverviewCard['minutes']; lab
   const barWidth = WIDTH / minutes.length;
   const total = minutes.reduce((sum, minute) => sum + minute.delivered, 0);
   return (
-    <svg class="chart" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width={WIDTH} height={HEIGHT} role="img" aria-label={`${label}: ${total} delivered in the last hour`}>
+    <svg
+      class="chart"
+      viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+      width={WIDTH}
+      height={HEIGHT}
+      role="img"
+      aria-label={`${label}: ${total} delivered in the last hour`}
+    >
       {minutes.map((minute, i) => {
         const delivered = (minute.delivered / peak) * HEIGHT;
         const failed = ((minute.failed + minute.rejected) / peak) * HEIGHT;
         return (
           <g>
-            <rect class="bar-ok" x={(i * barWidth).toFixed(1)} y={(HEIGHT - delivered).toFixed(1)} width={Math.max(1, barWidth - 1).toFixed(1)} height={delivered.toFixed(1)} />
-            <rect class="bar-bad" x={(i * barWidth).toFixed(1)} y={(HEIGHT - delivered - failed).toFixed(1)} width={Math.max(1, barWidth - 1).toFixed(1)} height={failed.toFixed(1)} />
+            <rect
+              class="bar-ok"
+              x={(i * barWidth).toFixed(1)}
+              y={(HEIGHT - delivered).toFixed(1)}
+              width={Math.max(1, barWidth - 1).toFixed(1)}
+              height={delivered.toFixed(1)}
+            />
+            <rect
+              class="bar-bad"
+              x={(i * barWidth).toFixed(1)}
+              y={(HEIGHT - delivered - failed).toFixed(1)}
+              width={Math.max(1, barWidth - 1).toFixed(1)}
+              height={failed.toFixed(1)}
+            />
           </g>
         );
       })}
@@ -51,11 +70,21 @@ export function OverviewPage({ cards }: { cards: OverviewCard[] }) {
   return (
     <>
       <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span> <span>Overview</span>
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
+        <span aria-hidden="true">›</span> <span>Overview</span>
       </nav>
       <h1>Overview</h1>
-      <p class="lead">Deliveries per minute over the last hour (green delivered, red failed or rejected), refreshed every 15 seconds.</p>
-      <div class="overview" hx-get="/tools/event-stream/overview" hx-trigger="every 15s" hx-select=".overview" hx-swap="outerHTML" hx-target="this">
+      <p class="lead">
+        Deliveries per minute over the last hour (green delivered, red failed or rejected), refreshed every 15 seconds.
+      </p>
+      <div
+        class="overview"
+        hx-get="/tools/event-stream/overview"
+        hx-trigger="every 15s"
+        hx-select=".overview"
+        hx-swap="outerHTML"
+        hx-target="this"
+      >
         {cards.length === 0 ? (
           <section class="empty-state">
             <h2>No integrations yet</h2>
@@ -71,7 +100,9 @@ export function OverviewPage({ cards }: { cards: OverviewCard[] }) {
                   <a class="mono" href={`/tools/event-stream/${encodeURIComponent(card.id)}/events`}>
                     {card.id}
                   </a>{' '}
-                  <span class={`badge ${card.status === 'running' ? 'badge-success' : 'badge-muted'}`}>{card.status === 'running' ? 'Active' : 'Paused'}</span>
+                  <span class={`badge ${card.status === 'running' ? 'badge-success' : 'badge-muted'}`}>
+                    {card.status === 'running' ? 'Active' : 'Paused'}
+                  </span>
                 </h2>
                 <MinuteChart minutes={card.minutes} label={card.id} />
                 <dl class="facts">
@@ -82,7 +113,9 @@ export function OverviewPage({ cards }: { cards: OverviewCard[] }) {
                   <dt>Backlog</dt>
                   <dd>{card.backlog.toLocaleString('en')}</dd>
                   <dt>Oldest pending</dt>
-                  <dd title={card.oldestPendingAt ? formatTime(card.oldestPendingAt) : undefined}>{age(card.oldestPendingAt, card.now)}</dd>
+                  <dd title={card.oldestPendingAt ? formatTime(card.oldestPendingAt) : undefined}>
+                    {age(card.oldestPendingAt, card.now)}
+                  </dd>
                 </dl>
               </section>
             );

@@ -17,8 +17,8 @@ export function RejectedEventsPage(props: {
   return (
     <>
       <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a> <span aria-hidden="true">›</span>{' '}
-        <span>{props.integrationId}</span>
+        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
+        <span aria-hidden="true">›</span> <span>{props.integrationId}</span>
       </nav>
       <div class="page-header">
         <h1>Rejected events: {props.integrationId}</h1>
@@ -26,14 +26,16 @@ export function RejectedEventsPage(props: {
           Export CSV
         </a>
       </div>
-      <form method="get" action={path} class="filters" role="search">
-        <FilterFields values={props.values} eventNames={props.eventNames} withStatus={false} />
-        <div class="field">
-          <button type="submit" class="button">
-            Apply
-          </button>
-        </div>
-      </form>
+      <search>
+        <form method="get" action={path} class="filters">
+          <FilterFields values={props.values} eventNames={props.eventNames} withStatus={false} />
+          <div class="field">
+            <button type="submit" class="button">
+              Apply
+            </button>
+          </div>
+        </form>
+      </search>
       {props.items.length === 0 ? (
         <section class="empty-state">
           <h2>No rejected events</h2>
@@ -56,7 +58,10 @@ export function RejectedEventsPage(props: {
                 return (
                   <tr>
                     <td>
-                      <a class="mono" href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${item.event_id}`}>
+                      <a
+                        class="mono"
+                        href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${item.event_id}`}
+                      >
                         {item.event_id}
                       </a>
                     </td>
@@ -65,7 +70,11 @@ export function RejectedEventsPage(props: {
                     <td>{formatTime(item.last_attempted_at)}</td>
                     <td>
                       {answer?.status_code ? `HTTP ${answer.status_code} ` : ''}
-                      {answer?.response_body || answer?.error_message ? <pre class="mono response-excerpt">{(answer.response_body ?? answer.error_message ?? '').slice(0, 500)}</pre> : null}
+                      {answer?.response_body || answer?.error_message ? (
+                        <pre class="mono response-excerpt">
+                          {(answer.response_body ?? answer.error_message ?? '').slice(0, 500)}
+                        </pre>
+                      ) : null}
                     </td>
                   </tr>
                 );
