@@ -8,7 +8,15 @@ import { RejectedEventsPage } from '../../views/integrations/rejected.tsx';
 import { requireCsrfToken, requirePermission } from '../auth/session.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { countRetryable, findDeliveryDetail, lastResponses, listDeliveries, positionOf, retryMatching, UUID_SHAPE } from './published-events.repo.ts';
+import {
+  countRetryable,
+  findDeliveryDetail,
+  lastResponses,
+  listDeliveries,
+  positionOf,
+  retryMatching,
+  UUID_SHAPE,
+} from './published-events.repo.ts';
 import { deliveryQuerySchema, filtersOf } from './published-events.schema.ts';
 import { rejectedEventsCsv } from './rejected-csv.ts';
 import { resendDelivery } from './resend.ts';
@@ -34,11 +42,17 @@ const RESEND_NOTICES: Record<string, string> = {
   'resent-rejected': 'Resent: the receiver refused it (see the attempt below).',
   'resent-retry': 'Resent, but the receiver did not accept it (see the attempt below).',
   'resent-interrupt': 'Resent, but the receiver refused the credentials (see the attempt below).',
-  'resend-unsupported': 'This delivery cannot be resent yet.',
+  'resend-s3': 'S3 deliveries go out in batches: one event cannot be resent to the bucket.',
+  'resend-pruned': 'The event was pruned by retention; there is nothing to resend.',
 };
 
 /** A list page's link: its current filters (those among `keys`) plus `extra`, e.g. a cursor. */
-function listHref(path: string, query: Record<string, string>, keys: string[], extra: Record<string, string> = {}): string {
+function listHref(
+  path: string,
+  query: Record<string, string>,
+  keys: string[],
+  extra: Record<string, string> = {},
+): string {
   const params = new URLSearchParams();
   for (const key of keys) if (query[key]) params.set(key, query[key]);
   for (const [key, value] of Object.entries(extra)) params.set(key, value);
@@ -61,10 +75,18 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         const minutes = Array.from({ length: 60 }, () => ({ delivered: 0, failed: 0, rejected: 0 }));
         for (const point of series.filter((entry) => entry.integration_id === row.id)) {
           const index = Math.floor((point.minute.getTime() - firstMinute) / 60_000);
-          if (index >= 0 && index < 60) minutes[index] = { delivered: point.delivered, failed: point.failed, rejected: point.rejected };
+          if (index >= 0 && index < 60)
+            minutes[index] = { delivered: point.delivered, failed: point.failed, rejected: point.rejected };
         }
         const figures = stats.get(row.id)!;
-        return { id: row.id, status: row.status, minutes, backlog: figures.pending, oldestPendingAt: figures.oldest_pending_at, now };
+        return {
+          id: row.id,
+          status: row.status,
+          minutes,
+          backlog: figures.pending,
+          oldestPendingAt: figures.oldest_pending_at,
+          now,
+        };
       });
       return c.render(<OverviewPage cards={cards} />, { title: 'Overview', section: 'event-stream' });
     })
@@ -75,12 +97,20 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const raw = c.req.query();
       const parsed = deliveryQuerySchema.safeParse({ ...raw, limit: '50', integration_id: undefined });
       const query = parsed.success ? parsed.data : deliveryQuerySchema.parse({ limit: '50' });
-      const error = parsed.success ? undefined : `Filters ignored: ${parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`).join('; ')}.`;
+      const error = parsed.success
+        ? undefined
+        : `Filters ignored: ${parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`).join('; ')}.`;
       const after = decodeKeyset(query.cursor, UUID_SHAPE);
       const before = decodeKeyset(query.before, UUID_SHAPE);
-      const result = await listDeliveries(db, { filters: { ...filtersOf(query), integrationId: row.id }, limit: 50, after, before });
+      const result = await listDeliveries(db, {
+        filters: { ...filtersOf(query), integrationId: row.id },
+        limit: 50,
+        after,
+        before,
+      });
 
-      const href = (extra: Record<string, string> = {}, target = path) => listHref(target, raw, ['domain_entity_id', 'status', 'event_name', 'from', 'to'], extra);
+      const href = (extra: Record<string, string> = {}, target = path) =>
+        listHref(target, raw, ['domain_entity_id', 'status', 'event_name', 'from', 'to'], extra);
       const first = result.items[0];
       const last = result.items.at(-1);
       const results = {
@@ -91,7 +121,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         olderHref: result.hasOlder && last ? href({ cursor: encodeKeyset(positionOf(last)) }) : undefined,
         newerHref: result.hasNewer && first ? href({ before: encodeKeyset(positionOf(first)) }) : undefined,
       };
-      if (c.req.header('hx-request') && (c.req.header('hx-target') ?? '').endsWith('#events-results')) return c.html(<EventsResults {...results} />);
+      if (c.req.header('hx-request') && (c.req.header('hx-target') ?? '').endsWith('#events-results'))
+        return c.html(<EventsResults {...results} />);
 
       const local = (ms: number) => new Date(Date.now() - ms).toISOString().slice(0, 19);
       const presets = [
@@ -108,11 +139,23 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       };
       const eventNames = (await listEventTypes(db)).map((type) => type.name);
       const retried = c.req.query('retried');
-      const retryHref = query.status === 'failure' || query.status === 'rejected' ? href({}, `${path}/retry`) : undefined;
-      return c.render(<EventsPage {...results} values={values} eventNames={eventNames} presets={presets} error={error} retryHref={retryHref} notice={retried ? `${retried} deliveries scheduled again.` : undefined} />, {
-        title: `Events: ${row.id}`,
-        section: 'event-stream',
-      });
+      const retryHref =
+        query.status === 'failure' || query.status === 'rejected' ? href({}, `${path}/retry`) : undefined;
+      return c.render(
+        <EventsPage
+          {...results}
+          values={values}
+          eventNames={eventNames}
+          presets={presets}
+          error={error}
+          retryHref={retryHref}
+          notice={retried ? `${retried} deliveries scheduled again.` : undefined}
+        />,
+        {
+          title: `Events: ${row.id}`,
+          section: 'event-stream',
+        },
+      );
     })
     .get('/:id/events/retry', async (c) => {
       const row = await integrationOr404(c, db);
@@ -120,8 +163,13 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const parsed = deliveryQuerySchema.safeParse({ ...c.req.query(), integration_id: undefined });
       const filters = { ...(parsed.success ? filtersOf(parsed.data) : {}), integrationId: row.id };
       const count = await countRetryable(db, filters);
-      const hidden = Object.entries(c.req.query()).filter(([key, value]) => ['domain_entity_id', 'status', 'event_name', 'from', 'to'].includes(key) && value);
-      return c.render(<BulkRetryPage integrationId={row.id} count={count} hidden={hidden} csrfToken={session(c).csrfToken} />, { title: 'Retry deliveries', section: 'event-stream' });
+      const hidden = Object.entries(c.req.query()).filter(
+        ([key, value]) => ['domain_entity_id', 'status', 'event_name', 'from', 'to'].includes(key) && value,
+      );
+      return c.render(
+        <BulkRetryPage integrationId={row.id} count={count} hidden={hidden} csrfToken={session(c).csrfToken} />,
+        { title: 'Retry deliveries', section: 'event-stream' },
+      );
     })
     .post('/:id/events/retry', async (c) => {
       const row = await integrationOr404(c, db);
@@ -131,13 +179,19 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const filters = { ...(parsed.success ? filtersOf(parsed.data) : {}), integrationId: row.id };
       const count = await retryMatching(db, filters, new Date());
       if (count > 0) await wakeDeliveryLoops(db, [row.id]);
-      return c.redirect(`/tools/event-stream/${encodeURIComponent(row.id)}/events?status=pending&retried=${count}`, 303);
+      return c.redirect(
+        `/tools/event-stream/${encodeURIComponent(row.id)}/events?status=pending&retried=${count}`,
+        303,
+      );
     })
     .post('/:id/events/:eventId/resend', async (c) => {
       const outcome = await resendDelivery(deps, c.req.param('id'), c.req.param('eventId'));
       if (outcome.kind === 'not-found') return c.notFound();
-      const notice = outcome.kind === 'sent' ? `resent-${outcome.result.attemptClass}` : 'resend-unsupported';
-      return c.redirect(`/tools/event-stream/${encodeURIComponent(c.req.param('id'))}/events/${c.req.param('eventId')}?notice=${notice}`, 303);
+      const notice = outcome.kind === 'sent' ? `resent-${outcome.result.attemptClass}` : `resend-${outcome.code}`;
+      return c.redirect(
+        `/tools/event-stream/${encodeURIComponent(c.req.param('id'))}/events/${c.req.param('eventId')}?notice=${notice}`,
+        303,
+      );
     })
     .get('/:id/events/:eventId', async (c) => {
       const row = await integrationOr404(c, db);
@@ -145,16 +199,31 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const detail = await findDeliveryDetail(db, row.id, c.req.param('eventId'));
       if (!detail) {
         c.status(404);
-        return c.render(ErrorPage({ status: 404, title: 'Event not found', detail: `Integration "${row.id}" has no delivery of event ${c.req.param('eventId')}.` }), {
-          title: 'Not found',
-          section: 'event-stream',
-        });
+        return c.render(
+          ErrorPage({
+            status: 404,
+            title: 'Event not found',
+            detail: `Integration "${row.id}" has no delivery of event ${c.req.param('eventId')}.`,
+          }),
+          {
+            title: 'Not found',
+            section: 'event-stream',
+          },
+        );
       }
       const { delivery, attempts } = detail;
       const envelope =
         delivery.payload !== null
           ? JSON.stringify(
-              JSON.parse(envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.event_name, publishedAt: delivery.published_at, payloadJson: delivery.payload })),
+              JSON.parse(
+                envelopeJson({
+                  id: delivery.event_id,
+                  tenant: delivery.tenant!,
+                  name: delivery.event_name,
+                  publishedAt: delivery.published_at,
+                  payloadJson: delivery.payload,
+                }),
+              ),
               null,
               2,
             )
@@ -195,12 +264,28 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const query = parsed.success ? parsed.data : deliveryQuerySchema.parse({});
       const after = decodeKeyset(query.cursor, UUID_SHAPE);
       const before = decodeKeyset(query.before, UUID_SHAPE);
-      const result = await listDeliveries(db, { filters: { ...filtersOf(query), integrationId: row.id, status: 'rejected' }, limit: 50, after, before });
-      const responses = await lastResponses(db, row.id, result.items.map((item) => item.event_id));
-      const href = (target: string, extra: Record<string, string> = {}) => listHref(target, raw, ['domain_entity_id', 'event_name', 'from', 'to'], extra);
+      const result = await listDeliveries(db, {
+        filters: { ...filtersOf(query), integrationId: row.id, status: 'rejected' },
+        limit: 50,
+        after,
+        before,
+      });
+      const responses = await lastResponses(
+        db,
+        row.id,
+        result.items.map((item) => item.event_id),
+      );
+      const href = (target: string, extra: Record<string, string> = {}) =>
+        listHref(target, raw, ['domain_entity_id', 'event_name', 'from', 'to'], extra);
       const first = result.items[0];
       const last = result.items.at(-1);
-      const values = { domain_entity_id: raw.domain_entity_id ?? '', status: '', event_name: raw.event_name ?? '', from: raw.from ?? '', to: raw.to ?? '' };
+      const values = {
+        domain_entity_id: raw.domain_entity_id ?? '',
+        status: '',
+        event_name: raw.event_name ?? '',
+        from: raw.from ?? '',
+        to: raw.to ?? '',
+      };
       return c.render(
         <RejectedEventsPage
           integrationId={row.id}
@@ -218,8 +303,17 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
     .get('/:id/logs', async (c) => {
       const row = await integrationOr404(c, db);
       if (row instanceof Response) return row;
-      const { entries, next } = await listIntegrationLogs(db, { integrationId: row.id, limit: 50, after: decodeKeyset(c.req.query('cursor'), LOG_ID_SHAPE) });
-      const nextHref = next ? `/tools/event-stream/${encodeURIComponent(row.id)}/logs?cursor=${encodeKeyset(next)}` : undefined;
-      return c.render(<LogsPage integrationId={row.id} entries={entries} nextHref={nextHref} />, { title: `Logs: ${row.id}`, section: 'event-stream' });
+      const { entries, next } = await listIntegrationLogs(db, {
+        integrationId: row.id,
+        limit: 50,
+        after: decodeKeyset(c.req.query('cursor'), LOG_ID_SHAPE),
+      });
+      const nextHref = next
+        ? `/tools/event-stream/${encodeURIComponent(row.id)}/logs?cursor=${encodeKeyset(next)}`
+        : undefined;
+      return c.render(<LogsPage integrationId={row.id} entries={entries} nextHref={nextHref} />, {
+        title: `Logs: ${row.id}`,
+        section: 'event-stream',
+      });
     });
 }

@@ -11,7 +11,7 @@ import { webhookRequestFor } from '../delivery/webhook-target.ts';
 
 export type ResendOutcome =
   | { kind: 'not-found' }
-  | { kind: 'not-supported'; reason: string }
+  | { kind: 'not-supported'; code: 's3' | 'pruned'; reason: string }
   | { kind: 'sent'; status: DeliveryStatus; result: AttemptResult };
 
 /**
@@ -29,12 +29,22 @@ export async function resendDelivery(
   const integration = await findIntegration(deps.db, integrationId);
   const detail = integration ? await findDeliveryDetail(deps.db, integrationId, eventId) : undefined;
   if (!integration || !detail) return { kind: 'not-found' };
-  if (integration.target_kind !== 'webhook') return { kind: 'not-supported', reason: 'Resending to S3 comes with S3 delivery.' };
+  if (integration.target_kind !== 'webhook')
+    return { kind: 'not-supported', code: 's3', reason: 'S3 deliveries go out in batches: one event cannot be resent to the bucket.' };
   const { delivery } = detail;
-  if (delivery.payload === null) return { kind: 'not-supported', reason: 'The event was pruned by retention; there is nothing to resend.' };
+  if (delivery.payload === null)
+    return { kind: 'not-supported', code: 'pruned', reason: 'The event was pruned by retention; there is nothing to resend.' };
 
-  const body = envelopeJson({ id: delivery.event_id, tenant: delivery.tenant!, name: delivery.event_name, publishedAt: delivery.published_at, payloadJson: delivery.payload });
-  const result = await sendWebhook(webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, new Date()));
+  const body = envelopeJson({
+    id: delivery.event_id,
+    tenant: delivery.tenant!,
+    name: delivery.event_name,
+    publishedAt: delivery.published_at,
+    payloadJson: delivery.payload,
+  });
+  const result = await sendWebhook(
+    webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, new Date()),
+  );
   const status: DeliveryStatus =
     result.attemptClass === 'success' ? 'success' : result.attemptClass === 'rejected' ? 'rejected' : delivery.status;
   await settleDeliveries(deps.db, null, [

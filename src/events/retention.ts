@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { deleteExpiredSessions } from '../auth/sessions.repo.ts';
 import type { Logger } from '../lib/log.ts';
 
 /*
@@ -10,6 +11,8 @@ import type { Logger } from '../lib/log.ts';
  * cascade), per integration along deliveries_by_time, then the events along
  * events_published_at. Retention applies to every delivery, pending ones of
  * a long-paused integration included: those are logged as a warning.
+ * The same rounds sweep what expires on its own: login attempts, sessions,
+ * access tokens.
  */
 
 const DAY_MS = 86_400_000;
@@ -73,13 +76,18 @@ export function createRetention(deps: {
       outcome.batches = await inRounds(async () => {
         const result = await sql`
           delete from s3_batches where id in (
-            select id from s3_batches where status = 'uploaded' and sealed_at < ${cutoff} limit ${batchSize})`.execute(deps.db);
+            select id from s3_batches where status = 'uploaded' and sealed_at < ${cutoff} limit ${batchSize})`.execute(
+          deps.db,
+        );
         return Number(result.numAffectedRows ?? 0n);
       });
 
       await sql`delete from delivery_minutes where minute < ${cutoff}`.execute(deps.db);
       // Login throttling only looks back minutes; a day is plenty.
       await sql`delete from login_attempts where attempted_at < ${new Date(now.getTime() - DAY_MS)}`.execute(deps.db);
+      // Sessions that can no longer be used, and expired access tokens.
+      await deleteExpiredSessions(deps.db, now);
+      await deps.db.deleteFrom('access_tokens').where('expires_at', '<=', now).execute();
 
       if (outcome.pendingDeliveries > 0) {
         deps.log.warn('retention pruned deliveries that were never delivered', {

@@ -112,7 +112,12 @@ export async function createIntegration(
             s3_gzip: target.gzip ?? false,
           }),
     });
-    await insertIntegrationLog(trx, { integrationId: integration.id, action: 'started', reason: 'Integration created', actor });
+    await insertIntegrationLog(trx, {
+      integrationId: integration.id,
+      action: 'started',
+      reason: 'Integration created',
+      actor,
+    });
     const replayed = await replayIntoIntegration(trx, integration.id);
     if (replayed > 0) await wakeDeliveryLoops(trx, [integration.id]);
     return { integration, replayed };
@@ -183,11 +188,15 @@ export function signingSecretOf(integration: IntegrationRow, secrets: SecretBox)
   return secrets.decrypt(integration.signing_secret_enc);
 }
 
-/** Hours during which deliveries are signed with both the old and the new secret. */
+/** How long, after a rotation, deliveries are signed with both the old and the new secret: 24 hours. */
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 /** Replaces the signing secret; the old one keeps signing alongside for 24 hours. */
-export async function rotateSigningSecret(db: Kysely<Database>, secrets: SecretBox, id: string): Promise<string | undefined> {
+export async function rotateSigningSecret(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  id: string,
+): Promise<string | undefined> {
   return fencedChange(db, id, async (trx) => {
     const current = await findIntegration(trx, id);
     if (!current) return undefined;

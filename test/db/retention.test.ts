@@ -13,23 +13,53 @@ async function seed(count: number, ageDays: number, integrations: string[]) {
   const ids = Array.from({ length: count }, () => randomUUID());
   await database()
     .db.insertInto('events')
-    .values(ids.map((id) => ({ id, tenant: 'default', name: 'order.created', entity: 'order', published_at: publishedAt, payload: '{}', size_bytes: 2 })))
+    .values(
+      ids.map((id) => ({
+        id,
+        tenant: 'default',
+        name: 'order.created',
+        entity: 'order',
+        published_at: publishedAt,
+        payload: '{}',
+        size_bytes: 2,
+      })),
+    )
     .execute();
   for (const integrationId of integrations) {
     await database()
       .db.insertInto('deliveries')
-      .values(ids.map((id, i) => ({ integration_id: integrationId, event_id: id, event_name: 'order.created', published_at: publishedAt, status: i % 2 ? 'success' : 'pending' })))
+      .values(
+        ids.map((id, i) => ({
+          integration_id: integrationId,
+          event_id: id,
+          event_name: 'order.created',
+          published_at: publishedAt,
+          status: i % 2 ? 'success' : 'pending',
+        })),
+      )
       .execute();
     await database()
       .db.insertInto('delivery_attempts')
-      .values(ids.map((id) => ({ integration_id: integrationId, event_id: id, attempted_at: publishedAt, duration_ms: 3, outcome: 'retry', status_code: 503 })))
+      .values(
+        ids.map((id) => ({
+          integration_id: integrationId,
+          event_id: id,
+          attempted_at: publishedAt,
+          duration_ms: 3,
+          outcome: 'retry',
+          status_code: 503,
+        })),
+      )
       .execute();
   }
   return ids;
 }
 
 async function count(table: 'events' | 'deliveries' | 'delivery_attempts') {
-  const row = await database().db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await database()
+    .db.selectFrom(table)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -55,7 +85,9 @@ test('deletes events, deliveries and attempts older than RETENTION_DAYS in bound
   const left = await database().db.selectFrom('events').select('id').execute();
   expect(left.map((row) => row.id).sort()).toEqual(recent.sort());
   expect(old.some((id) => left.some((row) => row.id === id))).toBe(false);
-  expect(logged.find((line) => line.msg === 'retention pruned deliveries that were never delivered')).toMatchObject({ pending: 58 });
+  expect(logged.find((line) => line.msg === 'retention pruned deliveries that were never delivered')).toMatchObject({
+    pending: 58,
+  });
 
   // Nothing left to do: a second run deletes nothing.
   expect(await retention.runOnce()).toEqual({ deliveries: 0, pendingDeliveries: 0, events: 0, batches: 0 });
@@ -72,4 +104,44 @@ test('honours an injected clock', async () => {
   expect(outcome.events).toBe(13);
   expect(await count('events')).toBe(0);
   expect(await count('delivery_attempts')).toBe(0);
+});
+
+test('sweeps sessions that can no longer be used and expired access tokens, keeping live ones', async () => {
+  const { createSession, SESSION_IDLE_MS } = await import('../../src/auth/sessions.repo.ts');
+  const { signedIn } = await import('../helpers/fixtures.ts');
+  const { userId } = await signedIn(database().db, ['view_tools']);
+  const now = new Date();
+  const idle = await createSession(database().db, {
+    userId,
+    address: '127.0.0.1',
+    userAgent: 'old',
+    now: new Date(now.getTime() - SESSION_IDLE_MS - 60_000),
+  });
+  const live = await createSession(database().db, { userId, address: '127.0.0.1', userAgent: 'live', now });
+  await database()
+    .db.insertInto('access_tokens')
+    .values([
+      { token_hash: 'expired', user_id: userId, expires_at: new Date(now.getTime() - 1_000) },
+      { token_hash: 'live', user_id: userId, expires_at: new Date(now.getTime() + 3_600_000) },
+    ])
+    .execute();
+  await createRetention({
+    db: database().db,
+    retentionDays: 14,
+    log: createLogger('error', () => {}),
+    now: () => now,
+  }).runOnce();
+  const sessions = await database()
+    .db.selectFrom('sessions')
+    .select('user_agent')
+    .where('user_id', '=', userId)
+    .execute();
+  expect(sessions.map((session) => session.user_agent).sort()).toEqual(['live', 'test']); // signedIn()'s own session is live too
+  expect(idle.token).not.toBe(live.token);
+  const tokens = await database()
+    .db.selectFrom('access_tokens')
+    .select('token_hash')
+    .where('user_id', '=', userId)
+    .execute();
+  expect(tokens.map((token) => token.token_hash)).toEqual(['live']);
 });
