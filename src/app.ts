@@ -22,6 +22,7 @@ import { healthRoutes } from './health/health.routes.ts';
 import { auditPages } from './deliveries/audit.routes.tsx';
 import { deliveryApiRoutes } from './deliveries/deliveries.api.ts';
 import { integrationPages } from './integrations/integrations.routes.tsx';
+import { PageNotFound } from './integrations/pages.tsx';
 import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
 import { integrationApiRoutes } from './integrations/integrations.api.ts';
@@ -147,6 +148,13 @@ export function createApp(deps: AppDeps) {
 
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    if (error instanceof PageNotFound) {
+      c.status(404);
+      return c.render(ErrorPage({ status: 404, title: error.title, detail: error.message }), {
+        title: 'Not found',
+        section: 'event-stream',
+      });
+    }
     if (deps.health?.stopping()) return shuttingDown(c);
     if (isDatabaseUnavailable(error)) {
       databaseOutage.failed(error, { path: c.req.path });

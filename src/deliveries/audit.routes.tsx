@@ -28,7 +28,7 @@ import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { integrationStats, listIntegrations } from '../integrations/integrations.repo.ts';
 import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { minuteSeries } from './overview.repo.ts';
-import { integrationOr404, type PageEnv } from '../integrations/pages.tsx';
+import { type PageEnv, withIntegration } from '../integrations/pages.tsx';
 
 /*
  * The audit pages of Tools › Event Stream: Overview, View Events (with a
@@ -64,6 +64,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
   const { db } = deps;
   const session = (c: Context<PageEnv>) => c.get('session')!;
 
+  const integration = withIntegration(db);
+
   return new Hono<PageEnv>()
     .use(requirePermission('view_tools'), requireCsrfToken())
     .get('/overview', async (c) => {
@@ -90,9 +92,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       });
       return c.render(<OverviewPage cards={cards} />, { title: 'Overview', section: 'event-stream' });
     })
-    .get('/:id/events', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/events', integration, async (c) => {
+      const row = c.var.integration;
       const path = `/tools/event-stream/${encodeURIComponent(row.id)}/events`;
       const raw = c.req.query();
       const parsed = deliveryQuerySchema.safeParse({ ...raw, limit: '50', integration_id: undefined });
@@ -157,9 +158,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         },
       );
     })
-    .get('/:id/events/retry', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/events/retry', integration, async (c) => {
+      const row = c.var.integration;
       const parsed = deliveryQuerySchema.safeParse({ ...c.req.query(), integration_id: undefined });
       const filters = { ...(parsed.success ? filtersOf(parsed.data) : {}), integrationId: row.id };
       const count = await countRetryable(db, filters);
@@ -171,9 +171,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         { title: 'Retry deliveries', section: 'event-stream' },
       );
     })
-    .post('/:id/events/retry', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .post('/:id/events/retry', integration, async (c) => {
+      const row = c.var.integration;
       const form = await c.req.parseBody();
       const parsed = deliveryQuerySchema.safeParse({ ...form, _csrf: undefined, integration_id: undefined });
       const filters = { ...(parsed.success ? filtersOf(parsed.data) : {}), integrationId: row.id };
@@ -193,9 +192,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         303,
       );
     })
-    .get('/:id/events/:eventId', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/events/:eventId', integration, async (c) => {
+      const row = c.var.integration;
       const detail = await findDeliveryDetail(db, row.id, c.req.param('eventId'));
       if (!detail) {
         c.status(404);
@@ -246,18 +244,16 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         { title: `Event ${delivery.event_id}`, section: 'event-stream' },
       );
     })
-    .get('/:id/rejected-events.csv', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/rejected-events.csv', integration, async (c) => {
+      const row = c.var.integration;
       const query = deliveryQuerySchema.safeParse(c.req.query());
       const filters = query.success ? filtersOf(query.data) : {};
       c.header('content-type', 'text/csv; charset=utf-8');
       c.header('content-disposition', `attachment; filename="${row.id}-rejected-events.csv"`);
       return c.body(rejectedEventsCsv(db, { ...filters, integrationId: row.id }));
     })
-    .get('/:id/rejected-events', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/rejected-events', integration, async (c) => {
+      const row = c.var.integration;
       const path = `/tools/event-stream/${encodeURIComponent(row.id)}/rejected-events`;
       const raw = c.req.query();
       const parsed = deliveryQuerySchema.safeParse({ ...raw, status: undefined, integration_id: undefined });
@@ -300,9 +296,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         { title: `Rejected events: ${row.id}`, section: 'event-stream' },
       );
     })
-    .get('/:id/logs', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/logs', integration, async (c) => {
+      const row = c.var.integration;
       const { entries, next } = await listIntegrationLogs(db, {
         integrationId: row.id,
         limit: 50,

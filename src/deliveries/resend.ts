@@ -30,10 +30,18 @@ export async function resendDelivery(
   const detail = integration ? await findDeliveryDetail(deps.db, integrationId, eventId) : undefined;
   if (!integration || !detail) return { kind: 'not-found' };
   if (integration.target_kind !== 'webhook')
-    return { kind: 'not-supported', code: 's3', reason: 'S3 deliveries go out in batches: one event cannot be resent to the bucket.' };
+    return {
+      kind: 'not-supported',
+      code: 's3',
+      reason: 'S3 deliveries go out in batches: one event cannot be resent to the bucket.',
+    };
   const { delivery } = detail;
   if (delivery.payload === null)
-    return { kind: 'not-supported', code: 'pruned', reason: 'The event was pruned by retention; there is nothing to resend.' };
+    return {
+      kind: 'not-supported',
+      code: 'pruned',
+      reason: 'The event was pruned by retention; there is nothing to resend.',
+    };
 
   const body = envelopeJson({
     id: delivery.event_id,

@@ -36,7 +36,7 @@ import {
   signingSecretOf,
   updateIntegration,
 } from './integrations.service.ts';
-import { integrationOr404, type PageEnv } from './pages.tsx';
+import { type PageEnv, withIntegration } from './pages.tsx';
 
 type Env = PageEnv;
 
@@ -86,6 +86,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     );
   }
 
+  const integration = withIntegration(db);
+
   return new Hono<Env>()
     .use(requirePermission('view_tools'), requireCsrfToken())
     .get('/', async (c) => {
@@ -127,14 +129,12 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       }
       return c.redirect(`/tools/event-stream?created=${encodeURIComponent(parsed.data.id)}`, 303);
     })
-    .get('/:id/edit', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/edit', integration, async (c) => {
+      const row = c.var.integration;
       return renderForm(c, 'edit', valuesFromRow(row), {}, row);
     })
-    .post('/:id/edit', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .post('/:id/edit', integration, async (c) => {
+      const row = c.var.integration;
       const form = await c.req.parseBody({ all: true });
       const stored = valuesFromRow(row);
       const values = formValues(form, {
@@ -149,9 +149,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       await updateIntegration(db, secrets, row.id, parsed.data);
       return c.redirect(`/tools/event-stream?saved=${encodeURIComponent(row.id)}`, 303);
     })
-    .post('/:id/toggle', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .post('/:id/toggle', integration, async (c) => {
+      const row = c.var.integration;
       const form = await c.req.parseBody();
       const tab = tabOf(form.tab);
       const starting = row.status === 'stopped';
@@ -180,9 +179,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         </>,
       );
     })
-    .get('/:id/delete', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .get('/:id/delete', integration, async (c) => {
+      const row = c.var.integration;
       return c.render(<DeleteConfirmPage id={row.id} csrfToken={session(c).csrfToken} />, {
         title: `Delete ${row.id}`,
         section: 'event-stream',
@@ -200,18 +198,16 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         </hx-partial>,
       );
     })
-    .post('/:id/test', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .post('/:id/test', integration, async (c) => {
+      const row = c.var.integration;
       const result =
         row.target_kind === 's3'
           ? await testS3Connection(row, secrets, deps.config.outbound)
           : await testWebhookConnection(row, secrets, deps.config);
       return c.html(<ConnectionTestResult result={result} />);
     })
-    .post('/:id/signing-secret', async (c) => {
-      const row = await integrationOr404(c, db);
-      if (row instanceof Response) return row;
+    .post('/:id/signing-secret', integration, async (c) => {
+      const row = c.var.integration;
       return c.html(<SigningSecretValue secret={signingSecretOf(row, secrets)} />);
     })
     .post('/:id/signing-secret/rotate', async (c) => {

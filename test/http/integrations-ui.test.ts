@@ -229,10 +229,13 @@ describe('Edit Integration Details', () => {
     expect(testSecrets.decrypt(row.api_key_enc!)).toBe(API_KEY);
   });
 
-  test('an unknown integration is a 404 page', async () => {
-    const { response, text } = await request('/tools/event-stream/ghost-one/edit');
-    expect(response.status).toBe(404);
-    expect(text).toContain('There is no integration &quot;ghost-one&quot;.');
+  test('an unknown integration is a 404 page, on every page that names one', async () => {
+    for (const page of ['edit', 'delete', 'events', 'events/retry', 'logs', 'rejected-events', 'rejected-events.csv']) {
+      const { response, text } = await request(`/tools/event-stream/ghost-one/${page}`);
+      expect({ page, status: response.status }).toEqual({ page, status: 404 });
+      expect(text).toContain('There is no integration &quot;ghost-one&quot;.');
+      expect(text).toContain('<title>Not found · Tideway</title>');
+    }
   });
 
   test('the signing secret is revealed and rotated only on request', async () => {

@@ -1,6 +1,7 @@
 import type { ApiTokenRow, Permission, UserRow } from '../../src/db/database.ts';
 import { Field, type FieldErrors } from '../components/field.tsx';
 import { formatTime } from '../components/format.tsx';
+import { Notice, Table } from '../components/page.tsx';
 
 /*
  * Users and API tokens (manage_users): create users, set their permissions,
@@ -64,11 +65,7 @@ export function UsersPage({
   return (
     <>
       <h1>Users and API tokens</h1>
-      {notice ? (
-        <p class="alert alert-success" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice message={notice} />
       {newToken ? (
         <section class="alert alert-success" role="status" aria-labelledby="new-token-title">
           <h2 id="new-token-title">API token “{newToken.name}” created</h2>
@@ -81,41 +78,39 @@ export function UsersPage({
 
       <section class="card" aria-labelledby="users-title">
         <h2 id="users-title">Users</h2>
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">Created</th>
+        <Table>
+          <thead>
+            <tr>
+              <th scope="col">Email</th>
+              <th scope="col">Permissions</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <tr id={`user-${user.id}`}>
+                <th scope="row">{user.email}</th>
+                <td>
+                  <form method="post" action={`/admin/users/${user.id}/permissions`} class="inline-form">
+                    <input type="hidden" name="_csrf" value={csrfToken} />
+                    <PermissionBoxes
+                      labels={permissions}
+                      name="permissions"
+                      checked={user.permissions}
+                      idPrefix={`user-${user.id}`}
+                    />
+                    <button type="submit" class="button">
+                      Save
+                    </button>
+                    {user.id === currentUserId ? <span class="hint">(you)</span> : null}
+                  </form>
+                  {errors[`user-${user.id}`] ? <p class="field-error">{errors[`user-${user.id}`]}</p> : null}
+                </td>
+                <td>{formatTime(user.created_at)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {users.map((user) => (
-                <tr id={`user-${user.id}`}>
-                  <th scope="row">{user.email}</th>
-                  <td>
-                    <form method="post" action={`/admin/users/${user.id}/permissions`} class="inline-form">
-                      <input type="hidden" name="_csrf" value={csrfToken} />
-                      <PermissionBoxes
-                        labels={permissions}
-                        name="permissions"
-                        checked={user.permissions}
-                        idPrefix={`user-${user.id}`}
-                      />
-                      <button type="submit" class="button">
-                        Save
-                      </button>
-                      {user.id === currentUserId ? <span class="hint">(you)</span> : null}
-                    </form>
-                    {errors[`user-${user.id}`] ? <p class="field-error">{errors[`user-${user.id}`]}</p> : null}
-                  </td>
-                  <td>{formatTime(user.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </Table>
         <form method="post" action="/admin/users" class="form subform" aria-labelledby="new-user-title">
           <h3 id="new-user-title">New user</h3>
           <input type="hidden" name="_csrf" value={csrfToken} />
@@ -148,45 +143,43 @@ export function UsersPage({
         {tokens.length === 0 ? (
           <p class="hint">No API tokens yet.</p>
         ) : (
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Token</th>
-                  <th scope="col">Permissions</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Revoke</span>
-                  </th>
+          <Table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Token</th>
+                <th scope="col">Permissions</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="visually-hidden">Revoke</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.map((token) => (
+                <tr id={`token-${token.id}`}>
+                  <th scope="row">{token.name}</th>
+                  <td class="mono">{token.token_prefix}…</td>
+                  <td>{token.permissions.map((permission) => permissions[permission]).join(', ')}</td>
+                  <td>{formatTime(token.created_at)}</td>
+                  <td>{formatTime(token.last_used_at)}</td>
+                  <td>
+                    {token.revoked_at ? (
+                      <span class="muted">Revoked {formatTime(token.revoked_at)}</span>
+                    ) : (
+                      <form method="post" action={`/admin/tokens/${token.id}/revoke`}>
+                        <input type="hidden" name="_csrf" value={csrfToken} />
+                        <button type="submit" class="button button-danger-quiet" aria-label={`Revoke ${token.name}`}>
+                          Revoke
+                        </button>
+                      </form>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {tokens.map((token) => (
-                  <tr id={`token-${token.id}`}>
-                    <th scope="row">{token.name}</th>
-                    <td class="mono">{token.token_prefix}…</td>
-                    <td>{token.permissions.map((permission) => permissions[permission]).join(', ')}</td>
-                    <td>{formatTime(token.created_at)}</td>
-                    <td>{formatTime(token.last_used_at)}</td>
-                    <td>
-                      {token.revoked_at ? (
-                        <span class="muted">Revoked {formatTime(token.revoked_at)}</span>
-                      ) : (
-                        <form method="post" action={`/admin/tokens/${token.id}/revoke`}>
-                          <input type="hidden" name="_csrf" value={csrfToken} />
-                          <button type="submit" class="button button-danger-quiet" aria-label={`Revoke ${token.name}`}>
-                            Revoke
-                          </button>
-                        </form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+            </tbody>
+          </Table>
         )}
         <form method="post" action="/admin/tokens" class="form subform" aria-labelledby="new-token-form-title">
           <h3 id="new-token-form-title">New API token</h3>

@@ -1,6 +1,7 @@
 import type { DeliveryListItem } from '../../src/db/read-models.ts';
 import { FilterFields, Pager, STATUS_LABELS, type EventFilterValues } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
+import { Breadcrumbs, Notice, Table } from '../components/page.tsx';
 
 /*
  * View Events: one integration's deliveries with filters that live in the
@@ -34,44 +35,42 @@ export function EventsResults({ integrationId, items, selfHref, newerHref, older
           <p>Change the filters, or wait for events to arrive: this list refreshes itself.</p>
         </section>
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
+        <Table>
+          <thead>
+            <tr>
+              <th scope="col">Event</th>
+              <th scope="col">Domain Entity ID</th>
+              <th scope="col">Status</th>
+              <th scope="col">Attempted at</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((item) => (
               <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Domain Entity ID</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempted at</th>
+                <td>
+                  <a
+                    class="mono"
+                    href={`/tools/event-stream/${encodeURIComponent(integrationId)}/events/${item.event_id}`}
+                  >
+                    {item.event_id}
+                  </a>
+                  <div class="hint mono">{item.event_name}</div>
+                </td>
+                <td class="mono">{item.domain_entity_id ?? '—'}</td>
+                <td>
+                  <StatusBadge status={item.status} />
+                </td>
+                <td>
+                  {item.last_attempted_at ? (
+                    <time datetime={item.last_attempted_at.toISOString()}>{formatTime(item.last_attempted_at)}</time>
+                  ) : (
+                    '—'
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {items.map((item) => (
-                <tr>
-                  <td>
-                    <a
-                      class="mono"
-                      href={`/tools/event-stream/${encodeURIComponent(integrationId)}/events/${item.event_id}`}
-                    >
-                      {item.event_id}
-                    </a>
-                    <div class="hint mono">{item.event_name}</div>
-                  </td>
-                  <td class="mono">{item.domain_entity_id ?? '—'}</td>
-                  <td>
-                    <StatusBadge status={item.status} />
-                  </td>
-                  <td>
-                    {item.last_attempted_at ? (
-                      <time datetime={item.last_attempted_at.toISOString()}>{formatTime(item.last_attempted_at)}</time>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </Table>
       )}
       <Pager newerHref={newerHref} olderHref={olderHref} />
     </section>
@@ -98,10 +97,7 @@ export function EventsPage(
   };
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
-        <span aria-hidden="true">›</span> <span>{props.integrationId}</span>
-      </nav>
+      <Breadcrumbs last={{ label: props.integrationId }} />
       <h1>Events: {props.integrationId}</h1>
       <search>
         <form method="get" action={path} class="filters" {...live}>
@@ -124,11 +120,7 @@ export function EventsPage(
           {props.error}
         </p>
       ) : null}
-      {props.notice ? (
-        <p class="alert alert-success" role="status">
-          {props.notice}
-        </p>
-      ) : null}
+      <Notice message={props.notice} />
       {props.retryHref ? (
         <p>
           <a class="button" href={props.retryHref}>
@@ -168,17 +160,14 @@ export function DeliveryDetailPage(props: {
 }) {
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
-        <span aria-hidden="true">›</span>{' '}
-        <a href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`}>{props.integrationId}</a>
-      </nav>
+      <Breadcrumbs
+        last={{
+          label: props.integrationId,
+          href: `/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`,
+        }}
+      />
       <h1 class="mono">{props.eventId}</h1>
-      {props.notice ? (
-        <p class="alert alert-success" role="status">
-          {props.notice}
-        </p>
-      ) : null}
+      <Notice message={props.notice} />
       <form
         method="post"
         action={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${props.eventId}/resend`}
@@ -224,45 +213,43 @@ export function DeliveryDetailPage(props: {
         {props.attempts.length === 0 ? (
           <p class="hint">Not attempted yet.</p>
         ) : (
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
+          <Table>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Answer</th>
+                <th scope="col" class="numeric">
+                  Duration
+                </th>
+                <th scope="col">Response</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.attempts.map((attempt) => (
                 <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Answer</th>
-                  <th scope="col" class="numeric">
-                    Duration
-                  </th>
-                  <th scope="col">Response</th>
+                  <td>{formatTime(attempt.attempted_at)}</td>
+                  <td>
+                    {attempt.outcome}
+                    {attempt.trigger !== 'scheduled' ? <span class="hint"> ({attempt.trigger})</span> : null}
+                  </td>
+                  <td>
+                    {attempt.status_code !== null
+                      ? `HTTP ${attempt.status_code}`
+                      : `${attempt.error_class ?? ''}${attempt.error_message ? `: ${attempt.error_message}` : ''}`}
+                  </td>
+                  <td class="numeric">{attempt.duration_ms} ms</td>
+                  <td>
+                    {attempt.response_body ? (
+                      <pre class="mono response-excerpt">{attempt.response_body.slice(0, 2000)}</pre>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {props.attempts.map((attempt) => (
-                  <tr>
-                    <td>{formatTime(attempt.attempted_at)}</td>
-                    <td>
-                      {attempt.outcome}
-                      {attempt.trigger !== 'scheduled' ? <span class="hint"> ({attempt.trigger})</span> : null}
-                    </td>
-                    <td>
-                      {attempt.status_code !== null
-                        ? `HTTP ${attempt.status_code}`
-                        : `${attempt.error_class ?? ''}${attempt.error_message ? `: ${attempt.error_message}` : ''}`}
-                    </td>
-                    <td class="numeric">{attempt.duration_ms} ms</td>
-                    <td>
-                      {attempt.response_body ? (
-                        <pre class="mono response-excerpt">{attempt.response_body.slice(0, 2000)}</pre>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+            </tbody>
+          </Table>
         )}
       </section>
     </>

@@ -1,5 +1,6 @@
 import type { EventTypeRow } from '../../src/db/database.ts';
 import { Field, type FieldErrors } from '../components/field.tsx';
+import { Breadcrumbs } from '../components/page.tsx';
 
 /*
  * New Integration and Edit Integration Details: one form in two modes. It
@@ -41,10 +42,7 @@ export function IntegrationFormPage(props: IntegrationFormProps) {
   const title = mode === 'new' ? 'New Integration' : `Edit ${values.id}`;
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
-        <span aria-hidden="true">›</span> <span>{mode === 'new' ? 'New Integration' : 'Edit Integration Details'}</span>
-      </nav>
+      <Breadcrumbs last={{ label: mode === 'new' ? 'New Integration' : 'Edit Integration Details' }} />
       <h1>{title}</h1>
       <IntegrationForm {...props} />
       {mode === 'edit' ? <ConnectionTestPanel id={values.id} /> : null}

@@ -1,6 +1,7 @@
 import type { IntegrationRow } from '../../src/db/database.ts';
 import type { IntegrationStats } from '../../src/db/read-models.ts';
 import { formatTime } from '../components/format.tsx';
+import { Breadcrumbs, Notice, Table } from '../components/page.tsx';
 
 /*
  * Tools › Event Stream: the integration list, and its fragments for htmx
@@ -38,9 +39,7 @@ const TABS: { tab: Tab; label: string; count: (counts: Counts) => number }[] = [
 export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }: EventStreamPageProps) {
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <span>Event Stream</span>
-      </nav>
+      <Breadcrumbs />
       <div class="page-header">
         <div>
           <h1>Event Stream</h1>
@@ -57,11 +56,7 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
           </a>
         </div>
       </div>
-      {notice ? (
-        <p class="alert alert-success" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice message={notice} />
       <Tabs tab={tab} counts={counts} />
       {integrations.length === 0 ? (
         <section class="empty-state" aria-labelledby="empty-title">
@@ -75,31 +70,29 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
           </p>
         </section>
       ) : (
-        <div class="table-wrap">
-          <table class="table integrations">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">Type</th>
-                <th scope="col">Target</th>
-                <th scope="col">Events</th>
-                <th scope="col" class="numeric">
-                  Backlog
-                </th>
-                <th scope="col">Last delivery</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody id="integration-rows">
-              {integrations.map((integration) => (
-                <IntegrationRowView integration={integration} tab={tab} csrfToken={csrfToken} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table class="integrations">
+          <thead>
+            <tr>
+              <th scope="col">ID</th>
+              <th scope="col">Type</th>
+              <th scope="col">Target</th>
+              <th scope="col">Events</th>
+              <th scope="col" class="numeric">
+                Backlog
+              </th>
+              <th scope="col">Last delivery</th>
+              <th scope="col">Status</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody id="integration-rows">
+            {integrations.map((integration) => (
+              <IntegrationRowView integration={integration} tab={tab} csrfToken={csrfToken} />
+            ))}
+          </tbody>
+        </Table>
       )}
     </>
   );

@@ -1,6 +1,7 @@
 import type { LogEntry } from '../../src/db/read-models.ts';
 import { Pager } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
+import { Breadcrumbs, Table } from '../components/page.tsx';
 
 /** View Logs: every start and stop of one integration, newest first. */
 export function LogsPage({
@@ -14,44 +15,39 @@ export function LogsPage({
 }) {
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
-        <span aria-hidden="true">›</span> <span>{integrationId}</span>
-      </nav>
+      <Breadcrumbs last={{ label: integrationId }} />
       <h1>Logs: {integrationId}</h1>
       {entries.length === 0 ? (
         <section class="empty-state">
           <h2>No log entries</h2>
         </section>
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
+        <Table>
+          <thead>
+            <tr>
+              <th scope="col">Action</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Created at</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((entry) => (
               <tr>
-                <th scope="col">Action</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Created at</th>
+                <td>
+                  <span class={`badge ${entry.action === 'started' ? 'badge-success' : 'badge-muted'}`}>
+                    {entry.action === 'started' ? 'Started' : 'Stopped'}
+                  </span>
+                </td>
+                <td>{entry.reason}</td>
+                <td>{entry.actor}</td>
+                <td>
+                  <time datetime={entry.created_at.toISOString()}>{formatTime(entry.created_at)}</time>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {entries.map((entry) => (
-                <tr>
-                  <td>
-                    <span class={`badge ${entry.action === 'started' ? 'badge-success' : 'badge-muted'}`}>
-                      {entry.action === 'started' ? 'Started' : 'Stopped'}
-                    </span>
-                  </td>
-                  <td>{entry.reason}</td>
-                  <td>{entry.actor}</td>
-                  <td>
-                    <time datetime={entry.created_at.toISOString()}>{formatTime(entry.created_at)}</time>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </Table>
       )}
       <Pager olderHref={nextHref} olderLabel="Older entries" />
     </>

@@ -1,4 +1,5 @@
 import { formatTime } from '../components/format.tsx';
+import { Breadcrumbs } from '../components/page.tsx';
 
 /*
  * Overview: per integration, deliveries per minute over the last hour as a
@@ -69,10 +70,7 @@ function age(from: Date | null, now: Date): string {
 export function OverviewPage({ cards }: { cards: OverviewCard[] }) {
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
-        <span aria-hidden="true">›</span> <span>Overview</span>
-      </nav>
+      <Breadcrumbs last={{ label: 'Overview' }} />
       <h1>Overview</h1>
       <p class="lead">
         Deliveries per minute over the last hour (green delivered, red failed or rejected), refreshed every 15 seconds.

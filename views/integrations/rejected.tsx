@@ -1,6 +1,7 @@
 import type { DeliveryListItem, LastResponse } from '../../src/db/read-models.ts';
 import { formatTime } from '../components/format.tsx';
 import { FilterFields, Pager, type EventFilterValues } from '../components/filters.tsx';
+import { Breadcrumbs, Table } from '../components/page.tsx';
 
 /** View Rejected Events: what the consumer refused, with its answer; CSV export of the same filters. */
 export function RejectedEventsPage(props: {
@@ -16,10 +17,7 @@ export function RejectedEventsPage(props: {
   const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/rejected-events`;
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <span>Tools</span> <span aria-hidden="true">›</span> <a href="/tools/event-stream">Event Stream</a>{' '}
-        <span aria-hidden="true">›</span> <span>{props.integrationId}</span>
-      </nav>
+      <Breadcrumbs last={{ label: props.integrationId }} />
       <div class="page-header">
         <h1>Rejected events: {props.integrationId}</h1>
         <a class="button" href={props.csvHref} download>
@@ -41,47 +39,45 @@ export function RejectedEventsPage(props: {
           <h2>No rejected events</h2>
         </section>
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">Event type</th>
-                <th scope="col">Domain Entity ID</th>
-                <th scope="col">Created at</th>
-                <th scope="col">Response</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.items.map((item) => {
-                const answer = props.responses.get(item.event_id);
-                return (
-                  <tr>
-                    <td>
-                      <a
-                        class="mono"
-                        href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${item.event_id}`}
-                      >
-                        {item.event_id}
-                      </a>
-                    </td>
-                    <td class="mono">{item.event_name}</td>
-                    <td class="mono">{item.domain_entity_id ?? '—'}</td>
-                    <td>{formatTime(item.last_attempted_at)}</td>
-                    <td>
-                      {answer?.status_code ? `HTTP ${answer.status_code} ` : ''}
-                      {answer?.response_body || answer?.error_message ? (
-                        <pre class="mono response-excerpt">
-                          {(answer.response_body ?? answer.error_message ?? '').slice(0, 500)}
-                        </pre>
-                      ) : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <Table>
+          <thead>
+            <tr>
+              <th scope="col">ID</th>
+              <th scope="col">Event type</th>
+              <th scope="col">Domain Entity ID</th>
+              <th scope="col">Created at</th>
+              <th scope="col">Response</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.items.map((item) => {
+              const answer = props.responses.get(item.event_id);
+              return (
+                <tr>
+                  <td>
+                    <a
+                      class="mono"
+                      href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${item.event_id}`}
+                    >
+                      {item.event_id}
+                    </a>
+                  </td>
+                  <td class="mono">{item.event_name}</td>
+                  <td class="mono">{item.domain_entity_id ?? '—'}</td>
+                  <td>{formatTime(item.last_attempted_at)}</td>
+                  <td>
+                    {answer?.status_code ? `HTTP ${answer.status_code} ` : ''}
+                    {answer?.response_body || answer?.error_message ? (
+                      <pre class="mono response-excerpt">
+                        {(answer.response_body ?? answer.error_message ?? '').slice(0, 500)}
+                      </pre>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </Table>
       )}
       <Pager newerHref={props.newerHref} olderHref={props.olderHref} />
     </>
