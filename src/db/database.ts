@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { ColumnType, Generated, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 
 /*
  * The shape of every table, as migrations/ create it. Column comments live in
@@ -165,7 +165,8 @@ export interface S3BatchAttemptsTable {
   batch_id: string;
   attempted_at: Timestamp;
   duration_ms: number;
-  outcome: 'success' | 'retry' | 'permanent';
+  /** The webhook vocabulary (AttemptOutcome): a permanent refusal is an interrupt. */
+  outcome: Extract<AttemptOutcome, 'success' | 'retry' | 'interrupt'>;
   error_code: string | null;
   error_message: string | null;
 }
@@ -237,10 +238,7 @@ export interface Database {
 export type Db = Kysely<Database> | Transaction<Database>;
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type EventTypeRow = Selectable<EventTypesTable>;
-export type EventRow = Selectable<EventsTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type IntegrationUpdate = Updateable<IntegrationsTable>;
-export type DeliveryRow = Selectable<DeliveriesTable>;

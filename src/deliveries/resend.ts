@@ -6,7 +6,8 @@ import { findIntegration } from '../integrations/integrations.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { settleDeliveries } from '../delivery/deliveries.repo.ts';
 import { findDeliveryDetail } from './published-events.repo.ts';
-import { attemptRecord, sendWebhook, type AttemptResult } from '../delivery/webhook.ts';
+import { settlementFor } from '../delivery/outcome.ts';
+import { sendWebhook, type AttemptResult } from '../delivery/webhook.ts';
 import { webhookRequestFor } from '../delivery/webhook-target.ts';
 
 export type ResendOutcome =
@@ -53,19 +54,10 @@ export async function resendDelivery(
   const result = await sendWebhook(
     webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, new Date()),
   );
-  const status: DeliveryStatus =
-    result.attemptClass === 'success' ? 'success' : result.attemptClass === 'rejected' ? 'rejected' : delivery.status;
-  await settleDeliveries(deps.db, null, [
-    {
-      integrationId,
-      eventId: delivery.event_id,
-      status,
-      nextAttemptAt: status === 'pending' ? delivery.next_attempt_at : result.attemptedAt,
-      counted: 0,
-      outcome: result.attemptClass === 'retry' ? 'retry' : result.attemptClass,
-      trigger: 'manual',
-      ...attemptRecord(result),
-    },
-  ]);
-  return { kind: 'sent', status, result };
+  const settlement = settlementFor({ ...delivery, integration_id: integrationId }, result, {
+    trigger: 'manual',
+    scheduleSeconds: deps.config.webhook.retryScheduleSeconds,
+  });
+  await settleDeliveries(deps.db, null, [settlement]);
+  return { kind: 'sent', status: settlement.status, result };
 }

@@ -1,3 +1,4 @@
+import type { AttemptTrigger, DeliveryStatus } from '../db/database.ts';
 import type { ClaimedDelivery, Settlement } from './deliveries.repo.ts';
 import { nextRetryDelayMs } from './retry.ts';
 import { attemptRecord, type AttemptResult } from './webhook.ts';
@@ -40,26 +41,46 @@ export function classifyError(errorClass: ErrorClass): AttemptClass {
   return errorClass === 'blocked_address' ? 'interrupt' : 'retry';
 }
 
+/** The delivery as an attempt finds it; a manual attempt (Resend) also needs its status and due time. */
+export type AttemptedDelivery = Pick<ClaimedDelivery, 'integration_id' | 'event_id' | 'attempts'> & {
+  next_attempt_trigger?: AttemptTrigger;
+  status?: DeliveryStatus;
+  next_attempt_at?: Date;
+};
+
 /**
- * What one scheduled attempt leaves of its delivery (SPEC §4): success and
- * rejected settle it; an interrupt leaves it pending, uncounted, for when
- * the integration is started again; a retry is due after the schedule's
- * next delay, or is a failure once the schedule is used up. Pure.
+ * What one attempt leaves of its delivery (SPEC §4). Pure; used by the
+ * webhook loop and by Resend.
+ *
+ * A scheduled attempt: success and rejected settle it; an interrupt leaves
+ * it pending, uncounted, for when the integration is started again; a retry
+ * is due after the schedule's next delay, or is a failure once the schedule
+ * is used up.
+ *
+ * A manual attempt (`trigger: 'manual'`, Resend) never touches the schedule:
+ * success or a refusal settles the delivery; anything else leaves a pending
+ * one due when it was, and a finished one as it was.
  *
  * @example settlementFor(delivery, result, { scheduleSeconds: [5, 300] }).status // 'pending'
  */
 export function settlementFor(
-  delivery: Pick<ClaimedDelivery, 'integration_id' | 'event_id' | 'attempts' | 'next_attempt_trigger'>,
+  delivery: AttemptedDelivery,
   result: AttemptResult,
-  options: { scheduleSeconds: readonly number[]; random?: () => number },
+  options: { scheduleSeconds: readonly number[]; random?: () => number; trigger?: 'scheduled' | 'manual' },
 ): Settlement {
   const base = {
     integrationId: delivery.integration_id,
     eventId: delivery.event_id,
-    trigger: delivery.next_attempt_trigger,
+    trigger: delivery.next_attempt_trigger ?? 'scheduled',
     ...attemptRecord(result),
   };
   const at = result.attemptedAt;
+  if (options.trigger === 'manual') {
+    const settles = result.attemptClass === 'success' || result.attemptClass === 'rejected';
+    const status: DeliveryStatus = settles ? (result.attemptClass as DeliveryStatus) : (delivery.status ?? 'pending');
+    const nextAttemptAt = status === 'pending' ? (delivery.next_attempt_at ?? at) : at;
+    return { ...base, trigger: 'manual', status, nextAttemptAt, counted: 0, outcome: result.attemptClass };
+  }
   switch (result.attemptClass) {
     case 'success':
       return { ...base, status: 'success', nextAttemptAt: at, counted: 1, outcome: 'success' };

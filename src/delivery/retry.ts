@@ -1,6 +1,7 @@
 /*
- * When to try a failed delivery again (SPEC §4). Pure: the schedule, the
- * randomness and the response's hints come in; a delay or "no more" comes out.
+ * When to try again (SPEC §4): a webhook delivery, and an S3 batch upload.
+ * Pure: the schedule, the randomness and the response's hints come in; a
+ * delay or "no more" comes out.
  */
 
 /** Longest wait a receiver's Retry-After can ask for. */
@@ -48,4 +49,16 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** S3 batches after a transient failure: 5 s, 30 s, 2 min, 10 min, then every 30 min; never given up (the events are in them). */
+const S3_BACKOFF_SECONDS = [5, 30, 120, 600, 1800];
+
+/**
+ * The wait before uploading a batch again, after `attempts` failed uploads before this one.
+ *
+ * @example s3RetryDelayMs(0) // 5000
+ */
+export function s3RetryDelayMs(attempts: number): number {
+  return S3_BACKOFF_SECONDS[Math.min(attempts, S3_BACKOFF_SECONDS.length - 1)]! * 1000;
 }

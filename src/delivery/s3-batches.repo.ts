@@ -228,7 +228,7 @@ export async function markBatchUploaded(
   });
 }
 
-/** Records a failed upload and when to try again (transient) or leaves it for a restart (permanent). */
+/** Records a failed upload and when to try again (transient: retry) or leaves it for a restart (permanent: interrupt). */
 export async function markBatchFailed(
   db: Db,
   input: {
@@ -260,7 +260,7 @@ export async function markBatchFailed(
       batch_id: input.batchId,
       attempted_at: input.attemptedAt,
       duration_ms: input.durationMs,
-      outcome: input.permanent ? 'permanent' : 'retry',
+      outcome: input.permanent ? 'interrupt' : 'retry',
       error_code: input.errorCode,
       error_message: input.errorMessage.slice(0, 2000),
     })

@@ -17,6 +17,7 @@ import {
 } from './s3-batches.repo.ts';
 import type { CopyOut } from './s3-batch-lines.ts';
 import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3-upload.ts';
+import { s3RetryDelayMs } from './retry.ts';
 
 /*
  * The S3 batch loop. A few uploaders run side by side; each, in turn, seals
@@ -45,8 +46,6 @@ const UPLOADS_AT_ONCE = 2;
  * them one at a time as room appears keeps that small (bench/s3.ts).
  */
 const MAX_OPEN_BATCHES = UPLOADS_AT_ONCE + 1;
-/** Transient failures: 5 s, 30 s, 2 min, 10 min, then every 30 min. */
-const BACKOFF_SECONDS = [5, 30, 120, 600, 1800];
 /** On shutdown, uploads still running this long before the deadline are aborted. */
 const ABORT_BEFORE_DEADLINE_MS = 1_500;
 
@@ -151,7 +150,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
         return false;
       }
       const failure = refused ? { permanent: true, code: 'BlockedAddress', message: refused } : classifyS3Error(error);
-      const delay = (BACKOFF_SECONDS[Math.min(batch.attempts, BACKOFF_SECONDS.length - 1)] ?? 1800) * 1000;
+      const delay = s3RetryDelayMs(batch.attempts);
       await markBatchFailed(db, {
         batchId: batch.id,
         owner,

@@ -335,3 +335,40 @@ describe('20261201_01: access tokens', () => {
     }
   }, 60_000);
 });
+
+describe('20261201_02: S3 attempt outcomes in the webhook vocabulary', () => {
+  test("attempts recorded as 'permanent' become 'interrupt'; the old word is refused from then on", async () => {
+    const behind = await createTestDatabase();
+    try {
+      const migrator = new Migrator({
+        db: behind.db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+      });
+      expect((await migrator.migrateTo('20261201_01_access_tokens')).error).toBeUndefined();
+      await sql`insert into integrations (id, integration_type, target_kind, s3_bucket, s3_region, s3_access_key_id, s3_secret_access_key_enc, signing_secret_enc)
+        values ('old-lake', 'permanent', 's3', 'lake', 'us-east-1', 'AK', 'v1:x', 'v1:x')`.execute(behind.db);
+      const batchId = '00000000-0000-4000-8000-000000000002';
+      await sql`insert into s3_batches (id, integration_id, object_key, event_count, byte_count) values (${batchId}, 'old-lake', 'k', 1, 100)`.execute(
+        behind.db,
+      );
+      for (const outcome of ['success', 'retry', 'permanent']) {
+        await sql`insert into s3_batch_attempts (batch_id, attempted_at, duration_ms, outcome) values (${batchId}, now(), 1, ${outcome})`.execute(
+          behind.db,
+        );
+      }
+
+      await migrateToLatest(behind.db);
+      const { rows } = await sql<{ outcome: string }>`select outcome from s3_batch_attempts order by id`.execute(
+        behind.db,
+      );
+      expect(rows.map((row) => row.outcome)).toEqual(['success', 'retry', 'interrupt']);
+      await expect(
+        sql`insert into s3_batch_attempts (batch_id, attempted_at, duration_ms, outcome) values (${batchId}, now(), 1, 'permanent')`.execute(
+          behind.db,
+        ),
+      ).rejects.toThrow(/s3_batch_attempts_outcome_known/);
+    } finally {
+      await behind.close();
+    }
+  }, 60_000);
+});

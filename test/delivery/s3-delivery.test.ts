@@ -310,7 +310,7 @@ test('a permanent error (an unknown access key) stops the integration with what 
   expect(log.reason).toContain('check the Access Key');
   expect(log.actor).toBe('system');
   const [attempt] = await database().db.selectFrom('s3_batch_attempts').selectAll().execute();
-  expect(attempt).toMatchObject({ outcome: 'permanent', error_code: 'InvalidAccessKeyId' });
+  expect(attempt).toMatchObject({ outcome: 'interrupt', error_code: 'InvalidAccessKeyId' });
 });
 
 test('a transient error (the store is down) is retried with backoff and completes', async () => {

@@ -1,11 +1,13 @@
 import { describe, expect, test } from 'bun:test';
+import { loadConfig } from '../../src/config.ts';
 import { checkOutboundUrl } from '../../src/delivery/outbound.ts';
 import { classifyError, classifyStatus, settlementFor } from '../../src/delivery/outcome.ts';
 import type { AttemptResult } from '../../src/delivery/webhook.ts';
-import { nextRetryDelayMs, parseRetryAfter } from '../../src/delivery/retry.ts';
+import { nextRetryDelayMs, parseRetryAfter, s3RetryDelayMs } from '../../src/delivery/retry.ts';
 import { signatureOf, standardWebhookHeaders } from '../../src/delivery/signature.ts';
 
-const SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000, 50400, 72000, 86400];
+// The schedule Tideway ships with (WEBHOOK_RETRY_SCHEDULE's default): retries over about 3.5 days.
+const SCHEDULE = loadConfig({}).webhook.retryScheduleSeconds;
 
 describe('Standard Webhooks signatures', () => {
   test('the official test vector', () => {
@@ -69,6 +71,12 @@ describe('outcome classes (SPEC §4)', () => {
 });
 
 describe('the retry schedule', () => {
+  test('an S3 batch backs off 5 s, 30 s, 2 min, 10 min, then every 30 min, and is never given up', () => {
+    expect([0, 1, 2, 3, 4, 5, 50].map(s3RetryDelayMs)).toEqual([
+      5_000, 30_000, 120_000, 600_000, 1_800_000, 1_800_000, 1_800_000,
+    ]);
+  });
+
   test('follows the schedule with ±20 % jitter, then stops after the last retry', () => {
     expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, random: () => 0.5 })).toBe(5_000);
     expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, random: () => 0 })).toBe(4_000);
@@ -178,6 +186,33 @@ describe('what an attempt leaves of its delivery (settlementFor)', () => {
       counted: 0,
       nextAttemptAt: at,
     });
+  });
+
+  test('a manual attempt (Resend) settles on success or a refusal, and otherwise leaves the delivery and its schedule alone', () => {
+    const due = new Date('2026-12-01T11:00:00.000Z');
+    const manual = { ...options, trigger: 'manual' as const };
+    for (const status of ['pending', 'failure', 'success'] as const) {
+      const held = { ...delivery, attempts: 3, status, next_attempt_at: due };
+      expect(settlementFor(held, result({}), manual)).toMatchObject({
+        status: 'success',
+        trigger: 'manual',
+        counted: 0,
+        nextAttemptAt: at,
+      });
+      expect(settlementFor(held, result({ attemptClass: 'rejected', statusCode: 422 }), manual)).toMatchObject({
+        status: 'rejected',
+        counted: 0,
+      });
+      for (const attemptClass of ['retry', 'interrupt'] as const) {
+        expect(settlementFor(held, result({ attemptClass, statusCode: 503 }), manual)).toMatchObject({
+          status,
+          outcome: attemptClass,
+          trigger: 'manual',
+          counted: 0,
+          nextAttemptAt: status === 'pending' ? due : at,
+        });
+      }
+    }
   });
 
   test('a retry is due after the next delay of the schedule; once it is used up, a failure', () => {
