@@ -87,17 +87,23 @@ describe('signing in', () => {
   });
 
   test('a cross-site sign-in form is refused', async () => {
+    const sessions = await database().db.selectFrom('sessions').select('id').execute();
     const response = await login('ops@example.com', PASSWORD, {}, { origin: 'https://evil.example.com' });
     expect(response.status).toBe(403);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(await database().db.selectFrom('sessions').select('id').execute()).toEqual(sessions);
   });
 
   test('after 5 failures an account is locked for 15 minutes, even with the right password', async () => {
     for (let i = 0; i < 5; i++) expect((await login('throttled@example.com', `wrong-${i}`)).status).toBe(401);
     const locked = await login('throttled@example.com', PASSWORD);
     expect(locked.status).toBe(429);
+    expect(locked.headers.get('set-cookie')).toBeNull();
     expect(await locked.text()).toContain('Too many failed sign-ins');
     // Other accounts are not affected.
-    expect((await login('ops@example.com', PASSWORD)).status).toBe(303);
+    const other = await login('ops@example.com', PASSWORD);
+    expect(other.status).toBe(303);
+    expect(other.headers.get('set-cookie')).toContain('HttpOnly');
   });
 });
 
@@ -119,7 +125,9 @@ describe('permissions and sessions', () => {
       .set({ last_seen_at: new Date(Date.now() - 9 * 3_600_000) })
       .where('user_id', '=', userId)
       .execute();
-    expect((await app.request('/tools/event-stream', { headers: { cookie } })).status).toBe(302);
+    const expired = await app.request('/tools/event-stream', { headers: { cookie } });
+    expect(expired.status).toBe(302);
+    expect(expired.headers.get('location')).toBe('/login?next=%2Ftools%2Fevent-stream');
   });
 
   test('signing out needs the CSRF token, then ends the session', async () => {
@@ -131,6 +139,9 @@ describe('permissions and sessions', () => {
     const done = await app.request('/logout', { method: 'POST', headers: form, body: `_csrf=${csrfToken}` });
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toBe('/login');
-    expect((await app.request('/tools/event-stream', { headers: { cookie } })).status).toBe(302);
+    expect(done.headers.get('set-cookie')).toMatch(/Max-Age=0|Expires=Thu, 01 Jan 1970/);
+    const after = await app.request('/tools/event-stream', { headers: { cookie } });
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toStartWith('/login');
   });
 });

@@ -7,7 +7,19 @@ const database = useTestDatabase();
 let app: TestApp;
 let user: Awaited<ReturnType<typeof signedIn>>;
 const API_KEY = 'ui-secret-api-key-77f1';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYUI-SECRET';
 const bodies: string[] = [];
+/** Every stored secret the pages must never show: the API key, the AWS secret, each signing secret. */
+const storedSecrets = new Set([API_KEY, AWS_SECRET]);
+
+async function rememberSigningSecret(id: string) {
+  const row = await database()
+    .db.selectFrom('integrations')
+    .select('signing_secret_enc')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  storedSecrets.add(testSecrets.decrypt(row.signing_secret_enc));
+}
 
 beforeAll(async () => {
   app = createTestApp(database());
@@ -98,6 +110,7 @@ describe('New Integration', () => {
     const { response } = await request('/tools/event-stream/new', { form: NEW_WEBHOOK });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/tools/event-stream?created=erp-main');
+    await rememberSigningSecret('erp-main');
     const row = await database()
       .db.selectFrom('integrations')
       .selectAll()
@@ -187,13 +200,37 @@ describe('the list', () => {
     ).toBe('stopped');
   });
 
-  test('htmx requests without the CSRF header are refused', async () => {
+  test('htmx requests without the CSRF header are refused, and change nothing', async () => {
+    const before = await database()
+      .db.selectFrom('integrations')
+      .select(['status', 'updated_at'])
+      .where('id', '=', 'erp-main')
+      .executeTakeFirstOrThrow();
+    const logs = await database()
+      .db.selectFrom('integration_logs')
+      .select('id')
+      .where('integration_id', '=', 'erp-main')
+      .execute();
     const { response } = await request('/tools/event-stream/erp-main/toggle', {
       form: { tab: 'all' },
       htmx: true,
       csrf: false,
     });
     expect(response.status).toBe(403);
+    expect(
+      await database()
+        .db.selectFrom('integrations')
+        .select(['status', 'updated_at'])
+        .where('id', '=', 'erp-main')
+        .executeTakeFirstOrThrow(),
+    ).toEqual(before);
+    expect(
+      await database()
+        .db.selectFrom('integration_logs')
+        .select('id')
+        .where('integration_id', '=', 'erp-main')
+        .execute(),
+    ).toEqual(logs);
   });
 });
 
@@ -268,7 +305,27 @@ describe('delete', () => {
   });
 });
 
-test('no page or fragment ever carried a stored secret', () => {
+test('an S3 integration: created from the form, its edit page shows the AWS secret only as a mask', async () => {
+  const { response } = await request('/tools/event-stream/new', {
+    form: {
+      id: 'ui-lake',
+      integration_type: 'permanent',
+      target: 's3',
+      aws_access_key_id: 'AKIAUITEST',
+      aws_secret_access_key: AWS_SECRET,
+      aws_region: 'eu-central-1',
+      bucket: 'ui-lake',
+    },
+  });
+  expect(response.status).toBe(303);
+  await rememberSigningSecret('ui-lake');
+  const edit = await request('/tools/event-stream/ui-lake/edit');
+  expect(edit.text).toContain(`••••${AWS_SECRET.slice(-4)}`);
+  await request('/tools/event-stream');
+});
+
+test('no page or fragment ever carried a stored secret (API key, AWS secret, signing secrets), but those asked for', () => {
   expect(bodies.length).toBeGreaterThan(15);
-  for (const body of bodies) expect(body).not.toContain(API_KEY);
+  expect(storedSecrets.size).toBeGreaterThanOrEqual(4);
+  for (const body of bodies) for (const secret of storedSecrets) expect(body).not.toContain(secret);
 });
