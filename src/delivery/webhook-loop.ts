@@ -75,7 +75,7 @@ export interface WebhookLoop extends Loop {
   /** Stops integrations that failed too long or whose temporary window is delivered. */
   housekeeping(): Promise<void>;
   stats(): WebhookLoopStats;
-  /** One deterministic round for tests: claim, send everything claimed, record; resolves how many were attempted. */
+  /** One deterministic round for tests: claim, send everything claimed, record; resolves how many were claimed or attempted, whichever is more (claimed ones may be handed back unsent). */
   runOnce(): Promise<number>;
 }
 

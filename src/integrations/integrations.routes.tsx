@@ -1,11 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Kysely } from 'kysely';
-import {
-  ConnectionTestResult,
-  IntegrationFormPage,
-  SigningSecretValue,
-  type IntegrationFormValues,
-} from '../../views/integrations/form.tsx';
+import { ConnectionTestResult, SigningSecretValue } from '../../views/integrations/edit-panels.tsx';
+import { IntegrationFormPage, type IntegrationFormValues } from '../../views/integrations/form.tsx';
 import {
   DeleteConfirmPage,
   EventStreamPage,
