@@ -6,10 +6,9 @@ import type { Database, IntegrationRow } from '../db/database.ts';
 import { integrationNotFound, listQuery } from '../integrations/integrations.api.ts';
 import { findIntegration, listIntegrations } from '../integrations/integrations.repo.ts';
 import { targetLabel } from '../integrations/integrations.resource.ts';
-import { toFieldErrors } from '../integrations/integrations.schema.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
-import { ProblemError } from '../lib/problem.ts';
+import { ProblemError, queryOf } from '../lib/problem.ts';
 import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { entityIdsOf, lastResponses, listDeliveries, positionOf, UUID_SHAPE } from './published-events.repo.ts';
 import { deliveryQuerySchema, filtersOf } from './published-events.schema.ts';
@@ -38,18 +37,11 @@ export function deliveryApiRoutes(deps: {
   return new Hono<{ Variables: TokenVariables }>()
     .use(requireToken(deps.tokens, ['view_tools']))
     .get('/published-events', async (c) => {
-      const query = deliveryQuerySchema.safeParse(c.req.query());
-      if (!query.success)
-        throw new ProblemError({
-          status: 400,
-          type: 'validation',
-          title: 'Invalid query',
-          errors: toFieldErrors(query.error),
-        });
+      const query = queryOf(deliveryQuerySchema, c.req.query());
       const { items, hasOlder } = await listDeliveries(db, {
-        filters: filtersOf(query.data),
-        limit: query.data.limit,
-        after: decodeKeyset(query.data.cursor, UUID_SHAPE),
+        filters: filtersOf(query),
+        limit: query.limit,
+        after: decodeKeyset(query.cursor, UUID_SHAPE),
       });
       const integrations = new Map((await listIntegrations(db)).map((row) => [row.id, row]));
       const entityIds = await entityIdsOf(
@@ -106,18 +98,11 @@ export function deliveryApiRoutes(deps: {
     })
     .get('/eventstream/:id/rejected-events', async (c) => {
       const integration = await existing(c.req.param('id'));
-      const query = deliveryQuerySchema.safeParse({ ...c.req.query(), status: undefined, integration_id: undefined });
-      if (!query.success)
-        throw new ProblemError({
-          status: 400,
-          type: 'validation',
-          title: 'Invalid query',
-          errors: toFieldErrors(query.error),
-        });
+      const query = queryOf(deliveryQuerySchema, { ...c.req.query(), status: undefined, integration_id: undefined });
       const { items, hasOlder } = await listDeliveries(db, {
-        filters: { ...filtersOf(query.data), integrationId: integration.id, status: 'rejected' },
-        limit: query.data.limit,
-        after: decodeKeyset(query.data.cursor, UUID_SHAPE),
+        filters: { ...filtersOf(query), integrationId: integration.id, status: 'rejected' },
+        limit: query.limit,
+        after: decodeKeyset(query.cursor, UUID_SHAPE),
       });
       const responses = await lastResponses(
         db,
@@ -140,18 +125,11 @@ export function deliveryApiRoutes(deps: {
     })
     .get('/eventstream/:id/logs', async (c) => {
       const integration = await existing(c.req.param('id'));
-      const query = listQuery.safeParse(c.req.query());
-      if (!query.success)
-        throw new ProblemError({
-          status: 400,
-          type: 'validation',
-          title: 'Invalid query',
-          errors: toFieldErrors(query.error),
-        });
+      const query = queryOf(listQuery, c.req.query());
       const { entries, next } = await listIntegrationLogs(db, {
         integrationId: integration.id,
-        limit: query.data.limit,
-        after: decodeKeyset(query.data.cursor, LOG_ID_SHAPE),
+        limit: query.limit,
+        after: decodeKeyset(query.cursor, LOG_ID_SHAPE),
       });
       return c.json({
         logs: entries.map((entry) => ({

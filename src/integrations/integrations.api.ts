@@ -9,7 +9,7 @@ import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { catalogNames } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import { ProblemError } from '../lib/problem.ts';
+import { ProblemError, queryOf } from '../lib/problem.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
 import { createIntegrationSchema, toFieldErrors, updateIntegrationSchema } from './integrations.schema.ts';
@@ -109,17 +109,10 @@ export function integrationApiRoutes(deps: {
   return new Hono<{ Variables: TokenVariables }>()
     .use(requireToken(deps.tokens, ['view_tools']))
     .get('/eventstream', async (c) => {
-      const query = listQuery.safeParse(c.req.query());
-      if (!query.success)
-        throw new ProblemError({
-          status: 400,
-          type: 'validation',
-          title: 'Invalid query',
-          errors: toFieldErrors(query.error),
-        });
-      const after = query.data.cursor ? Buffer.from(query.data.cursor, 'base64url').toString() : undefined;
+      const query = queryOf(listQuery, c.req.query());
+      const after = query.cursor ? Buffer.from(query.cursor, 'base64url').toString() : undefined;
       const rows = (await listIntegrations(db)).filter((row) => !after || row.id > after);
-      const page = rows.slice(0, query.data.limit);
+      const page = rows.slice(0, query.limit);
       const next = rows.length > page.length ? Buffer.from(page.at(-1)!.id).toString('base64url') : null;
       return c.json({ integrations: await resources(page), next_cursor: next });
     })

@@ -86,3 +86,23 @@ export function fieldErrorsOf(error: z.ZodError, unknownField = 'is not a known 
     return { field: issue.path.map(String).join('.'), message: issue.message };
   });
 }
+
+/**
+ * The query string as `schema` reads it, or a 400 problem naming each bad parameter.
+ *
+ * @example const { limit } = queryOf(listQuery, c.req.query())
+ */
+export function queryOf<Schema extends z.ZodType>(
+  schema: Schema,
+  query: Record<string, string | undefined>,
+): z.output<Schema> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success)
+    throw new ProblemError({
+      status: 400,
+      type: 'validation',
+      title: 'Invalid query',
+      errors: fieldErrorsOf(parsed.error),
+    });
+  return parsed.data;
+}
