@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { serveStatic } from 'hono/bun';
 import { jsxRenderer, useRequestContext } from 'hono/jsx-renderer';
 import { requestId } from 'hono/request-id';
+import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { getPath } from 'hono/utils/url';
 import type { Kysely } from 'kysely';
@@ -44,6 +45,13 @@ export interface AppDeps {
   health?: HealthSource;
 }
 
+/**
+ * Largest body of any request but ingest (which reads its own, up to
+ * MAX_REQUEST_BYTES): the sign-in form, the UI's forms, the configuration
+ * API. Refused before it is buffered.
+ */
+export const FORM_BODY_LIMIT_BYTES = 64 * 1024;
+
 /** Seconds a client is asked to wait while the database is away. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -62,6 +70,16 @@ export function createApp(deps: AppDeps) {
   const databaseOutage = outageReporter(deps.log, 'requests fail: the database is unavailable');
 
   app.use(requestId());
+  const formLimit = bodyLimit({
+    maxSize: FORM_BODY_LIMIT_BYTES,
+    onError: (c) => {
+      const detail = `The body is larger than ${FORM_BODY_LIMIT_BYTES / 1024} KiB; only POST /api/v1/events takes more.`;
+      if (isApiPath(c.req.path))
+        return problemResponse(c, { status: 413, type: 'payload-too-large', title: 'Payload too large', detail });
+      return c.text(detail, 413);
+    },
+  });
+  app.use((c, next) => (c.req.path === '/api/v1/events' ? next() : formLimit(c, next)));
   app.use(
     secureHeaders({
       // 'no-referrer' (the default) makes browsers send "Origin: null" on

@@ -172,6 +172,10 @@ const settings = {
     schema: wholeNumber(1024 * 1024, 256),
     doc: 'Largest accepted single event envelope.',
   },
+  MAX_JSON_DEPTH: {
+    schema: wholeNumber(64, 2, 100_000),
+    doc: 'Deepest nesting accepted in an event (the envelope is 1, its payload 2).',
+  },
   ACCESS_TOKEN_TTL_SECONDS: {
     schema: wholeNumber(3600, 60, 86_400),
     doc: 'How long an access token from `POST /v0/token` is valid.',
@@ -224,7 +228,7 @@ export interface Config {
   };
   readonly s3: { readonly batchMaxBytes: number; readonly batchIntervalMs: number };
   readonly retentionDays: number;
-  readonly ingest: { readonly maxRequestBytes: number; readonly maxEventBytes: number };
+  readonly ingest: { readonly maxRequestBytes: number; readonly maxEventBytes: number; readonly maxJsonDepth: number };
   readonly accessTokenTtlSeconds: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -294,7 +298,11 @@ function toConfig(env: Env): Config {
     },
     s3: { batchMaxBytes: env.S3_BATCH_MAX_BYTES, batchIntervalMs: env.S3_BATCH_INTERVAL_MS },
     retentionDays: env.RETENTION_DAYS,
-    ingest: { maxRequestBytes: env.MAX_REQUEST_BYTES, maxEventBytes: env.MAX_EVENT_BYTES },
+    ingest: {
+      maxRequestBytes: env.MAX_REQUEST_BYTES,
+      maxEventBytes: env.MAX_EVENT_BYTES,
+      maxJsonDepth: env.MAX_JSON_DEPTH,
+    },
     accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import packageJson from '../package.json' with { type: 'json' };
-import { createApp, createOpsApp } from './app.ts';
+import { createApp, createOpsApp, FORM_BODY_LIMIT_BYTES } from './app.ts';
 import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { openDeployment } from './boot.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -46,7 +46,14 @@ async function main(): Promise<void> {
   const server =
     config.role === 'worker'
       ? undefined
-      : Bun.serve({ hostname: config.host, port: config.port, idleTimeout: 60, fetch: createApp(appDeps).fetch });
+      : Bun.serve({
+          hostname: config.host,
+          port: config.port,
+          idleTimeout: 60,
+          // Bun's default is 128 MiB: past the ingest limit, a body is refused before it is read.
+          maxRequestBodySize: config.ingest.maxRequestBytes + FORM_BODY_LIMIT_BYTES,
+          fetch: createApp(appDeps).fetch,
+        });
   // Health and metrics on a port of their own: how a worker, which serves no web app, is probed and scraped.
   const opsServer =
     config.metricsPort === undefined
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
 /** Serves the health and metrics app; a port already taken is a start failure that says what to set. */
 function serveOps(hostname: string, port: number, fetch: (request: Request) => Response | Promise<Response>) {
   try {
-    return Bun.serve({ hostname, port, idleTimeout: 30, fetch });
+    return Bun.serve({ hostname, port, idleTimeout: 30, maxRequestBodySize: FORM_BODY_LIMIT_BYTES, fetch });
   } catch (error) {
     throw new StartError(
       `Could not serve health and metrics on ${hostname}:${port} (${(error as Error).message}). Set METRICS_PORT to a free port, or 0 for any.`,

@@ -29,6 +29,7 @@ import { integrationStats, listIntegrations } from '../integrations/integrations
 import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { minuteSeries } from './overview.repo.ts';
 import { type PageEnv, withIntegration } from '../integrations/pages.tsx';
+import { jsonDepth } from '../lib/json-depth.ts';
 
 /*
  * The audit pages of Tools › Event Stream: Overview, View Events (with a
@@ -58,6 +59,41 @@ function listHref(
   for (const [key, value] of Object.entries(extra)) params.set(key, value);
   const text = params.toString();
   return text ? `${path}?${text}` : path;
+}
+
+/** Larger or deeper envelopes are not pretty-printed on the page (indentation grows with the square of the depth). */
+const PRINTABLE_BYTES = 64 * 1024;
+const PRINTABLE_DEPTH = 16;
+
+/** The envelope a receiver gets, as stored; null once retention pruned the event. */
+function envelopeOf(delivery: {
+  event_id: string;
+  tenant: string | null;
+  event_name: string;
+  published_at: Date;
+  payload: string | null;
+}) {
+  if (delivery.payload === null) return null;
+  return envelopeJson({
+    id: delivery.event_id,
+    tenant: delivery.tenant!,
+    name: delivery.event_name,
+    publishedAt: delivery.published_at,
+    payloadJson: delivery.payload,
+  });
+}
+
+/** Pretty-printed when that stays small; else the start of the compact text, with what it is an excerpt of. */
+function shownEnvelope(compact: string, downloadHref: string) {
+  const depth = jsonDepth(compact);
+  if (compact.length <= PRINTABLE_BYTES && depth <= PRINTABLE_DEPTH) {
+    return { text: JSON.stringify(JSON.parse(compact), null, 2), downloadHref };
+  }
+  return {
+    text: `${compact.slice(0, PRINTABLE_BYTES)}…`,
+    excerptOf: { bytes: Buffer.byteLength(compact), depth },
+    downloadHref,
+  };
 }
 
 export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; config: Config }) {
@@ -210,22 +246,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         );
       }
       const { delivery, attempts } = detail;
-      const envelope =
-        delivery.payload !== null
-          ? JSON.stringify(
-              JSON.parse(
-                envelopeJson({
-                  id: delivery.event_id,
-                  tenant: delivery.tenant!,
-                  name: delivery.event_name,
-                  publishedAt: delivery.published_at,
-                  payloadJson: delivery.payload,
-                }),
-              ),
-              null,
-              2,
-            )
-          : null;
+      const compact = envelopeOf(delivery);
+      const envelope = compact === null ? null : shownEnvelope(compact, `${c.req.path}/envelope.json`);
       return c.render(
         <DeliveryDetailPage
           integrationId={row.id}
@@ -243,6 +265,15 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         />,
         { title: `Event ${delivery.event_id}`, section: 'event-stream' },
       );
+    })
+    .get('/:id/events/:eventId/envelope.json', integration, async (c) => {
+      const detail = await findDeliveryDetail(db, c.var.integration.id, c.req.param('eventId'));
+      const compact = detail ? envelopeOf(detail.delivery) : null;
+      if (compact === null) return c.notFound();
+      return c.body(compact, 200, {
+        'content-type': 'application/json',
+        'content-disposition': `attachment; filename="${detail!.delivery.event_id}.json"`,
+      });
     })
     .get('/:id/rejected-events.csv', integration, async (c) => {
       const row = c.var.integration;

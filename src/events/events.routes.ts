@@ -29,7 +29,7 @@ export function eventApiRoutes(deps: {
       c.json({ event_types: (await listEventTypes(deps.db)).map(toEventTypeResource) }),
     )
     .post('/events', requireToken(deps.tokens, ['publish_events']), async (c) => {
-      const raw = await readEnvelopes(c.req.raw, deps.config.ingest.maxRequestBytes);
+      const raw = await readEnvelopes(c.req.raw, deps.config.ingest.maxRequestBytes, deps.config.ingest.maxJsonDepth);
       const result = await ingest(raw);
       return c.json({ accepted: result.ids.length, ids: result.ids, duplicates: result.duplicates }, 202);
     });

@@ -1,5 +1,6 @@
 import type { FieldError } from '../lib/problem.ts';
 import { ProblemError } from '../lib/problem.ts';
+import { nestedDeeperThan } from '../lib/json-depth.ts';
 
 /** One envelope as it came in, before validation, with where it stood. */
 export interface RawEnvelope {
@@ -22,7 +23,11 @@ const MAX_REPORTED_ERRORS = 100;
  * and bytes that are not UTF-8 (400, naming the first bad byte's offset and,
  * for NDJSON, its line).
  */
-export async function readEnvelopes(request: Request, maxBytes: number): Promise<RawEnvelope[]> {
+export async function readEnvelopes(
+  request: Request,
+  maxBytes: number,
+  maxDepth = DEFAULT_MAX_DEPTH,
+): Promise<RawEnvelope[]> {
   const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const ndjson = NDJSON_TYPES.has(mediaType);
   if (!ndjson && !JSON_TYPES.has(mediaType)) {
@@ -35,12 +40,28 @@ export async function readEnvelopes(request: Request, maxBytes: number): Promise
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (ndjson) return readNdjson(request.body, maxBytes);
+  if (ndjson) return readNdjson(request.body, maxBytes, maxDepth);
   // With a Content-Length within the limit the body cannot be longer, and the
   // runtime's own reader is several times faster than reading chunk by chunk.
   // Bytes rather than request.text(), which would replace invalid UTF-8 with U+FFFD.
   const bytes = Number.isFinite(declared) ? await request.bytes() : await readLimitedBytes(request.body, maxBytes);
-  return parseJson(decodeUtf8(bytes));
+  return parseJson(decodeUtf8(bytes), maxDepth);
+}
+
+/** MAX_JSON_DEPTH's default: an envelope is 1, its payload 2; real events stay far below. */
+export const DEFAULT_MAX_DEPTH = 64;
+
+function tooDeep(values: { index?: number; line?: number; depth: number }[], maxDepth: number) {
+  return new ProblemError({
+    status: 422,
+    type: 'validation',
+    title: 'Events nested too deeply',
+    detail: 'Some events nest deeper than the limit; nothing was stored.',
+    errors: values.slice(0, MAX_REPORTED_ERRORS).map(({ depth, ...where }) => ({
+      ...where,
+      message: `The event is nested ${depth} levels deep; the limit is ${maxDepth} (MAX_JSON_DEPTH).`,
+    })),
+  });
 }
 
 function tooLarge(maxBytes: number) {
@@ -76,9 +97,12 @@ async function readLimitedBytes(body: ReadableStream<Uint8Array> | null, maxByte
   return Buffer.concat(chunks);
 }
 
-function parseJson(text: string): RawEnvelope[] {
+function parseJson(text: string, maxDepth: number): RawEnvelope[] {
   if (text.trim() === '')
     throw malformed([{ message: 'The body is empty: send an event envelope or an array of them.' }]);
+  // Before parsing: the parser itself gives out in the tens of thousands of levels.
+  const deep = nestedDeeperThan(text, maxDepth).values;
+  if (deep.length > 0) throw tooDeep(deep, maxDepth);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -92,19 +116,33 @@ function parseJson(text: string): RawEnvelope[] {
   return [{ value: parsed }];
 }
 
-async function readNdjson(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<RawEnvelope[]> {
+async function readNdjson(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  maxDepth: number,
+): Promise<RawEnvelope[]> {
   // Every line break before the current chunk has been taken, so a chunk starts in line lineNumber + 1.
   const decode = utf8Stream(() => lineNumber + 1);
   const envelopes: RawEnvelope[] = [];
   const errors: FieldError[] = [];
+  const deep: { index: number; line: number; depth: number }[] = [];
   let pending = '';
   let lineNumber = 0;
 
   const take = (line: string) => {
     lineNumber++;
     if (line.trim() === '') return;
+    const depth = nestedDeeperThan(line, maxDepth, false).values[0]?.depth;
+    if (depth !== undefined) {
+      deep.push({ index: envelopes.length + errors.length + deep.length, line: lineNumber, depth });
+      return;
+    }
     try {
-      envelopes.push({ value: JSON.parse(line), index: envelopes.length + errors.length, line: lineNumber });
+      envelopes.push({
+        value: JSON.parse(line),
+        index: envelopes.length + errors.length + deep.length,
+        line: lineNumber,
+      });
     } catch (error) {
       if (errors.length < MAX_REPORTED_ERRORS) {
         errors.push({ line: lineNumber, message: `Line ${lineNumber} is not valid JSON: ${(error as Error).message}` });
@@ -125,6 +163,7 @@ async function readNdjson(body: ReadableStream<Uint8Array> | null, maxBytes: num
   if (pending !== '') take(pending);
 
   if (errors.length > 0) throw malformed(errors);
+  if (deep.length > 0) throw tooDeep(deep, maxDepth);
   if (envelopes.length === 0)
     throw malformed([{ message: 'The body holds no event: send one JSON envelope per line.' }]);
   return envelopes;

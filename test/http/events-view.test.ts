@@ -199,3 +199,71 @@ describe('GET /api/v1/org/integrations/published-events', () => {
     expect((await api('?status=lost')).status).toBe(400);
   });
 });
+
+describe('the envelope on a delivery page', () => {
+  async function seed(payload: string) {
+    const id = randomUUID();
+    const at = new Date(base);
+    await database()
+      .db.insertInto('events')
+      .values({
+        id,
+        tenant: 'default',
+        name: 'order.created',
+        entity: 'order',
+        entity_id: 'big',
+        domain_entity_type: 'order',
+        domain_entity_id: 'big',
+        published_at: at,
+        payload,
+        size_bytes: payload.length,
+      })
+      .execute();
+    await database()
+      .db.insertInto('deliveries')
+      .values({
+        integration_id: 'erp',
+        event_id: id,
+        event_name: 'order.created',
+        domain_entity_type: 'order',
+        domain_entity_id: 'big',
+        published_at: at,
+        status: 'pending',
+      })
+      .execute();
+    return id;
+  }
+
+  test('small: pretty-printed, with a download of the exact bytes a receiver gets', async () => {
+    const id = await seed('{"id":"small","n":1}');
+    const text = await (await page(`/tools/event-stream/erp/events/${id}`)).text();
+    expect(text).toContain('&quot;id&quot;: &quot;small&quot;');
+    const download = await page(`/tools/event-stream/erp/events/${id}/envelope.json`);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${id}.json"`);
+    expect(await download.text()).toBe(
+      `{"id":"${id}","tenant":"default","name":"order.created","published_at":"2026-11-20T12:00:00.000Z","payload":{"id":"small","n":1}}`,
+    );
+  });
+
+  test('deep or large (events stored before MAX_JSON_DEPTH, or near MAX_EVENT_BYTES): an excerpt of bounded size, and the whole as a download', async () => {
+    const deep = `{"id":"deep","a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const large = JSON.stringify({
+      id: 'large',
+      notes: Array.from({ length: 4_000 }, (_, i) => `note ${i} `.repeat(10)),
+    });
+    for (const [payload, depth] of [
+      [deep, 10_002],
+      [large, 3],
+    ] as const) {
+      const id = await seed(payload);
+      const response = await page(`/tools/event-stream/erp/events/${id}`);
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(text.length).toBeLessThan(200 * 1024); // the deep one used to print 200 MB
+      expect(text).toContain(`nested ${depth} levels deep: too large or deep to print here`);
+      expect(text).toContain(`href="/tools/event-stream/erp/events/${id}/envelope.json"`);
+      const whole = await (await page(`/tools/event-stream/erp/events/${id}/envelope.json`)).text();
+      expect(JSON.parse(whole).payload).toEqual(JSON.parse(payload));
+    }
+  });
+});

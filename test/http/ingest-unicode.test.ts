@@ -16,7 +16,10 @@ let app: TestApp;
 let publisher: string;
 
 beforeAll(async () => {
-  app = createTestApp(database(), { env: { TENANT: 'acme', MAX_EVENT_BYTES: '4096', MAX_REQUEST_BYTES: '65536' } });
+  // MAX_JSON_DEPTH raised: the 20,000-deep test below checks the surrogate walk, not the depth limit.
+  app = createTestApp(database(), {
+    env: { TENANT: 'acme', MAX_EVENT_BYTES: '4096', MAX_REQUEST_BYTES: '65536', MAX_JSON_DEPTH: '30000' },
+  });
   publisher = await tokenWith(database().db, 'publish_events');
 });
 

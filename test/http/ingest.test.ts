@@ -271,3 +271,41 @@ describe('idempotency on the event id', () => {
     expect(await database().db.selectFrom('events').select('id').where('id', '=', sent.id).execute()).toHaveLength(1);
   });
 });
+
+describe('nesting depth (MAX_JSON_DEPTH, default 64)', () => {
+  /** A payload whose deepest value sits `levels` below the envelope (envelope 1, payload 2, …). */
+  const nested = (levels: number) => JSON.parse(`${'{"a":'.repeat(levels - 1)}1${'}'.repeat(levels - 1)}`);
+
+  test('an event at the limit is accepted; one past it is a 422 naming its index, and nothing of the batch is stored', async () => {
+    expect((await post(envelope('order.created', nested(64)))).status).toBe(202);
+    const problem = await expectRefused(
+      post([envelope('order.created'), envelope('order.created', nested(65)), envelope('order.created')]),
+      422,
+    );
+    expect(problem.errors).toEqual([
+      { index: 1, message: 'The event is nested 65 levels deep; the limit is 64 (MAX_JSON_DEPTH).' },
+    ]);
+  });
+
+  test('10,000 and 30,000 levels deep: a 422, refused before parsing (json-depth.test.ts scans 50,000)', async () => {
+    // 30,000 is the deepest that fits this app's 64 KiB MAX_REQUEST_BYTES.
+    for (const levels of [10_000, 30_000]) {
+      const body = `{"name":"order.created","payload":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+      const problem = await expectRefused(post(body, { raw: true }), 422);
+      expect(problem.errors).toEqual([
+        { message: `The event is nested ${levels + 1} levels deep; the limit is 64 (MAX_JSON_DEPTH).` },
+      ]);
+    }
+  });
+
+  test('NDJSON names the line and the index', async () => {
+    const lines = [
+      JSON.stringify(envelope('order.created')),
+      JSON.stringify(envelope('order.created', nested(70))),
+    ].join('\n');
+    const problem = await expectRefused(post(lines, { raw: true, contentType: 'application/x-ndjson' }), 422);
+    expect(problem.errors).toEqual([
+      { index: 1, line: 2, message: 'The event is nested 70 levels deep; the limit is 64 (MAX_JSON_DEPTH).' },
+    ]);
+  });
+});

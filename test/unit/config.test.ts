@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(config.webhook.concurrencyPerIntegration).toBe(16);
     expect(config.s3).toEqual({ batchMaxBytes: 52_428_800, batchIntervalMs: 300_000 });
     expect(config.retentionDays).toBe(14);
-    expect(config.ingest).toEqual({ maxRequestBytes: 5_242_880, maxEventBytes: 1_048_576 });
+    expect(config.ingest).toEqual({ maxRequestBytes: 5_242_880, maxEventBytes: 1_048_576, maxJsonDepth: 64 });
   });
 
   test('parses every kind of value', () => {

@@ -153,7 +153,8 @@ export function DeliveryDetailPage(props: {
   publishedAt: Date;
   nextAttemptAt: Date | null;
   objectKey?: string | null;
-  envelope: string | null;
+  /** The envelope as shown: pretty-printed, or an excerpt of the compact text when it is too large or deep to print. */
+  envelope: { text: string; excerptOf?: { bytes: number; depth: number }; downloadHref: string } | null;
   attempts: AttemptView[];
   csrfToken: string;
   notice?: string;
@@ -203,7 +204,27 @@ export function DeliveryDetailPage(props: {
       <section class="card" aria-labelledby="payload-title">
         <h2 id="payload-title">Envelope</h2>
         {props.envelope ? (
-          <pre class="mono code-block">{props.envelope}</pre>
+          <>
+            {props.envelope.excerptOf ? (
+              <p class="hint">
+                The envelope is {Math.ceil(props.envelope.excerptOf.bytes / 1024)} KiB, nested{' '}
+                {props.envelope.excerptOf.depth} levels deep: too large or deep to print here. The start of it is below;{' '}
+                <a href={props.envelope.downloadHref} download>
+                  download the whole envelope
+                </a>
+                .
+              </p>
+            ) : null}
+            <pre class="mono code-block">{props.envelope.text}</pre>
+            {props.envelope.excerptOf ? null : (
+              <p class="hint">
+                <a href={props.envelope.downloadHref} download>
+                  Download the envelope
+                </a>{' '}
+                (the bytes a receiver gets).
+              </p>
+            )}
+          </>
         ) : (
           <p class="hint">The event was pruned by retention.</p>
         )}
