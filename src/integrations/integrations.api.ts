@@ -13,6 +13,7 @@ import { ProblemError, queryOf } from '../lib/problem.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
 import { createIntegrationSchema, toFieldErrors, updateIntegrationSchema } from './integrations.schema.ts';
+import type { Logger } from '../lib/log.ts';
 import {
   createIntegration,
   deleteIntegration,
@@ -21,7 +22,7 @@ import {
   rotateSigningSecret,
   setIntegrationStatus,
   signingSecretOf,
-  TargetKindChangeError,
+  EditRefusedError,
   updateIntegration,
 } from './integrations.service.ts';
 
@@ -83,6 +84,7 @@ export function integrationApiRoutes(deps: {
   secrets: SecretBox;
   tokens: TokenVerifier;
   config: Config;
+  log: Logger;
 }) {
   const { db, secrets } = deps;
   const actorOf = (c: Context<{ Variables: TokenVariables }>) => c.get('token').actor;
@@ -149,7 +151,7 @@ export function integrationApiRoutes(deps: {
         if (!row) throw integrationNotFound(id);
         return c.json((await resources([row]))[0]);
       } catch (error) {
-        if (error instanceof TargetKindChangeError) {
+        if (error instanceof EditRefusedError) {
           throw new ProblemError({
             status: 422,
             type: 'validation',
@@ -174,9 +176,11 @@ export function integrationApiRoutes(deps: {
         return c.json(await testS3Connection(integration, secrets, deps.config.outbound));
       return c.json(await testWebhookConnection(integration, secrets, deps.config));
     })
-    .get('/eventstream/:id/signing-secret', async (c) =>
-      c.json({ signing_secret: signingSecretOf(await existing(c.req.param('id')), secrets) }),
-    )
+    .get('/eventstream/:id/signing-secret', async (c) => {
+      const integration = await existing(c.req.param('id'));
+      deps.log.info('signing secret revealed', { integration: integration.id, actor: actorOf(c) });
+      return c.json({ signing_secret: signingSecretOf(integration, secrets) });
+    })
     .post('/eventstream/:id/signing-secret/_rotate', async (c) => {
       const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));
       if (!secret) throw integrationNotFound(c.req.param('id'));

@@ -24,6 +24,7 @@ import { targetLabel } from './integrations.resource.ts';
 import { createIntegrationSchema, updateIntegrationSchema } from './integrations.schema.ts';
 import {
   createIntegration,
+  EditRefusedError,
   deleteIntegration,
   DuplicateIntegrationError,
   fromCreateBody,
@@ -33,6 +34,8 @@ import {
   updateIntegration,
 } from './integrations.service.ts';
 import { type PageEnv, withIntegration } from './pages.tsx';
+import { asSentence } from '../lib/messages.ts';
+import type { Logger } from '../lib/log.ts';
 
 type Env = PageEnv;
 
@@ -43,7 +46,7 @@ function tabOf(value: unknown): Tab {
 }
 
 /** Tools › Event Stream pages: the list, New/Edit, toggle, delete, signing secret. */
-export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBox; config: Config }) {
+export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBox; config: Config; log: Logger }) {
   const { db, secrets } = deps;
   const session = (c: Context<Env>) => c.get('session')!;
   const actor = (c: Context<Env>) => session(c).user.email;
@@ -142,7 +145,14 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
       });
       const parsed = updateIntegrationSchema(await catalogNames(db)).safeParse(updateBodyFromForm(form, values));
       if (!parsed.success) return renderForm(c, 'edit', values, formErrors(parsed.error), row);
-      await updateIntegration(db, secrets, row.id, parsed.data);
+      try {
+        await updateIntegration(db, secrets, row.id, parsed.data);
+      } catch (error) {
+        if (!(error instanceof EditRefusedError)) throw error;
+        // The API's path names the form field: callback_parameters.api_key → api_key.
+        const field = error.field.split('.').at(-1)!;
+        return renderForm(c, 'edit', values, { [field]: asSentence(error.message) }, row);
+      }
       return c.redirect(`/tools/event-stream?saved=${encodeURIComponent(row.id)}`, 303);
     })
     .post('/:id/toggle', integration, async (c) => {
@@ -204,6 +214,7 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     })
     .post('/:id/signing-secret', integration, async (c) => {
       const row = c.var.integration;
+      deps.log.info('signing secret revealed', { integration: row.id, actor: actor(c) });
       return c.html(<SigningSecretValue secret={signingSecretOf(row, secrets)} />);
     })
     .post('/:id/signing-secret/rotate', async (c) => {

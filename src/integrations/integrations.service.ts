@@ -124,10 +124,24 @@ export async function createIntegration(
   });
 }
 
-export class TargetKindChangeError extends Error {
-  constructor(readonly field: string) {
-    super('The target kind cannot change: create a new integration for another kind of target');
+/** An edit refused on one field (its API path, e.g. `callback_parameters.api_key`), with why. */
+export class EditRefusedError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EditRefusedError';
   }
+}
+
+const originOf = (url: string | null) => (url ? new URL(url).origin : '');
+
+function targetKindChange(field: string) {
+  return new EditRefusedError(
+    field,
+    'The target kind cannot change: create a new integration for another kind of target',
+  );
 }
 
 /**
@@ -152,14 +166,34 @@ export async function updateIntegration(
       changes.filter_events = body.filter_conditions?.events ?? [];
     }
     if (body.callback_parameters) {
-      if (current.target_kind !== 'webhook') throw new TargetKindChangeError('callback_parameters');
+      if (current.target_kind !== 'webhook') throw targetKindChange('callback_parameters');
       const callback = body.callback_parameters;
+      // The stored key goes only where whoever entered it sent it.
+      const movedTo = callback.callback_url ? originOf(callback.callback_url) : originOf(current.callback_url);
+      if (current.api_key_enc && !callback.api_key && movedTo !== originOf(current.callback_url)) {
+        throw new EditRefusedError(
+          'callback_parameters.api_key',
+          `is needed again for ${movedTo}: the stored API key is sent only to ${originOf(current.callback_url)} (leave the API key empty only when the callback stays there)`,
+        );
+      }
       if (callback.callback_url) changes.callback_url = callback.callback_url;
       if (callback.api_key) changes.api_key_enc = secrets.encrypt(callback.api_key);
     }
     if (body.s3_parameters) {
-      if (current.target_kind !== 's3') throw new TargetKindChangeError('s3_parameters');
+      if (current.target_kind !== 's3') throw targetKindChange('s3_parameters');
       const s3 = body.s3_parameters;
+      const moved = (['endpoint', 'bucket', 'aws_region'] as const).filter((field) => {
+        const stored = { endpoint: current.s3_endpoint, bucket: current.s3_bucket, aws_region: current.s3_region }[
+          field
+        ];
+        return s3[field] !== undefined && (s3[field] || null) !== (stored || null);
+      });
+      if (moved.length > 0 && !s3.aws_secret_access_key) {
+        throw new EditRefusedError(
+          's3_parameters.aws_secret_access_key',
+          `is needed again when the ${moved.join(', ').replace('aws_region', 'region')} changes: the stored secret key is sent only to the bucket it was entered for`,
+        );
+      }
       if (s3.aws_access_key_id) changes.s3_access_key_id = s3.aws_access_key_id;
       if (s3.aws_secret_access_key) changes.s3_secret_access_key_enc = secrets.encrypt(s3.aws_secret_access_key);
       if (s3.aws_region) changes.s3_region = s3.aws_region;

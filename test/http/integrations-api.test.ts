@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test';
+import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { testSecrets, tokenWith } from '../helpers/fixtures.ts';
@@ -352,5 +353,98 @@ describe('refusals', () => {
     const second = await json(await call('GET', `?limit=1&cursor=${first.next_cursor}`));
     expect(second.integrations[0].id > first.integrations[0].id).toBe(true);
     expect((await call('GET', '?limit=5000')).status).toBe(400);
+  });
+});
+
+describe('secrets bound to where they go', () => {
+  test('a new callback host without the API key again is refused on the field; the same host, or the key given, is fine', async () => {
+    const id = 'bound-webhook';
+    expect(
+      (
+        await call('POST', '', {
+          id,
+          integration_type: 'permanent',
+          callback_parameters: { callback_url: 'https://erp.example.com/hooks', api_key: API_KEY },
+        })
+      ).status,
+    ).toBe(201);
+    const moved = await call('PATCH', `/${id}`, {
+      callback_parameters: { callback_url: 'https://attacker.example.net/collect' },
+    });
+    expect(moved.status).toBe(422);
+    expect((await json(moved)).errors).toEqual([
+      {
+        field: 'callback_parameters.api_key',
+        message:
+          'is needed again for https://attacker.example.net: the stored API key is sent only to https://erp.example.com (leave the API key empty only when the callback stays there)',
+      },
+    ]);
+    const row = () =>
+      database()
+        .db.selectFrom('integrations')
+        .select(['callback_url', 'api_key_enc'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+    expect((await row()).callback_url).toBe('https://erp.example.com/hooks');
+    // Plain http on the same host is another origin too.
+    expect(
+      (await call('PATCH', `/${id}`, { callback_parameters: { callback_url: 'http://erp.example.com/hooks' } })).status,
+    ).toBe(422);
+    expect(
+      (await call('PATCH', `/${id}`, { callback_parameters: { callback_url: 'https://erp.example.com/v2/hooks' } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await call('PATCH', `/${id}`, {
+          callback_parameters: { callback_url: 'https://erp2.example.com/hooks', api_key: 'a-new-key-for-erp2' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(testSecrets.decrypt((await row()).api_key_enc!)).toBe('a-new-key-for-erp2');
+  });
+
+  test('a new S3 bucket, region or endpoint without the secret key again is refused; other changes keep it', async () => {
+    const id = 'bound-lake';
+    const s3 = {
+      aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      aws_secret_access_key: AWS_SECRET,
+      aws_region: 'eu-central-1',
+      bucket: 'acme-events',
+    };
+    expect((await call('POST', '', { id, integration_type: 'permanent', s3_parameters: s3 })).status).toBe(201);
+    for (const change of [
+      { bucket: 'attacker-bucket' },
+      { aws_region: 'us-east-1' },
+      { endpoint: 'https://s3.attacker.example.net' },
+    ]) {
+      const refused = await call('PATCH', `/${id}`, { s3_parameters: change });
+      expect(refused.status).toBe(422);
+      expect((await json(refused)).errors[0]).toMatchObject({
+        field: 's3_parameters.aws_secret_access_key',
+        message: expect.stringContaining('is needed again when the'),
+      });
+    }
+    expect((await call('PATCH', `/${id}`, { s3_parameters: { key_prefix: 'exports' } })).status).toBe(200);
+    expect((await call('PATCH', `/${id}`, { s3_parameters: { bucket: 'acme-events' } })).status).toBe(200); // unchanged
+    expect(
+      (
+        await call('PATCH', `/${id}`, {
+          s3_parameters: { bucket: 'acme-archive', aws_secret_access_key: 'another-secret-key' },
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  test('revealing a signing secret is logged with who did it', async () => {
+    const lines: string[] = [];
+    const logged = createTestApp(database(), { log: createLogger('info', (line) => lines.push(line)) });
+    const response = await logged.request(`${BASE}/bound-webhook/signing-secret`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    expect(response.status).toBe(200);
+    const line = lines.map((text) => JSON.parse(text)).find((entry) => entry.msg === 'signing secret revealed');
+    expect(line).toMatchObject({ integration: 'bound-webhook', actor: 'API token "test-view_tools"' });
+    expect(lines.join('\n')).not.toContain((await response.json()).signing_secret);
   });
 });

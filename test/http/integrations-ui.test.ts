@@ -312,6 +312,21 @@ describe('Edit Integration Details', () => {
     expect(testSecrets.decrypt(row.api_key_enc!)).toBe(API_KEY);
   });
 
+  test('a new callback host with the API key left empty is refused next to the API key; nothing changes', async () => {
+    await only('erp-main');
+    const { response, text } = await request('/tools/event-stream/erp-main/edit', {
+      form: { ...NEW_WEBHOOK, callback_url: 'https://attacker.example.net/collect', api_key: '' },
+    });
+    expect(response.status).toBe(422);
+    expect(text).toContain('<p class="field-error" id="api_key-error">Needed again for https://attacker.example.net');
+    const row = await database()
+      .db.selectFrom('integrations')
+      .select('callback_url')
+      .where('id', '=', 'erp-main')
+      .executeTakeFirstOrThrow();
+    expect(row.callback_url).toBe(NEW_WEBHOOK.callback_url);
+  });
+
   test('an unknown integration is a 404 page, on every page that names one', async () => {
     for (const page of ['edit', 'delete', 'events', 'events/retry', 'logs', 'rejected-events', 'rejected-events.csv']) {
       const { response, text } = await request(`/tools/event-stream/ghost-one/${page}`);
