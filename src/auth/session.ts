@@ -19,8 +19,11 @@ export type SessionVariables = { session: ActiveSession | undefined };
 export function loadSession(db: Kysely<Database>, now: () => Date = () => new Date()) {
   return createMiddleware<{ Variables: SessionVariables }>(async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
-    c.set('session', token ? await findActiveSession(db, token, now()) : undefined);
+    const session = token ? await findActiveSession(db, token, now()) : undefined;
+    c.set('session', session);
     await next();
+    // What a signed-in user sees stays out of shared and browser caches.
+    if (session && !c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
   });
 }
 

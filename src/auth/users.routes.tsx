@@ -11,6 +11,8 @@ import { emailSchema, passwordSchema, tokenNameSchema } from './auth.schema.ts';
 import { requireCsrfToken, requirePermission, type SessionVariables } from './session.ts';
 import { hashPassword, insertUserIfAbsent, listUsers, setUserPermissions } from './users.repo.ts';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 type Env = { Variables: SessionVariables };
 type Form = Record<string, string | File | (string | File)[]>;
 
@@ -83,6 +85,8 @@ export function userPages(deps: { db: Kysely<Database> }) {
     .post('/users/:id/permissions', async (c) => {
       const session = c.get('session')!;
       const id = c.req.param('id');
+      // Ids are UUIDs: anything else names nobody (PostgreSQL would refuse the cast: a 500).
+      if (!UUID.test(id)) return c.notFound();
       const permissions = permissionsOf(await c.req.parseBody({ all: true }), 'permissions');
       // Nobody can lock themselves (and possibly everyone) out of user management.
       if (id === session.user.id && !permissions.includes('manage_users')) {
@@ -112,6 +116,7 @@ export function userPages(deps: { db: Kysely<Database> }) {
       return render(c, { newToken: { name: name.data, token } });
     })
     .post('/tokens/:id/revoke', async (c) => {
+      if (!UUID.test(c.req.param('id'))) return c.notFound();
       await revokeApiToken(db, c.req.param('id'));
       return c.redirect('/admin/users?notice=revoked', 303);
     });

@@ -1,5 +1,5 @@
 import { dlopen, FFIType } from 'bun:ffi';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -49,6 +49,13 @@ export interface DataDirLock {
 export function lockDataDir(directory: string): DataDirLock {
   const absolute = resolve(directory);
   mkdirSync(absolute, { recursive: true });
+  // The embedded database's files live here: readable by this user alone,
+  // whatever the umask made of them (and of a directory made before).
+  try {
+    chmodSync(absolute, 0o700);
+  } catch {
+    // A directory someone else owns (and lets us write to) keeps its mode: theirs to set.
+  }
   const path = join(absolute, 'tideway.lock');
   closeSync(openSync(path, 'a'));
   const fd = openSync(path, 'r+');

@@ -34,7 +34,6 @@ export function rejectedEventsCsv(
   const encoder = new TextEncoder();
   let after: Position | undefined;
   let started = false;
-  let done = false;
   return new ReadableStream({
     async pull(controller) {
       if (!started) {
@@ -42,7 +41,6 @@ export function rejectedEventsCsv(
         controller.enqueue(encoder.encode(`${HEADER.join(',')}\r\n`));
         return;
       }
-      if (done) return controller.close();
       const { items, hasOlder } = await listDeliveries(db, {
         filters: { ...filters, status: 'rejected' },
         limit: PAGE,
@@ -69,7 +67,9 @@ export function rejectedEventsCsv(
       });
       if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join('\r\n')}\r\n`));
       const last = items.at(-1);
-      if (!hasOlder || !last) done = true;
+      // Closed with the last page: a pull that enqueues nothing is not pulled
+      // again, and an empty list used to hang until the client gave up.
+      if (!hasOlder || !last) controller.close();
       else after = positionOf(last);
     },
   });

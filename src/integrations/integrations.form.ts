@@ -3,6 +3,7 @@ import type { IntegrationFormValues } from '../../views/integrations/form.tsx';
 import type { FieldErrors } from '../../views/components/field.tsx';
 import type { IntegrationRow } from '../db/database.ts';
 import { asSentence } from '../lib/messages.ts';
+import { maskUrlCredentials } from '../lib/crypto.ts';
 
 /*
  * The New/Edit form, mapped onto the API's shape so that the same schemas
@@ -125,7 +126,7 @@ export function valuesFromRow(row: IntegrationRow): IntegrationFormValues {
     entities: row.filter_entities,
     events: row.filter_events,
     target: row.target_kind,
-    callback_url: row.callback_url ?? '',
+    callback_url: row.callback_url ? maskUrlCredentials(row.callback_url) : '',
     aws_access_key_id: row.s3_access_key_id ?? '',
     aws_region: row.s3_region ?? '',
     bucket: row.s3_bucket ?? '',

@@ -1,5 +1,5 @@
 import type { IntegrationRow } from '../db/database.ts';
-import { maskSecret, type SecretBox } from '../lib/crypto.ts';
+import { maskSecret, maskUrlCredentials, type SecretBox } from '../lib/crypto.ts';
 import type { IntegrationStats } from './integrations.repo.ts';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
@@ -22,7 +22,12 @@ export function toIntegrationResource(row: IntegrationRow, secrets: SecretBox, s
     ends_at: iso(row.ends_at),
     filter_conditions: { event_filter: row.filter_events, entity_filter: row.filter_entities },
     ...(row.target_kind === 'webhook'
-      ? { callback_parameters: { callback_url: row.callback_url, api_key: masked(row.api_key_enc, secrets) } }
+      ? {
+          callback_parameters: {
+            callback_url: row.callback_url && maskUrlCredentials(row.callback_url),
+            api_key: masked(row.api_key_enc, secrets),
+          },
+        }
       : {
           s3_parameters: {
             aws_access_key_id: row.s3_access_key_id,

@@ -93,7 +93,13 @@ function filterSchema(catalog: CatalogNames) {
     });
 }
 
-const callbackSchema = z.strictObject({ callback_url: httpUrl, api_key: optionalSecret });
+const callbackSchema = z.strictObject({
+  callback_url: httpUrl.refine(
+    (value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''),
+    'must not hold a user name or password: give the credential as api_key (sent as "Authorization: Bearer <key>"), which is stored encrypted',
+  ),
+  api_key: optionalSecret,
+});
 
 const s3Schema = z.strictObject({
   aws_access_key_id: required('the AWS access key ID'),

@@ -73,3 +73,13 @@ export function safeEqual(a: string, b: string): boolean {
 export function maskSecret(secret: string): string {
   return `••••${secret.slice(-4)}`;
 }
+
+/**
+ * A URL with the password of its `user:password@` part masked, as other
+ * secrets are shown (integrations saved before such URLs were refused).
+ *
+ * @example maskUrlCredentials('https://u:s3cret@erp.example.com/x') // 'https://u:••••@erp.example.com/x'
+ */
+export function maskUrlCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, '$1:••••@');
+}

@@ -145,3 +145,12 @@ describe('permissions and sessions', () => {
     expect(after.headers.get('location')).toStartWith('/login');
   });
 });
+
+test('pages for a signed-in user are not cached (Cache-Control: no-store); the sign-in page may be', async () => {
+  const { cookie } = await signedIn(database().db, ['view_tools']);
+  for (const path of ['/tools/event-stream', '/tools/event-stream/new', '/tools/event-stream/overview']) {
+    const response = await app.request(path, { headers: { cookie } });
+    expect({ path, cache: response.headers.get('cache-control') }).toEqual({ path, cache: 'no-store' });
+  }
+  expect((await app.request('/login')).headers.get('cache-control')).toBeNull();
+});

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from 'bun:test';
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { testSecrets, tokenWith } from '../helpers/fixtures.ts';
+import { signedIn, testSecrets, tokenWith } from '../helpers/fixtures.ts';
 
 const database = useTestDatabase();
 let app: TestApp;
@@ -446,5 +446,42 @@ describe('secrets bound to where they go', () => {
     const line = lines.map((text) => JSON.parse(text)).find((entry) => entry.msg === 'signing secret revealed');
     expect(line).toMatchObject({ integration: 'bound-webhook', actor: 'API token "test-view_tools"' });
     expect(lines.join('\n')).not.toContain((await response.json()).signing_secret);
+  });
+});
+
+describe('credentials inside callback URLs', () => {
+  test('refused at create and edit, with a pointer to api_key', async () => {
+    const created = await call('POST', '', {
+      id: 'userinfo-hook',
+      integration_type: 'permanent',
+      callback_parameters: { callback_url: 'https://erp:hunter2@erp.example.com/hooks' },
+    });
+    expect(created.status).toBe(422);
+    expect((await json(created)).errors).toEqual([
+      {
+        field: 'callback_parameters.callback_url',
+        message: expect.stringContaining('must not hold a user name or password: give the credential as api_key'),
+      },
+    ]);
+  });
+
+  test('an integration saved with one before is shown with the password masked, in the API and on its edit page', async () => {
+    await call('POST', '', {
+      id: 'legacy-userinfo',
+      integration_type: 'permanent',
+      callback_parameters: { callback_url: 'https://erp.example.com/hooks' },
+    });
+    await database()
+      .db.updateTable('integrations')
+      .set({ callback_url: 'https://erp:hunter2@erp.example.com/hooks' })
+      .where('id', '=', 'legacy-userinfo')
+      .execute();
+    const text = await (await call('GET', '/legacy-userinfo')).text();
+    expect(text).not.toContain('hunter2');
+    expect(JSON.parse(text).callback_parameters.callback_url).toBe('https://erp:••••@erp.example.com/hooks');
+    const { cookie } = await signedIn(database().db, ['view_tools']);
+    const page = await (await app.request('/tools/event-stream/legacy-userinfo/edit', { headers: { cookie } })).text();
+    expect(page).not.toContain('hunter2');
+    expect(page).toContain('value="https://erp:••••@erp.example.com/hooks"');
   });
 });

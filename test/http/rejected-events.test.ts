@@ -83,6 +83,16 @@ test('the CSV export streams every rejected event (more than one page), RFC 4180
   expect(csvField('plain')).toBe('plain');
 });
 
+test('an export with nothing in it answers at once: the header line alone (it used to hang ~57 s)', async () => {
+  const started = performance.now();
+  const response = await app.request('/tools/event-stream/erp/rejected-events.csv?domain_entity_id=no-such-order', {
+    headers: { cookie },
+  });
+  const text = await Promise.race([response.text(), Bun.sleep(3_000).then(() => 'still waiting after 3 s')]);
+  expect(text).toBe('event_id,event_type,domain_entity_id,published_at,rejected_at,status_code,response\r\n');
+  expect(performance.now() - started).toBeLessThan(3_000);
+});
+
 test('GET …/{id}/rejected-events pages through them', async () => {
   const token = await tokenWith(database().db, 'view_tools');
   const seen: string[] = [];

@@ -134,3 +134,18 @@ test('every change needs the CSRF token', async () => {
     [],
   );
 });
+
+test('ids that are not UUIDs name nobody: 404, never a 500', async () => {
+  for (const path of [
+    '/admin/users/not-a-uuid/permissions',
+    '/admin/tokens/123/revoke',
+    "/admin/users/x'--/permissions",
+  ]) {
+    const response = await post(path, { permissions: ['view_tools'] });
+    expect({ path, status: response.status }).toEqual({ path, status: 404 });
+  }
+  // A well-formed id of nobody is a 404 too.
+  expect((await post(`/admin/users/${crypto.randomUUID()}/permissions`, { permissions: ['view_tools'] })).status).toBe(
+    404,
+  );
+});

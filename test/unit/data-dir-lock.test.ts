@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLockedError, lockDataDir } from '../../src/db/data-dir-lock.ts';
@@ -54,4 +54,16 @@ test('a process killed with SIGKILL leaves no stale lock', async () => {
   holder.kill('SIGKILL');
   await holder.exited;
   lockDataDir(dir).release();
+});
+
+test('the data directory is readable by its owner alone (0700), one made before included', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tideway-mode-'));
+  chmodSync(dir, 0o755);
+  const lock = lockDataDir(dir);
+  try {
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
+  } finally {
+    lock.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
