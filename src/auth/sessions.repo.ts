@@ -86,6 +86,9 @@ export async function recentLoginFailures(db: Db, input: { email: string; addres
     .select([
       sql<string>`count(*) filter (where lower(email) = ${input.email.toLowerCase()})`.as('for_email'),
       sql<string>`count(*) filter (where address = ${input.address})`.as('from_address'),
+      sql<string>`count(*) filter (where lower(email) = ${input.email.toLowerCase()} and address = ${input.address})`.as(
+        'for_email_from_address',
+      ),
     ])
     .where('succeeded', '=', false)
     .where('attempted_at', '>=', input.since)
@@ -93,20 +96,33 @@ export async function recentLoginFailures(db: Db, input: { email: string; addres
       eb.or([eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()), eb('address', '=', input.address)]),
     )
     .executeTakeFirstOrThrow();
-  return { forEmail: Number(row.for_email), fromAddress: Number(row.from_address) };
+  return {
+    forEmail: Number(row.for_email),
+    fromAddress: Number(row.from_address),
+    forEmailFromAddress: Number(row.for_email_from_address),
+  };
 }
 
-export async function recordLoginAttempt(
+/** Reserves an attempt as failed before the password is checked; returns its id, to settle once it is. */
+export async function reserveLoginAttempt(
   db: Db,
-  input: { email: string; address: string; succeeded: boolean; now: Date },
-) {
-  await db
+  input: { email: string; address: string; now: Date },
+): Promise<string> {
+  const row = await db
     .insertInto('login_attempts')
-    .values({
-      email: input.email.slice(0, 254),
-      address: input.address,
-      succeeded: input.succeeded,
-      attempted_at: input.now,
-    })
-    .execute();
+    .values({ email: input.email.slice(0, 254), address: input.address, succeeded: false, attempted_at: input.now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return String(row.id);
+}
+
+/** Settles a reserved attempt: it succeeded (no longer a failure), or it is withdrawn (throttled: never checked). */
+export async function settleLoginAttempt(
+  db: Db,
+  id: string,
+  outcome: 'succeeded' | 'failed' | 'withdrawn',
+): Promise<void> {
+  if (outcome === 'withdrawn') await db.deleteFrom('login_attempts').where('id', '=', id).execute();
+  else if (outcome === 'succeeded')
+    await db.updateTable('login_attempts').set({ succeeded: true }).where('id', '=', id).execute();
 }
