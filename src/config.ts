@@ -39,6 +39,20 @@ function boolean(fallback: boolean) {
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i;
 
 /** Each variable: its schema (string in, typed value out) and a line for the README. */
+/** Comma-separated CIDRs, e.g. `10.0.0.0/8,fd00::/8`; empty by default. */
+function cidrs() {
+  return z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(CIDR, 'must be comma-separated CIDRs, e.g. 10.0.0.0/8')));
+}
+
 const settings = {
   PORT: { schema: wholeNumber(3000, 0, 65535), doc: 'HTTP port of the web role (0 picks a free one).' },
   METRICS_PORT: {
@@ -111,17 +125,12 @@ const settings = {
     doc: 'Allow webhooks and S3 endpoints on loopback, private, link-local and metadata addresses.',
   },
   ALLOWED_TARGET_CIDRS: {
-    schema: z
-      .string()
-      .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((part) => part.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string().regex(CIDR, 'must be comma-separated CIDRs, e.g. 10.0.0.0/8'))),
+    schema: cidrs(),
     doc: 'Comma-separated CIDRs allowed even though private (a narrower alternative to the above).',
+  },
+  TRUSTED_PROXIES: {
+    schema: cidrs(),
+    doc: 'Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` names the client (for sign-in throttling); empty: the connection’s own address.',
   },
   WEBHOOK_TIMEOUT_MS: {
     schema: wholeNumber(15_000, 100, 600_000),
@@ -218,6 +227,7 @@ export interface Config {
   readonly adminPassword: string | undefined;
   readonly role: Role;
   readonly logLevel: LogLevel;
+  readonly trustedProxies: readonly string[];
   readonly outbound: { readonly allowPrivateTargets: boolean; readonly allowedCidrs: readonly string[] };
   readonly webhook: {
     readonly timeoutMs: number;
@@ -288,6 +298,7 @@ function toConfig(env: Env): Config {
     adminPassword: env.ADMIN_PASSWORD,
     role: env.ROLE,
     logLevel: env.LOG_LEVEL,
+    trustedProxies: env.TRUSTED_PROXIES,
     outbound: { allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS, allowedCidrs: env.ALLOWED_TARGET_CIDRS },
     webhook: {
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.ts';
 import { createSession, deleteSession } from './sessions.repo.ts';
 import { checkSignIn } from './sign-in.ts';
 import { getCookie } from 'hono/cookie';
+import type { Config } from '../config.ts';
 import {
   clearSessionCookie,
   clientAddress,
@@ -19,7 +20,7 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/tools/event-stream';
 }
 
-export function authRoutes(deps: { db: Kysely<Database>; now?: () => Date }) {
+export function authRoutes(deps: { db: Kysely<Database>; config?: Config; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
   return new Hono<{ Variables: SessionVariables }>()
     .get('/login', (c) => {
@@ -34,7 +35,7 @@ export function authRoutes(deps: { db: Kysely<Database>; now?: () => Date }) {
       const email = typeof form.email === 'string' ? form.email.trim() : '';
       const password = typeof form.password === 'string' ? form.password : '';
       const next = safeNext(form.next);
-      const address = clientAddress(c);
+      const address = clientAddress(c, deps.config?.trustedProxies);
       const refuse = (status: 401 | 429, error: string) => {
         c.status(status);
         return c.render(<LoginPage next={next} email={email} error={error} />, { title: 'Sign in' });

@@ -8,6 +8,8 @@ import type { Database, Permission } from '../db/database.ts';
 import { PERMISSION_LABELS } from './permissions.ts';
 import { safeEqual } from '../lib/crypto.ts';
 import { findActiveSession, SESSION_MAX_MS, type ActiveSession } from './sessions.repo.ts';
+import type { BlockList } from 'node:net';
+import { cidrList, inList } from '../lib/cidr.ts';
 
 export const SESSION_COOKIE = 'tideway_session';
 export const CSRF_FIELD = '_csrf';
@@ -46,13 +48,36 @@ function isHttps(c: Context) {
   return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 }
 
-/** The caller's address, for login throttling. */
-export function clientAddress(c: Context): string {
+const trustedLists = new WeakMap<readonly string[], BlockList>();
+
+/**
+ * The caller's address, for login throttling: the connection's, or, when
+ * that is one of `trustedProxies`, the last address in X-Forwarded-For that
+ * is not (a client can put anything at the front of that header; only what
+ * the trusted proxies appended counts).
+ */
+export function clientAddress(c: Context, trustedProxies: readonly string[] = []): string {
+  let peer: string;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    peer = getConnInfo(c).remote.address ?? 'unknown';
   } catch {
-    return 'unknown';
+    peer = 'unknown';
   }
+  if (trustedProxies.length === 0) return peer;
+  let trusted = trustedLists.get(trustedProxies);
+  if (!trusted) {
+    trusted = cidrList(trustedProxies);
+    trustedLists.set(trustedProxies, trusted);
+  }
+  if (!inList(trusted, peer)) return peer;
+  const forwarded = (c.req.header('x-forwarded-for') ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    if (!inList(trusted, forwarded[i]!)) return forwarded[i]!;
+  }
+  return forwarded[0] ?? peer;
 }
 
 /**

@@ -120,7 +120,7 @@ export function tokenRoutes(deps: { db: Kysely<Database>; config: Config; secret
       const signIn = await checkSignIn(deps.db, {
         email: grant.username.trim(),
         password: grant.password,
-        address: clientAddress(c),
+        address: clientAddress(c, deps.config.trustedProxies),
         now: now(),
       });
       if (signIn.kind === 'throttled') {

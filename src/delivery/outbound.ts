@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { cidrList, normalisedAddress } from '../lib/cidr.ts';
 
 /*
  * Outbound address policy (SPEC §4): a webhook or S3 endpoint must not reach
@@ -47,23 +48,13 @@ const allowLists = new WeakMap<OutboundPolicy, BlockList>();
 function allowListOf(policy: OutboundPolicy): BlockList {
   let list = allowLists.get(policy);
   if (!list) {
-    list = blockList(
-      policy.allowedCidrs.map((cidr) => {
-        const [network, prefix] = cidr.split('/');
-        return [network!, Number(prefix), isIP(network!) === 6 ? 'ipv6' : 'ipv4'];
-      }),
-    );
+    list = cidrList(policy.allowedCidrs);
     allowLists.set(policy, list);
   }
   return list;
 }
 
-/** IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries. */
-function normalise(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return { address: mapped[1]!, family: 'ipv4' };
-  return { address, family: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
-}
+const normalise = normalisedAddress;
 
 /**
  * Resolves the URL's host and checks every address it resolves to.
