@@ -21,6 +21,13 @@ const BLOCKED: [string, number, 'ipv4' | 'ipv6'][] = [
   ['198.18.0.0', 15, 'ipv4'],
   ['224.0.0.0', 3, 'ipv4'],
   ['::', 127, 'ipv6'],
+  // IPv4 inside IPv6: compatible (::/96), mapped in hex (::ffff:7f00:1), NAT64
+  // (64:ff9b::/96) and 6to4 (2002::/16) can each reach a private IPv4 address.
+  ['::', 96, 'ipv6'],
+  ['::ffff:0:0', 96, 'ipv6'],
+  ['64:ff9b::', 96, 'ipv6'],
+  ['2002::', 16, 'ipv6'],
+  ['fec0::', 10, 'ipv6'], // site-local, deprecated but still routed by some networks
   ['fc00::', 7, 'ipv6'],
   ['fe80::', 10, 'ipv6'],
   ['ff00::', 8, 'ipv6'],
@@ -41,7 +48,12 @@ function blockList(entries: [string, number, 'ipv4' | 'ipv6'][]) {
   return list;
 }
 
-const blocked = blockList(BLOCKED);
+// One list per family: Node's BlockList matches IPv4 addresses against IPv6
+// rules through their mapped form, so ::ffff:0:0/96 would refuse every IPv4.
+const blocked = {
+  ipv4: blockList(BLOCKED.filter(([, , family]) => family === 'ipv4')),
+  ipv6: blockList(BLOCKED.filter(([, , family]) => family === 'ipv6')),
+};
 
 // The allow-list is built once per policy (the config's, frozen), not per request.
 const allowLists = new WeakMap<OutboundPolicy, BlockList>();
@@ -73,7 +85,7 @@ export async function checkOutboundUrl(url: string, policy: OutboundPolicy): Pro
   const allowed = allowListOf(policy);
   for (const raw of addresses) {
     const { address, family } = normalise(raw);
-    if (blocked.check(address, family) && !allowed.check(address, family)) {
+    if (blocked[family].check(address, family) && !allowed.check(address, family)) {
       return {
         ok: false,
         errorClass: 'blocked_address',

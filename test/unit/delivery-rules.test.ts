@@ -122,6 +122,11 @@ describe('outbound addresses', () => {
     'http://[::1]:80/x',
     'http://[fd00::1]/x',
     'http://[::ffff:10.0.0.1]/x',
+    'http://[::ffff:7f00:1]/x',
+    'http://[::127.0.0.1]/x',
+    'http://[64:ff9b::7f00:1]/x',
+    'http://[2002:7f00:1::1]/x',
+    'http://[fec0::1]/x',
     'http://0.0.0.0/x',
     'http://localhost:3000/x',
   ])('%s is refused by default, naming the setting that allows it', async (url) => {
