@@ -186,7 +186,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           presets={presets}
           error={error}
           retryHref={retryHref}
-          notice={retried ? `${retried} deliveries scheduled again.` : undefined}
+          notice={retried && /^\d{1,9}$/.test(retried) ? `${Number(retried)} deliveries scheduled again.` : undefined}
         />,
         {
           title: `Events: ${row.id}`,

@@ -19,7 +19,7 @@ import { listEventTypes } from '../events/event-types.repo.ts';
 import { maskSecret, type SecretBox } from '../lib/crypto.ts';
 import { catalogNames } from '../events/event-types.repo.ts';
 import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesFromRow } from './integrations.form.ts';
-import { countIntegrationsByStatus, integrationStats, listIntegrations } from './integrations.repo.ts';
+import { countIntegrationsByStatus, findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { targetLabel } from './integrations.resource.ts';
 import { createIntegrationSchema, updateIntegrationSchema } from './integrations.schema.ts';
 import {
@@ -46,6 +46,22 @@ function tabOf(value: unknown): Tab {
 }
 
 /** Tools › Event Stream pages: the list, New/Edit, toggle, delete, signing secret. */
+/**
+ * The banner after a create, save or delete: from a fixed set of messages.
+ * The id in the address is shown only when it names an integration that
+ * exists, so a link cannot make the page say what its sender wants.
+ */
+async function listNoticeFor(db: Kysely<Database>, query: Record<string, string>): Promise<string | undefined> {
+  for (const [code, message] of [
+    ['created', 'created and started'],
+    ['saved', 'saved'],
+  ] as const) {
+    const id = query[code];
+    if (id) return (await findIntegration(db, id)) ? `Integration “${id}” ${message}.` : undefined;
+  }
+  return query.deleted !== undefined ? 'Integration deleted.' : undefined;
+}
+
 export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBox; config: Config; log: Logger }) {
   const { db, secrets } = deps;
   const session = (c: Context<Env>) => c.get('session')!;
@@ -92,14 +108,7 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     .get('/', async (c) => {
       const tab = tabOf(c.req.query('tab'));
       const [counts, rows] = await Promise.all([countIntegrationsByStatus(db), listIntegrations(db, TAB_STATUS[tab])]);
-      const created = c.req.query('created');
-      const notice = created
-        ? `Integration “${created}” created and started.`
-        : c.req.query('saved')
-          ? `Integration “${c.req.query('saved')}” saved.`
-          : c.req.query('deleted')
-            ? `Integration “${c.req.query('deleted')}” deleted.`
-            : undefined;
+      const notice = await listNoticeFor(db, c.req.query());
       return c.render(
         <EventStreamPage
           tab={tab}

@@ -195,6 +195,23 @@ describe('the list', () => {
     expect(paused.text).toContain('No paused integrations');
   });
 
+  test('banners come from a fixed set: an id is shown only when it names an integration; anything else says nothing', async () => {
+    await only('erp-main');
+    const phishing = 'Your session expired: call +1 555 0100 to restore access';
+    for (const code of ['created', 'saved']) {
+      const { text } = await request(`/tools/event-stream?${code}=${encodeURIComponent(phishing)}`);
+      expect(text).not.toContain('555 0100');
+      expect(text).not.toContain('alert-success');
+    }
+    const deleted = await request(`/tools/event-stream?deleted=${encodeURIComponent(phishing)}`);
+    expect(deleted.text).not.toContain('555 0100');
+    expect(deleted.text).toContain('Integration deleted.');
+    const saved = await request('/tools/event-stream?saved=erp-main');
+    expect(saved.text).toContain('Integration “erp-main” saved.');
+    const retried = await request(`/tools/event-stream/erp-main/events?retried=${encodeURIComponent(phishing)}`);
+    expect(retried.text).not.toContain('555 0100');
+  });
+
   test('the toggle pauses in place: the row fragment and the new counts, with a log entry', async () => {
     await only('erp-main');
     const { response, text } = await request('/tools/event-stream/erp-main/toggle', {
