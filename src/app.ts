@@ -17,7 +17,7 @@ import { userPages } from './auth/users.routes.tsx';
 import { createTokenVerifier } from './auth/bearer.ts';
 import { accessTokenKey, tokenRoutes } from './auth/token.routes.ts';
 import { openApiRoutes } from './openapi/openapi.routes.tsx';
-import { loadSession, type SessionVariables } from './auth/session.ts';
+import { isHttps, loadSession, type SessionVariables } from './auth/session.ts';
 import { eventApiRoutes } from './events/events.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { auditPages } from './deliveries/audit.routes.tsx';
@@ -85,6 +85,8 @@ export function createApp(deps: AppDeps) {
       // 'no-referrer' (the default) makes browsers send "Origin: null" on
       // form posts, which the sign-in's same-origin check must refuse.
       referrerPolicy: 'same-origin',
+      // Set below, over https only: HSTS over plain http is meaningless and can pin a host that has no TLS.
+      strictTransportSecurity: false,
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
@@ -96,6 +98,10 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  app.use(async (c, next) => {
+    await next();
+    if (isHttps(c)) c.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  });
   app.use(async (c, next) => {
     const started = performance.now();
     await next();

@@ -10,7 +10,7 @@ import {
   clearSessionCookie,
   clientAddress,
   requireCsrfToken,
-  SESSION_COOKIE,
+  sessionCookieName,
   setSessionCookie,
   type SessionVariables,
 } from './session.ts';
@@ -60,7 +60,7 @@ export function authRoutes(deps: { db: Kysely<Database>; config?: Config; now?: 
       return c.render(<LogoutPage email={session.user.email} csrfToken={session.csrfToken} />, { title: 'Sign out' });
     })
     .post('/logout', requireCsrfToken(), async (c) => {
-      const token = getCookie(c, SESSION_COOKIE);
+      const token = getCookie(c, sessionCookieName(c));
       if (token) await deleteSession(deps.db, token);
       clearSessionCookie(c);
       return c.redirect('/login', 303);

@@ -12,6 +12,13 @@ import type { BlockList } from 'node:net';
 import { cidrList, inList } from '../lib/cidr.ts';
 
 export const SESSION_COOKIE = 'tideway_session';
+/** Over https the cookie is `__Host-` prefixed: browsers then hold it to Secure, Path=/ and this host alone. */
+const HTTPS_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+/** The session cookie's name for this request's scheme. */
+export function sessionCookieName(c: Context): string {
+  return isHttps(c) ? HTTPS_SESSION_COOKIE : SESSION_COOKIE;
+}
 export const CSRF_FIELD = '_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -20,7 +27,7 @@ export type SessionVariables = { session: ActiveSession | undefined };
 /** Reads the session cookie into `c.var.session` (undefined when signed out). */
 export function loadSession(db: Kysely<Database>, now: () => Date = () => new Date()) {
   return createMiddleware<{ Variables: SessionVariables }>(async (c, next) => {
-    const token = getCookie(c, SESSION_COOKIE);
+    const token = getCookie(c, sessionCookieName(c));
     const session = token ? await findActiveSession(db, token, now()) : undefined;
     c.set('session', session);
     await next();
@@ -31,7 +38,7 @@ export function loadSession(db: Kysely<Database>, now: () => Date = () => new Da
 
 /** HttpOnly, SameSite=Lax, Secure when the request came over https. */
 export function setSessionCookie(c: Context, token: string) {
-  setCookie(c, SESSION_COOKIE, token, {
+  setCookie(c, sessionCookieName(c), token, {
     httpOnly: true,
     sameSite: 'Lax',
     secure: isHttps(c),
@@ -41,10 +48,11 @@ export function setSessionCookie(c: Context, token: string) {
 }
 
 export function clearSessionCookie(c: Context) {
-  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
+  deleteCookie(c, sessionCookieName(c), { path: '/', secure: isHttps(c) });
 }
 
-function isHttps(c: Context) {
+/** Over https, directly or as the proxy in front says. */
+export function isHttps(c: Context) {
   return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 }
 

@@ -63,9 +63,22 @@ describe('signing in', () => {
     expect(await page.text()).toContain('<span class="account-email">ops@example.com</span>');
   });
 
-  test('behind https the cookie is Secure', async () => {
+  test('behind https the cookie is __Host- prefixed and Secure, and HSTS is sent; over http neither', async () => {
     const response = await login('ops@example.com', PASSWORD, {}, { 'x-forwarded-proto': 'https' });
-    expect(response.headers.get('set-cookie')).toContain('Secure');
+    const cookie = response.headers.get('set-cookie')!;
+    expect(cookie).toStartWith('__Host-tideway_session=');
+    expect(cookie).toContain('Secure');
+    expect(cookie).toContain('Path=/');
+    expect(cookie).not.toContain('Domain');
+    expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    // The prefixed cookie opens the session over https.
+    const page = await app.request('/tools/event-stream', {
+      headers: { cookie: cookie.split(';')[0]!, 'x-forwarded-proto': 'https' },
+    });
+    expect(page.status).toBe(200);
+    const plain = await login('ops@example.com', PASSWORD);
+    expect(plain.headers.get('set-cookie')).toStartWith('tideway_session=');
+    expect(plain.headers.get('strict-transport-security')).toBeNull();
   });
 
   test('a wrong password keeps the email and says so, without telling which part was wrong', async () => {
