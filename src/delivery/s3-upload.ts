@@ -40,7 +40,9 @@ export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox): S3
     ...(integration.s3_endpoint ? { endpoint: integration.s3_endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new FetchHttpHandler(),
+    // Redirects are not followed: the address policy checked the endpoint, not
+    // wherever it might send us (a 307 to a loopback service, say).
+    requestHandler: new FetchHttpHandler({ requestInit: () => ({ redirect: 'manual' }) }),
     maxAttempts: 1,
   });
 }
@@ -229,7 +231,17 @@ export function classifyS3Error(error: unknown): S3ErrorClass {
     code?: string;
     message?: string;
     $metadata?: { httpStatusCode?: number };
+    $response?: { statusCode?: number; headers?: Record<string, string> };
   };
+  const status = failure.$response?.statusCode ?? failure.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 300 && status < 400) {
+    const target = failure.$response?.headers?.location;
+    return {
+      permanent: true,
+      code: 'Redirect',
+      message: `The S3 endpoint answered ${status}${target ? ` to ${target}` : ''}; redirects are not followed. Set the endpoint to the store's own address.`,
+    };
+  }
   const code = failure.Code ?? failure.name ?? failure.code ?? 'Error';
   if (code in PERMANENT) return { permanent: true, code, message: PERMANENT[code]! };
   return { permanent: false, code, message: failure.message ?? String(error) };
