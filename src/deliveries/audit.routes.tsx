@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import {
   countRetryable,
+  envelopeOf,
   findDeliveryDetail,
   lastResponses,
   listDeliveries,
@@ -21,7 +22,6 @@ import { deliveryQuerySchema, filtersOf } from './published-events.schema.ts';
 import { rejectedEventsCsv } from './rejected-csv.ts';
 import { resendDelivery } from './resend.ts';
 import { wakeDeliveryLoops } from '../db/wake.ts';
-import { envelopeJson } from '../events/envelope.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
@@ -64,24 +64,6 @@ function listHref(
 /** Larger or deeper envelopes are not pretty-printed on the page (indentation grows with the square of the depth). */
 const PRINTABLE_BYTES = 64 * 1024;
 const PRINTABLE_DEPTH = 16;
-
-/** The envelope a receiver gets, as stored; null once retention pruned the event. */
-function envelopeOf(delivery: {
-  event_id: string;
-  tenant: string | null;
-  event_name: string;
-  published_at: Date;
-  payload: string | null;
-}) {
-  if (delivery.payload === null) return null;
-  return envelopeJson({
-    id: delivery.event_id,
-    tenant: delivery.tenant!,
-    name: delivery.event_name,
-    publishedAt: delivery.published_at,
-    payloadJson: delivery.payload,
-  });
-}
 
 /** Pretty-printed when that stays small; else the start of the compact text, with what it is an excerpt of. */
 function shownEnvelope(compact: string, downloadHref: string) {

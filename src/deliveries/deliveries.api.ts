@@ -2,9 +2,9 @@ import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { requireToken, type TokenVariables, type TokenVerifier } from '../auth/bearer.ts';
 import type { Config } from '../config.ts';
-import type { Database, IntegrationRow } from '../db/database.ts';
-import { integrationNotFound, listQuery } from '../integrations/integrations.api.ts';
-import { findIntegration, listIntegrations } from '../integrations/integrations.repo.ts';
+import type { Database } from '../db/database.ts';
+import { existingIntegration, listQuery } from '../integrations/integrations.api.ts';
+import { listIntegrations } from '../integrations/integrations.repo.ts';
 import { targetLabel } from '../integrations/integrations.resource.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
@@ -28,11 +28,7 @@ export function deliveryApiRoutes(deps: {
   config: Config;
 }) {
   const { db } = deps;
-  async function existing(id: string): Promise<IntegrationRow> {
-    const row = await findIntegration(db, id);
-    if (!row) throw integrationNotFound(id);
-    return row;
-  }
+  const existing = (id: string) => existingIntegration(db, id);
 
   return new Hono<{ Variables: TokenVariables }>()
     .use(requireToken(deps.tokens, ['view_tools']))

@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { Database, Db, DeliveryStatus } from '../db/database.ts';
 import type { KeysetPosition } from '../lib/keyset-cursor.ts';
 import type { DeliveryListItem, LastResponse } from '../db/read-models.ts';
+import { envelopeJson } from '../events/envelope.ts';
 
 export type { DeliveryListItem, LastResponse };
 
@@ -208,4 +209,22 @@ export async function entityIdsOf(db: Db, eventIds: string[]): Promise<Map<strin
     .where('id', 'in', eventIds)
     .execute();
   return new Map(rows.map((row) => [row.id, row.entity_id]));
+}
+
+/** The envelope a receiver gets, as stored; null once retention pruned the event. */
+export function envelopeOf(delivery: {
+  event_id: string;
+  tenant: string | null;
+  event_name: string;
+  published_at: Date;
+  payload: string | null;
+}) {
+  if (delivery.payload === null) return null;
+  return envelopeJson({
+    id: delivery.event_id,
+    tenant: delivery.tenant!,
+    name: delivery.event_name,
+    publishedAt: delivery.published_at,
+    payloadJson: delivery.payload,
+  });
 }

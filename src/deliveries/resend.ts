@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, DeliveryStatus } from '../db/database.ts';
-import { envelopeJson } from '../events/envelope.ts';
 import { findIntegration } from '../integrations/integrations.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { settleDeliveries } from '../delivery/deliveries.repo.ts';
-import { findDeliveryDetail } from './published-events.repo.ts';
+import { envelopeOf, findDeliveryDetail } from './published-events.repo.ts';
 import { settlementFor } from '../delivery/outcome.ts';
 import { sendWebhook, type AttemptResult } from '../delivery/webhook.ts';
 import { webhookRequestFor } from '../delivery/webhook-target.ts';
@@ -37,20 +36,14 @@ export async function resendDelivery(
       reason: 'S3 deliveries go out in batches: one event cannot be resent to the bucket.',
     };
   const { delivery } = detail;
-  if (delivery.payload === null)
+  const body = envelopeOf(delivery);
+  if (body === null)
     return {
       kind: 'not-supported',
       code: 'pruned',
       reason: 'The event was pruned by retention; there is nothing to resend.',
     };
 
-  const body = envelopeJson({
-    id: delivery.event_id,
-    tenant: delivery.tenant!,
-    name: delivery.event_name,
-    publishedAt: delivery.published_at,
-    payloadJson: delivery.payload,
-  });
   const result = await sendWebhook(
     webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, new Date()),
   );

@@ -66,8 +66,6 @@ function allowListOf(policy: OutboundPolicy): BlockList {
   return list;
 }
 
-const normalise = normalisedAddress;
-
 /**
  * Resolves the URL's host and checks every address it resolves to.
  *
@@ -84,7 +82,7 @@ export async function checkOutboundUrl(url: string, policy: OutboundPolicy): Pro
   if (policy.allowPrivateTargets) return { ok: true, address: addresses[0]! };
   const allowed = allowListOf(policy);
   for (const raw of addresses) {
-    const { address, family } = normalise(raw);
+    const { address, family } = normalisedAddress(raw);
     if (blocked[family].check(address, family) && !allowed.check(address, family)) {
       return {
         ok: false,

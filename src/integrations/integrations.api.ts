@@ -57,6 +57,13 @@ function invalid(error: z.ZodError): ProblemError {
   });
 }
 
+/** The integration `id`, or the API's 404 for it. */
+export async function existingIntegration(db: Kysely<Database>, id: string): Promise<IntegrationRow> {
+  const row = await findIntegration(db, id);
+  if (!row) throw integrationNotFound(id);
+  return row;
+}
+
 /** The 404 of an unknown integration, with NewStore's error_code resource_not_found. */
 export function integrationNotFound(id: string): ProblemError {
   return new ProblemError({
@@ -93,11 +100,7 @@ export function integrationApiRoutes(deps: {
     const stats = await integrationStats(db, rows);
     return rows.map((row) => toIntegrationResource(row, secrets, stats.get(row.id)!));
   }
-  async function existing(id: string): Promise<IntegrationRow> {
-    const row = await findIntegration(db, id);
-    if (!row) throw integrationNotFound(id);
-    return row;
-  }
+  const existing = (id: string) => existingIntegration(db, id);
   async function setStatus(c: Context<{ Variables: TokenVariables }>, status: 'running' | 'stopped') {
     const id = c.req.param('id')!;
     const body = reasonBody.safeParse(await jsonBody(c));
