@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { randomUUID } from 'node:crypto';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client.ts';
 import { insertEventsAndQueueDeliveries } from '../../src/events/events.repo.ts';
-import type { NewEvent } from '../../src/events/events.schema.ts';
 import { takeIngestLock } from '../../src/events/fan-out.ts';
 import { sealBatches } from '../../src/delivery/s3-batches.repo.ts';
 import {
@@ -11,7 +9,7 @@ import {
   setIntegrationStatus,
 } from '../../src/integrations/integrations.service.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
-import { testSecrets, webhookIntegration } from '../helpers/fixtures.ts';
+import { testSecrets, webhookIntegration, newEvent } from '../helpers/fixtures.ts';
 
 /*
  * Every ingest transaction that queues a delivery holds FOR KEY SHARE on
@@ -32,17 +30,7 @@ let ingestPool: DatabaseHandle;
 let ingesting = false;
 let overlapping: Promise<void> | undefined;
 
-const event = (): NewEvent => ({
-  id: randomUUID(),
-  name: 'order.created',
-  entity: 'order',
-  entityId: 'o',
-  domainEntityType: 'order',
-  domainEntityId: 'o',
-  publishedAt: new Date(),
-  payloadJson: '{"id":"o"}',
-  sizeBytes: 150,
-});
+const event = () => newEvent('order.created', new Date());
 
 /** One ingest transaction with the real insert and fan-out, held open `holdMs` as a slow commit would. */
 const ingestOnce = (holdMs: number) =>

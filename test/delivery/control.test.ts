@@ -1,13 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.ts';
 import { createIngestWriter } from '../../src/events/ingest-writer.ts';
-import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createWebhookLoop, type WebhookLoop } from '../../src/delivery/webhook-loop.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
+import { tokenWith, webhookIntegration, newEvent } from '../helpers/fixtures.ts';
 import { Receiver } from '../helpers/receiver.ts';
 
 /*
@@ -50,20 +48,7 @@ afterAll(() => receiver.stop());
 async function backlog(count: number) {
   const writer = createIngestWriter(database().db, 'default');
   const publishedAt = new Date(Date.now() + 500);
-  const events = Array.from(
-    { length: count },
-    (): NewEvent => ({
-      id: randomUUID(),
-      name: 'order.created',
-      entity: 'order',
-      entityId: 'o',
-      domainEntityType: 'order',
-      domainEntityId: 'o',
-      publishedAt,
-      payloadJson: '{"id":"o"}',
-      sizeBytes: 150,
-    }),
-  );
+  const events = Array.from({ length: count }, () => newEvent('order.created', publishedAt));
   await writer.write(events);
   await Bun.sleep(600); // due
 }

@@ -1,13 +1,11 @@
 import { afterAll, expect, test } from 'bun:test';
 import { createServer, type Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.ts';
 import { createIngestWriter } from '../../src/events/ingest-writer.ts';
-import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createWebhookLoop } from '../../src/delivery/webhook-loop.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { testSecrets, webhookIntegration } from '../helpers/fixtures.ts';
+import { testSecrets, webhookIntegration, newEvent } from '../helpers/fixtures.ts';
 import { Receiver } from '../helpers/receiver.ts';
 
 /*
@@ -48,17 +46,7 @@ test('a receiver that hangs after its headers holds up only its own integration;
     target: { kind: 'webhook', callbackUrl: healthy.url() },
   });
   const writer = createIngestWriter(database().db, 'default');
-  const event = (name: string): NewEvent => ({
-    id: randomUUID(),
-    name,
-    entity: 'order',
-    entityId: 'o',
-    domainEntityType: 'order',
-    domainEntityId: 'o',
-    publishedAt: new Date(Date.now() + 300),
-    payloadJson: '{"id":"o"}',
-    sizeBytes: 150,
-  });
+  const event = (name: string) => newEvent(name, new Date(Date.now() + 300));
   await writer.write(Array.from({ length: 40 }, () => event('order.cancelled')));
   await writer.write(Array.from({ length: 300 }, () => event('order.created')));
   await Bun.sleep(400);

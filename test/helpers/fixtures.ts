@@ -4,6 +4,7 @@ import { SESSION_COOKIE } from '../../src/auth/session.ts';
 import { createSession } from '../../src/auth/sessions.repo.ts';
 import { hashPassword, insertUserIfAbsent } from '../../src/auth/users.repo.ts';
 import type { Db, Permission } from '../../src/db/database.ts';
+import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createSecretBox } from '../../src/lib/crypto.ts';
 import { createIntegration, type NewIntegration } from '../../src/integrations/integrations.service.ts';
 import type { TestDatabase } from './database.ts';
@@ -24,6 +25,21 @@ export async function webhookIntegration(database: TestDatabase, input: Partial<
     { integrationType: 'permanent', target: { kind: 'webhook', callbackUrl: 'http://127.0.0.1:9/hook' }, ...input },
     'test@example.com',
   );
+}
+
+/** An event as ingest stores it (entity order "o", ~150 bytes), for tests that write through the ingest writer. */
+export function newEvent(name = 'order.created', publishedAt = new Date()): NewEvent {
+  return {
+    id: randomUUID(),
+    name,
+    entity: 'order',
+    entityId: 'o',
+    domainEntityType: 'order',
+    domainEntityId: 'o',
+    publishedAt,
+    payloadJson: '{"id":"o"}',
+    sizeBytes: 150,
+  };
 }
 
 /** An envelope as producers send it, ~`size` bytes of payload. */

@@ -1,13 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIngestWriter } from '../../src/events/ingest-writer.ts';
-import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
-import { TEST_SECRET_KEY, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
+import { TEST_SECRET_KEY, tokenWith, webhookIntegration, newEvent } from '../helpers/fixtures.ts';
 import { startTideway, stopTideway, type RunningTideway } from '../helpers/process.ts';
 import { Receiver } from '../helpers/receiver.ts';
 
@@ -52,22 +50,7 @@ afterAll(async () => {
 async function backlog(count: number) {
   const writer = createIngestWriter(database.db, 'default');
   const publishedAt = new Date(Date.now() + 500);
-  await writer.write(
-    Array.from(
-      { length: count },
-      (): NewEvent => ({
-        id: randomUUID(),
-        name: 'order.created',
-        entity: 'order',
-        entityId: 'o',
-        domainEntityType: 'order',
-        domainEntityId: 'o',
-        publishedAt,
-        payloadJson: '{"id":"o"}',
-        sizeBytes: 150,
-      }),
-    ),
-  );
+  await writer.write(Array.from({ length: count }, () => newEvent('order.created', publishedAt)));
   await Bun.sleep(600);
 }
 

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIngestWriter } from '../../src/events/ingest-writer.ts';
-import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createIntegration } from '../../src/integrations/integrations.service.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
-import { TEST_SECRET_KEY, testSecrets } from '../helpers/fixtures.ts';
+import { TEST_SECRET_KEY, testSecrets, newEvent } from '../helpers/fixtures.ts';
 import { startTideway, type RunningTideway } from '../helpers/process.ts';
 import { FakeS3 } from '../helpers/s3.ts';
 
@@ -51,22 +49,7 @@ beforeAll(async () => {
   );
   const writer = createIngestWriter(database.db, 'default');
   for (let i = 0; i < EVENTS; i += 2_000) {
-    await writer.write(
-      Array.from(
-        { length: 2_000 },
-        (): NewEvent => ({
-          id: randomUUID(),
-          name: 'order.created',
-          entity: 'order',
-          entityId: 'o',
-          domainEntityType: 'order',
-          domainEntityId: 'o',
-          publishedAt: new Date(),
-          payloadJson: '{"id":"o"}',
-          sizeBytes: 150,
-        }),
-      ),
-    );
+    await writer.write(Array.from({ length: 2_000 }, () => newEvent('order.created', new Date())));
   }
 }, 120_000);
 

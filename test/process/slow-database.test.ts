@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createIngestWriter } from '../../src/events/ingest-writer.ts';
-import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
-import { TEST_SECRET_KEY, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
+import { TEST_SECRET_KEY, tokenWith, webhookIntegration, newEvent } from '../helpers/fixtures.ts';
 import { startTideway, stopTideway, type RunningTideway } from '../helpers/process.ts';
 import { Receiver } from '../helpers/receiver.ts';
 
@@ -35,22 +33,7 @@ beforeAll(async () => {
   const writer = createIngestWriter(database.db, 'default');
   const publishedAt = new Date(Date.now() + 1_000);
   for (let i = 0; i < EVENTS; i += 2_000) {
-    await writer.write(
-      Array.from(
-        { length: 2_000 },
-        (): NewEvent => ({
-          id: randomUUID(),
-          name: 'order.created',
-          entity: 'order',
-          entityId: 'o',
-          domainEntityType: 'order',
-          domainEntityId: 'o',
-          publishedAt,
-          payloadJson: '{"id":"o"}',
-          sizeBytes: 150,
-        }),
-      ),
-    );
+    await writer.write(Array.from({ length: 2_000 }, () => newEvent('order.created', publishedAt)));
   }
   receiver.respond = async () => {
     await Bun.sleep(5);

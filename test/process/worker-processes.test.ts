@@ -2,13 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createIngestWriter } from '../../src/events/ingest-writer.ts';
 import { createIntegration } from '../../src/integrations/integrations.service.ts';
-import type { NewEvent } from '../../src/events/events.schema.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.ts';
-import { TEST_SECRET_KEY, testSecrets, webhookIntegration } from '../helpers/fixtures.ts';
+import { TEST_SECRET_KEY, testSecrets, webhookIntegration, newEvent } from '../helpers/fixtures.ts';
 import { startTideway, stopTideway, type RunningTideway } from '../helpers/process.ts';
 import { Receiver } from '../helpers/receiver.ts';
 import { FakeS3 } from '../helpers/s3.ts';
@@ -33,19 +31,7 @@ afterAll(async () => {
   rmSync(keyDir, { recursive: true, force: true });
 });
 
-function event(name: string): NewEvent {
-  return {
-    id: randomUUID(),
-    name,
-    entity: 'order',
-    entityId: 'o',
-    domainEntityType: 'order',
-    domainEntityId: 'o',
-    publishedAt: new Date(Date.now() + 60_000),
-    payloadJson: '{"id":"o"}',
-    sizeBytes: 150,
-  };
-}
+const event = (name: string) => newEvent(name, new Date(Date.now() + 60_000));
 
 /** An integration of its own, taking only `name` events, and EVENTS of them. */
 async function seed(integrationId: string, path: string, name: string) {
