@@ -228,7 +228,12 @@ export interface Config {
   readonly role: Role;
   readonly logLevel: LogLevel;
   readonly trustedProxies: readonly string[];
-  readonly outbound: { readonly allowPrivateTargets: boolean; readonly allowedCidrs: readonly string[] };
+  readonly outbound: {
+    readonly allowPrivateTargets: boolean;
+    readonly allowedCidrs: readonly string[];
+    /** How outbound hosts are resolved: the system's resolver unless a test injects one (see delivery/outbound.ts). */
+    readonly resolve?: (host: string) => Promise<string[]>;
+  };
   readonly webhook: {
     readonly timeoutMs: number;
     readonly retryScheduleSeconds: readonly number[];

@@ -33,10 +33,17 @@ const BLOCKED: [string, number, 'ipv4' | 'ipv6'][] = [
   ['ff00::', 8, 'ipv6'],
 ];
 
+/** A host's addresses, as a DNS lookup gives them. */
+export type Resolver = (host: string) => Promise<string[]>;
+
 export interface OutboundPolicy {
   allowPrivateTargets: boolean;
   allowedCidrs: readonly string[];
+  /** How names are resolved; the system's resolver unless a test injects one. */
+  resolve?: Resolver;
 }
+
+const systemResolver: Resolver = async (host) => (await lookup(host, { all: true })).map((entry) => entry.address);
 
 export type AddressCheck =
   | { ok: true; address: string }
@@ -67,7 +74,11 @@ function allowListOf(policy: OutboundPolicy): BlockList {
 }
 
 /**
- * Resolves the URL's host and checks every address it resolves to.
+ * Resolves the URL's host once and checks every address it resolves to.
+ * The answer names the address to connect to: the caller connects there
+ * (see pinnedTo), never to the name, so a resolver that answers a public
+ * address to the check and a private one to the connection (DNS
+ * rebinding) reaches only what was checked.
  *
  * @example await checkOutboundUrl('http://127.0.0.1:9000/hook', { allowPrivateTargets: false, allowedCidrs: [] })
  */
@@ -75,7 +86,8 @@ export async function checkOutboundUrl(url: string, policy: OutboundPolicy): Pro
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   try {
-    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((entry) => entry.address);
+    addresses = isIP(host) ? [host] : await (policy.resolve ?? systemResolver)(host);
+    if (addresses.length === 0) throw new Error('no addresses');
   } catch (error) {
     return { ok: false, errorClass: 'dns', reason: `Could not resolve ${host}: ${(error as Error).message}` };
   }
@@ -94,4 +106,30 @@ export async function checkOutboundUrl(url: string, policy: OutboundPolicy): Pro
     }
   }
   return { ok: true, address: addresses[0]! };
+}
+
+/** Where a request goes once its host is pinned to one checked address. */
+export interface PinnedRequest {
+  /** The URL with its host replaced by the address. */
+  url: string;
+  /** The Host header: the URL's own host and port. */
+  host: string;
+  /** The TLS server name (SNI, and the name the certificate must carry): the URL's host, for https to a name. */
+  servername: string | undefined;
+}
+
+/**
+ * The request to `url` sent to `address` (from checkOutboundUrl) instead
+ * of to whatever its name resolves to when connecting; the receiver sees
+ * the same Host header and TLS server name as without pinning.
+ *
+ * @example pinnedTo('https://hooks.example.com/in', '93.184.216.34') // { url: 'https://93.184.216.34/in', host: 'hooks.example.com', servername: 'hooks.example.com' }
+ */
+export function pinnedTo(url: string, address: string): PinnedRequest {
+  const parsed = new URL(url);
+  const host = parsed.host;
+  const name = parsed.hostname.replace(/^\[|\]$/g, '');
+  const servername = parsed.protocol === 'https:' && !isIP(name) ? name : undefined;
+  parsed.hostname = isIP(address) === 6 ? `[${address}]` : address;
+  return { url: parsed.toString(), host, servername };
 }

@@ -16,7 +16,7 @@ import {
   sealBatches,
 } from './s3-batches.repo.ts';
 import type { CopyOut } from './s3-batch-lines.ts';
-import { checkS3Endpoint, classifyS3Error, s3ClientFor, uploadBatch } from './s3-upload.ts';
+import { classifyS3Error, s3ClientFor, uploadBatch } from './s3-upload.ts';
 import { s3RetryDelayMs } from './retry.ts';
 
 /*
@@ -121,12 +121,10 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
   ): Promise<boolean> {
     const started = performance.now();
     const attemptedAt = now();
-    const refused = await checkS3Endpoint(integration, config.outbound);
-    const client = s3ClientFor(integration, deps.secrets);
+    const client = s3ClientFor(integration, deps.secrets, config.outbound);
     const controller = new AbortController();
     uploads.add(controller);
     try {
-      if (refused) throw Object.assign(new Error(refused), { name: 'BlockedAddress' });
       await uploadBatch(deps.copyOut, client, integration, batch, {
         partSize: deps.partSize,
         signal: controller.signal,
@@ -149,7 +147,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
         log.info('batch upload aborted for shutdown; handed back', { integration: integration.id, batch: batch.id });
         return false;
       }
-      const failure = refused ? { permanent: true, code: 'BlockedAddress', message: refused } : classifyS3Error(error);
+      const failure = classifyS3Error(error);
       const delay = s3RetryDelayMs(batch.attempts);
       await markBatchFailed(db, {
         batchId: batch.id,

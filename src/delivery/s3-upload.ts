@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { createGzip } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
@@ -12,7 +13,7 @@ import {
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import type { IntegrationRow } from '../db/database.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import { checkOutboundUrl, type OutboundPolicy } from './outbound.ts';
+import { type AddressCheck, checkOutboundUrl, type OutboundPolicy, pinnedTo } from './outbound.ts';
 import { batchLinePages, type CopyOut } from './s3-batch-lines.ts';
 
 /**
@@ -26,11 +27,9 @@ export const PART_SIZE = 5 * 1024 * 1024;
  * The S3 client of an integration: its region and credentials; with an
  * endpoint (MinIO, R2, s3rver), path-style addressing; checksums only where
  * required, since S3-compatible stores corrupt or refuse the newer defaults.
- * Requests go through the runtime's own fetch: under Bun, the SDK's
- * node:http path costs ~40 % more CPU per byte and holds more memory
- * (bench/s3.ts).
+ * Every request passes the outbound address policy (PinnedFetchHandler).
  */
-export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox): S3Client {
+export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox, policy: OutboundPolicy): S3Client {
   return new S3Client({
     region: integration.s3_region!,
     credentials: {
@@ -40,13 +39,57 @@ export function s3ClientFor(integration: IntegrationRow, secrets: SecretBox): S3
     ...(integration.s3_endpoint ? { endpoint: integration.s3_endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // Redirects are not followed: the address policy checked the endpoint, not
-    // wherever it might send us (a 307 to a loopback service, say).
-    requestHandler: new FetchHttpHandler({ requestInit: () => ({ redirect: 'manual' }) }),
+    requestHandler: new PinnedFetchHandler(policy),
     maxAttempts: 1,
   });
 }
 
+type HttpRequest = Parameters<FetchHttpHandler['handle']>[0];
+
+/** An S3 request that did not pass the address policy: its host did not resolve, or resolved to a refused address. */
+export class OutboundRefusedError extends Error {
+  constructor(readonly check: Extract<AddressCheck, { ok: false }>) {
+    super(check.reason);
+    this.name = check.errorClass === 'dns' ? 'DnsError' : 'BlockedAddress';
+  }
+}
+
+/**
+ * The SDK's fetch handler, with each request's host resolved once,
+ * checked, and connected to at the checked address (the Host header,
+ * which the signature covers, and the TLS server name stay the
+ * endpoint's). Redirects are not followed: the policy checked the
+ * endpoint, not wherever it might send us (a 307 to a loopback service,
+ * say). The runtime's own fetch, not node:http: under Bun the SDK's
+ * node:http path costs ~40 % more CPU per byte and holds more memory
+ * (bench/s3.ts).
+ */
+class PinnedFetchHandler extends FetchHttpHandler {
+  constructor(private readonly policy: OutboundPolicy) {
+    super({
+      requestInit: () => ({ redirect: 'manual' }),
+      // The handler builds a Request, which has no TLS options: the server
+      // name (the endpoint's, as the Host header says) is added here.
+      customFetch: ((input: Request, init?: BunFetchRequestInit) => {
+        const name = new URL(`https://${input.headers.get('host')}`).hostname;
+        const named = input.url.startsWith('https:') && isIP(name) === 0;
+        return fetch(input, { ...init, ...(named ? { tls: { servername: name } } : {}) });
+      }) as typeof fetch,
+    });
+  }
+
+  override async handle(request: HttpRequest, options?: Parameters<FetchHttpHandler['handle']>[1]) {
+    const origin = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}/`;
+    const check = await checkOutboundUrl(origin, this.policy);
+    if (!check.ok) throw new OutboundRefusedError(check);
+    const pinned = pinnedTo(origin, check.address);
+    const onward = request.clone();
+    onward.hostname = new URL(pinned.url).hostname;
+    for (const name of Object.keys(onward.headers)) if (name.toLowerCase() === 'host') delete onward.headers[name];
+    onward.headers.host = pinned.host;
+    return super.handle(onward, options);
+  }
+}
 /**
  * Part buffers no upload is using. Reused rather than allocated per batch:
  * freed buffers wait for a garbage collection, and RSS would climb by
@@ -225,6 +268,8 @@ export interface S3ErrorClass {
 }
 
 export function classifyS3Error(error: unknown): S3ErrorClass {
+  if (error instanceof OutboundRefusedError)
+    return { permanent: error.check.errorClass === 'blocked_address', code: error.name, message: error.message };
   const failure = error as {
     name?: string;
     Code?: string;
@@ -247,23 +292,10 @@ export function classifyS3Error(error: unknown): S3ErrorClass {
   return { permanent: false, code, message: failure.message ?? String(error) };
 }
 
-/** The endpoint (when set) must pass the outbound address policy too. */
-export async function checkS3Endpoint(
-  integration: IntegrationRow,
-  policy: OutboundPolicy,
-): Promise<string | undefined> {
-  if (!integration.s3_endpoint) return undefined;
-  const check = await checkOutboundUrl(integration.s3_endpoint, policy);
-  return check.ok ? undefined : check.reason;
-}
-
 /** Test connection: writes and deletes a small object under the prefix. */
 export async function testS3Connection(integration: IntegrationRow, secrets: SecretBox, policy: OutboundPolicy) {
   const started = performance.now();
-  const refused = await checkS3Endpoint(integration, policy);
-  if (refused)
-    return { ok: false, summary: refused, status_code: null, duration_ms: 0, error: refused, response_body: null };
-  const client = s3ClientFor(integration, secrets);
+  const client = s3ClientFor(integration, secrets, policy);
   const key = `${integration.s3_key_prefix ? `${integration.s3_key_prefix}/` : ''}tideway-connection-test-${randomUUID()}.txt`;
   try {
     await client.send(

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import packageJson from '../../package.json' with { type: 'json' };
 import { classifyError, classifyStatus, type AttemptClass, type ErrorClass } from './outcome.ts';
-import { checkOutboundUrl, type OutboundPolicy } from './outbound.ts';
+import { checkOutboundUrl, type OutboundPolicy, type PinnedRequest, pinnedTo } from './outbound.ts';
 import { parseRetryAfter } from './retry.ts';
 import { standardWebhookHeaders } from './signature.ts';
 
@@ -78,7 +78,9 @@ async function attempt(request: WebhookRequest, attemptedAt: Date): Promise<Outc
 
     let response: Response | typeof TIMED_OUT;
     try {
-      response = await beforeDeadline(fetch(request.url, fetchInit(request, attemptedAt, deadline)), deadline);
+      // To the address that was checked, not to the name (resolved again, it could be another).
+      const pinned = pinnedTo(request.url, address.address);
+      response = await beforeDeadline(fetch(pinned.url, fetchInit(request, pinned, attemptedAt, deadline)), deadline);
     } catch (error) {
       const { errorClass, message } = classifyFetchError(error, deadline.aborted, request.timeoutMs);
       return failed(errorClass, message);
@@ -103,9 +105,15 @@ function failed(errorClass: ErrorClass, message: string, responseBody: string | 
   return { attemptClass: classifyError(errorClass), statusCode: null, errorClass, errorMessage: message, responseBody };
 }
 
-function fetchInit(request: WebhookRequest, attemptedAt: Date, signal: AbortSignal): BunFetchRequestInit {
+function fetchInit(
+  request: WebhookRequest,
+  pinned: PinnedRequest,
+  attemptedAt: Date,
+  signal: AbortSignal,
+): BunFetchRequestInit {
   const timestamp = Math.floor(attemptedAt.getTime() / 1000);
   const headers: Record<string, string> = {
+    host: pinned.host,
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     // The excerpt is kept as text, and a compressed answer could inflate far past it.
@@ -116,7 +124,15 @@ function fetchInit(request: WebhookRequest, attemptedAt: Date, signal: AbortSign
   // Bun inflates all it has received before the first read returns: a 250 KB
   // gzip of 256 MB of zeros cost ~100 MB of RSS for a 20 KB excerpt. Raw
   // bytes keep memory at the excerpt, whatever a receiver sends.
-  return { method: 'POST', headers, body: request.body, redirect: 'manual', signal, decompress: false };
+  return {
+    method: 'POST',
+    headers,
+    body: request.body,
+    redirect: 'manual',
+    signal,
+    decompress: false,
+    ...(pinned.servername ? { tls: { servername: pinned.servername } } : {}),
+  };
 }
 
 /**

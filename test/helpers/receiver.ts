@@ -17,10 +17,12 @@ export class Receiver {
   respond: (request: Received) => Response | Promise<Response> = () => new Response('ok');
   readonly server: Server<undefined>;
 
-  constructor() {
+  /** On 127.0.0.1 and a free port unless told; `tls` makes it an https receiver. */
+  constructor(options: { hostname?: string; port?: number; tls?: { cert: string; key: string } } = {}) {
     this.server = Bun.serve({
-      hostname: '127.0.0.1',
-      port: 0,
+      hostname: options.hostname ?? '127.0.0.1',
+      port: options.port ?? 0,
+      ...(options.tls ? { tls: options.tls } : {}),
       idleTimeout: 60,
       fetch: async (request) => {
         const received: Received = {
@@ -37,7 +39,7 @@ export class Receiver {
   }
 
   url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.server.port}${path}`;
+    return `${this.server.protocol}://${this.server.hostname}:${this.server.port}${path}`;
   }
 
   stop(): void {

@@ -17,8 +17,27 @@ export class FakeS3 {
   /** PUTs being held by delayMs right now. */
   heldPuts = 0;
 
-  async start(port = 0): Promise<this> {
-    this.server = new S3rver({ port, address: '127.0.0.1', silent: true, directory: this.directory });
+  /** The address it listens on. */
+  address = '127.0.0.1';
+
+  /** Over https with this key and certificate when set. */
+  tls: { key: string; cert: string } | undefined;
+
+  async start(
+    port = 0,
+    address = '127.0.0.1',
+    options: { tls?: { key: string; cert: string }; buckets?: string[] } = {},
+  ): Promise<this> {
+    this.address = address;
+    this.tls = options.tls;
+    this.server = new S3rver({
+      port,
+      address,
+      silent: true,
+      directory: this.directory,
+      ...options.tls,
+      configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+    });
     // s3rver is a Koa app: a middleware put first sees every request.
     (this.server as unknown as { middleware: ((...args: never) => unknown)[] }).middleware.unshift(
       async (
@@ -38,8 +57,8 @@ export class FakeS3 {
         await next();
       },
     );
-    const address = await this.server.run();
-    this.port = address.port;
+    const listening = await this.server.run();
+    this.port = listening.port;
     this.client = new S3Client({
       region: 'us-east-1',
       endpoint: this.endpoint,
@@ -52,7 +71,7 @@ export class FakeS3 {
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://${this.address}:${this.port}`;
   }
 
   async createBucket(name: string): Promise<void> {

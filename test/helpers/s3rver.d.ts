@@ -1,7 +1,15 @@
 // s3rver ships no types; this is the part the tests use.
 declare module 's3rver' {
   export default class S3rver {
-    constructor(options: { port?: number; address?: string; silent?: boolean; directory: string });
+    constructor(options: {
+      port?: number;
+      address?: string;
+      silent?: boolean;
+      directory: string;
+      key?: string;
+      cert?: string;
+      configureBuckets?: { name: string; configs?: string[] }[];
+    });
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }

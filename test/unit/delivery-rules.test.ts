@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config.ts';
-import { checkOutboundUrl } from '../../src/delivery/outbound.ts';
+import { checkOutboundUrl, pinnedTo } from '../../src/delivery/outbound.ts';
 import { classifyError, classifyStatus, settlementFor } from '../../src/delivery/outcome.ts';
 import type { AttemptResult } from '../../src/delivery/webhook.ts';
 import { nextRetryDelayMs, parseRetryAfter, s3RetryDelayMs } from '../../src/delivery/retry.ts';
@@ -150,6 +150,33 @@ describe('outbound addresses', () => {
     expect(
       (await checkOutboundUrl('http://10.2.0.1/x', { allowPrivateTargets: false, allowedCidrs: ['10.1.0.0/16'] })).ok,
     ).toBe(false);
+  });
+
+  test('every address a name resolves to is checked: one private answer among public ones refuses it', async () => {
+    const resolve = async () => ['93.184.216.34', '10.0.0.7'];
+    const check = await checkOutboundUrl('https://hooks.example.com/in', { ...strict, resolve });
+    expect(check).toMatchObject({ ok: false, errorClass: 'blocked_address' });
+    if (!check.ok) expect(check.reason).toStartWith('hooks.example.com resolves to 10.0.0.7');
+  });
+
+  test('a name that resolves to nothing is a DNS error, not a pass', async () => {
+    const check = await checkOutboundUrl('https://hooks.example.com/in', { ...strict, resolve: async () => [] });
+    expect(check).toMatchObject({ ok: false, errorClass: 'dns' });
+  });
+
+  test('pinned to an address, a request keeps its Host header, port, path and TLS server name', () => {
+    expect(pinnedTo('https://hooks.example.com/in?x=1', '93.184.216.34')).toEqual({
+      url: 'https://93.184.216.34/in?x=1',
+      host: 'hooks.example.com',
+      servername: 'hooks.example.com',
+    });
+    expect(pinnedTo('http://hooks.example.com:8080/in', '2001:db8::1')).toEqual({
+      url: 'http://[2001:db8::1]:8080/in',
+      host: 'hooks.example.com:8080',
+      servername: undefined,
+    });
+    // An address in the URL has no name to send.
+    expect(pinnedTo('https://93.184.216.34/in', '93.184.216.34').servername).toBeUndefined();
   });
 });
 
