@@ -20,6 +20,9 @@ export interface Deployment {
  * schema up to date, and check the encryption key against it.
  */
 export async function openDeployment(config: Config, log: Logger): Promise<Deployment> {
+  // Every file this process writes (the embedded database, the key) is its
+  // owner's alone, as PostgreSQL's own server arranges for its files.
+  process.umask(0o077);
   const lock: DataDirLock | undefined = config.databaseUrl ? undefined : lockDataDir(config.dataDir);
   let database: DatabaseHandle | undefined;
   try {

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { Database } from './database.ts';
+import { restrictToOwner } from './data-dir-lock.ts';
 import { PgliteSession, PostgresSession, type DatabaseSession } from './session.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -159,6 +160,7 @@ export async function openPglite(
     parsers: { [INT8_OID]: (value: string) => value },
   });
   await pglite.waitReady;
+  if (source.dataDir) restrictToOwner(join(source.dataDir, 'pglite'));
   await pglite.exec(`set ${PLAN_SETTING}`);
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   const session = new PgliteSession(pglite);

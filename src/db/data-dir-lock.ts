@@ -1,5 +1,15 @@
 import { dlopen, FFIType } from 'bun:ffi';
-import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -86,4 +96,18 @@ function describeHolder(content: string): string {
   } catch {
     return 'a process that has not yet written its pid';
   }
+}
+
+/**
+ * Takes group and other permissions off `path` and everything under it.
+ * PGlite unpacks the files of a new database with modes of its own (0666,
+ * whatever the umask), so the embedded database's files are made the
+ * owner's alone each time it opens; those PostgreSQL creates later it
+ * creates 0600 itself.
+ */
+export function restrictToOwner(path: string): void {
+  const stats = lstatSync(path);
+  if (stats.isSymbolicLink()) return;
+  if ((stats.mode & 0o077) !== 0) chmodSync(path, stats.mode & 0o700);
+  if (stats.isDirectory()) for (const name of readdirSync(path)) restrictToOwner(join(path, name));
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmptyPostgresDatabase, usingPostgres } from '../helpers/database.ts';
@@ -21,6 +21,11 @@ describe('bun start on the embedded database', () => {
     expect(first.stderr.text).toContain('email:    admin@localhost');
     const key = readFileSync(join(dataDir, 'secret.key'), 'utf8');
     expect(key.trim()).toMatch(/^[0-9a-f]{64}$/);
+    // Nothing in the data directory is readable by other local users.
+    const shared = readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((path) => (statSync(path).mode & 0o077) !== 0);
+    expect(shared).toEqual([]);
     // The password goes to the terminal once, never into the JSON log.
     const password = [...first.stderr.text.matchAll(PASSWORD_LINE)][0]![1]!;
     expect(first.stdout.text).not.toContain(password);

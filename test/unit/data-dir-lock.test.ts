@@ -1,7 +1,8 @@
 import { afterEach, expect, test } from 'bun:test';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openPglite } from '../../src/db/client.ts';
 import { DataDirLockedError, lockDataDir } from '../../src/db/data-dir-lock.ts';
 import { ROOT } from '../helpers/process.ts';
 
@@ -65,5 +66,24 @@ test('the data directory is readable by its owner alone (0700), one made before 
   } finally {
     lock.release();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the embedded database’s files are their owner’s alone, though PGlite writes them 0666', async () => {
+  const dir = tempDir();
+  const lock = lockDataDir(dir);
+  const database = await openPglite({ dataDir: dir });
+  try {
+    await database.pglite.exec('create table written_after_open (x int); insert into written_after_open values (1)');
+    const open = readdirSync(join(dir, 'pglite'), { recursive: true, withFileTypes: true })
+      .map((entry) => ({
+        path: join(entry.parentPath, entry.name),
+        mode: statSync(join(entry.parentPath, entry.name)).mode,
+      }))
+      .filter(({ mode }) => (mode & 0o077) !== 0);
+    expect(open).toEqual([]);
+  } finally {
+    await database.close();
+    lock.release();
   }
 });
