@@ -159,6 +159,7 @@ export interface components {
       starts_at?: string | null;
       ends_at?: string | null;
       status?: ("running" | "stopped") | null;
+      ordering?: ("unordered" | "by_domain_entity") | null;
       /** @description An event is delivered when its name is in `event_filter` or its entity in `entity_filter`; empty or absent: every event. */
       filter_conditions?: {
         /** @description Event names to deliver, e.g. `order.created`. */
@@ -200,6 +201,11 @@ export interface components {
      * }
      */
     IntegrationChanges: {
+      /**
+       * @description `by_domain_entity`: the events of one domain entity (e.g. one order) are delivered one at a time, in publication order; a failing one holds back only its own entity. `unordered` (the default): any order, fastest.
+       * @enum {string}
+       */
+      ordering?: "unordered" | "by_domain_entity";
       /** @description An event is delivered when its name is in `event_filter` or its entity in `entity_filter`; empty or absent: every event. */
       filter_conditions?: {
         /** @description Event names to deliver, e.g. `order.created`. */
@@ -350,6 +356,7 @@ export interface components {
      * @example {
      *   "id": "erp",
      *   "integration_type": "permanent",
+     *   "ordering": "unordered",
      *   "status": "running",
      *   "starts_at": "2026-12-01T10:00:00.000Z",
      *   "ends_at": null,
@@ -379,6 +386,11 @@ export interface components {
       id: string;
       /** @enum {string} */
       integration_type: "permanent" | "temporary";
+      /**
+       * @description `by_domain_entity`: one entity’s events one at a time, in publication order; `unordered`: any order.
+       * @enum {string}
+       */
+      ordering: "unordered" | "by_domain_entity";
       /** @enum {string} */
       status: "running" | "stopped";
       starts_at: string | null;

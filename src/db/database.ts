@@ -13,6 +13,9 @@ type Identity = ColumnType<string, never, never>;
 export type Permission = 'view_tools' | 'publish_events' | 'manage_users';
 
 export type IntegrationType = 'permanent' | 'temporary';
+/** Whether an integration's deliveries of one domain entity go out one at a time, in publication order. */
+export const ORDERINGS = ['unordered', 'by_domain_entity'] as const;
+export type Ordering = (typeof ORDERINGS)[number];
 export type TargetKind = 'webhook' | 's3';
 export type IntegrationStatus = 'running' | 'stopped';
 export type DeliveryStatus = 'pending' | 'success' | 'failure' | 'rejected';
@@ -101,11 +104,14 @@ export interface EventsTable {
   /** The payload's compact JSON text. */
   payload: string;
   size_bytes: number;
+  /** Ingest order (int8, as text), breaking ties in published_at; null for events stored before it existed. */
+  sequence: Generated<string | null>;
 }
 
 export interface IntegrationsTable {
   id: string;
   integration_type: IntegrationType;
+  ordering: ColumnType<Ordering, Ordering | undefined, Ordering>;
   target_kind: TargetKind;
   status: ColumnType<IntegrationStatus, IntegrationStatus | undefined, IntegrationStatus>;
   starts_at: DefaultedTimestamp;
@@ -191,6 +197,13 @@ export interface DeliveriesTable {
   batch_id: string | null;
   next_attempt_trigger: ColumnType<AttemptTrigger, AttemptTrigger | undefined, AttemptTrigger>;
   created_at: DefaultedTimestamp;
+  /**
+   * Its place in its entity's line (int8, as text) when its integration is
+   * ordered and its event has a domain entity; null: not ordered. Such a
+   * delivery waiting for an earlier one is pending with next_attempt_at
+   * 'infinity' (read back as the number Infinity).
+   */
+  order_sequence: string | null;
 }
 
 export interface DeliveryAttemptsTable {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { AttemptOutcome, AttemptTrigger, Db, DeliveryStatus, IntegrationRow } from '../db/database.ts';
+import { isFirstInLine, releaseNextInLine } from '../events/entity-lines.ts';
 
 /** A leased delivery with what it takes to send it. */
 export interface ClaimedDelivery {
@@ -22,7 +23,9 @@ export interface ClaimedDelivery {
  * each other or taking the same row. A delivery whose lease has run out
  * (its worker died) is simply claimable again: the claim is the stale-lease
  * sweep. Only unindexed lease columns change, so the claim is a HOT update
- * that leaves the indexes alone (see the table's fillfactor).
+ * that leaves the indexes alone (see the table's fillfactor). An ordered
+ * delivery is taken only first in its line (src/events/entity-lines.ts):
+ * an entity never has two in flight, whichever worker claims.
  */
 export async function claimDueDeliveries(
   db: Db,
@@ -39,12 +42,13 @@ export async function claimDueDeliveries(
       select d.integration_id, d.event_id
       from wanted w
       cross join lateral (
-        select integration_id, event_id from deliveries
-        where integration_id = w.integration_id and status = 'pending' and next_attempt_at <= ${input.now}
-          and (lease_expires_at is null or lease_expires_at <= ${input.now})
-        order by next_attempt_at
+        select d.integration_id, d.event_id from deliveries d
+        where d.integration_id = w.integration_id and d.status = 'pending' and d.next_attempt_at <= ${input.now}
+          and (d.lease_expires_at is null or d.lease_expires_at <= ${input.now})
+          and ${isFirstInLine}
+        order by d.next_attempt_at
         limit w.slots
-        for update skip locked
+        for update of d skip locked
       ) d
     ),
     claimed as (
@@ -94,7 +98,7 @@ const clean = (value: string | null) => (value === null ? null : value.replaceAl
 export async function settleDeliveries(db: Db, owner: string | null, settlements: Settlement[]): Promise<number> {
   if (settlements.length === 0) return 0;
   const column = <T>(pick: (settlement: Settlement) => T) => settlements.map(pick);
-  const { rows } = await sql<{ accepted: string }>`
+  const { rows } = await sql<{ accepted: string; settled_lines: [string, string, string][] }>`
     with input as (
       select * from unnest(
         ${column((s) => s.integrationId)}::text[], ${column((s) => s.eventId)}::uuid[], ${column((s) => s.status)}::text[],
@@ -114,7 +118,7 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
       from input i
       where d.integration_id = i.integration_id and d.event_id = i.event_id
         and (d.lease_owner = ${owner} or ${owner}::text is null)
-      returning d.integration_id, d.event_id
+      returning d.integration_id, d.event_id, d.status, d.order_sequence, d.domain_entity_type, d.domain_entity_id
     ),
     accepted as (select i.* from input i join updated u on u.integration_id = i.integration_id and u.event_id = i.event_id),
     attempts as (
@@ -150,7 +154,17 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
         delivered = m.delivered + excluded.delivered, failed = m.failed + excluded.failed,
         rejected = m.rejected + excluded.rejected, total_duration_ms = m.total_duration_ms + excluded.total_duration_ms
     )
-    select count(*) as accepted from accepted`.execute(db);
+    select
+      (select count(*) from accepted) as accepted,
+      coalesce((select json_agg(distinct jsonb_build_array(integration_id, domain_entity_type, domain_entity_id))
+        from updated where order_sequence is not null and status <> 'pending'), '[]') as settled_lines`.execute(db);
+  // The next in each line whose first has settled, now that the settle is committed (see entity-lines.ts).
+  const lines = (rows[0]?.settled_lines ?? []).map(([integrationId, domainEntityType, domainEntityId]) => ({
+    integrationId,
+    domainEntityType,
+    domainEntityId,
+  }));
+  await releaseNextInLine(db, lines);
   return Number(rows[0]?.accepted ?? 0);
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { type EntityLine, orderSequenceOf, waitsInLine } from './entity-lines.ts';
 import { integrationWantsEvent } from './fan-out.ts';
 import type { NewEvent } from './events.schema.ts';
 
@@ -9,6 +10,8 @@ export interface StoredBatch {
   /** Integrations that got at least one new pending delivery. */
   integrationIds: string[];
   queuedDeliveries: number;
+  /** Lines (of ordered integrations) in which a delivery was stored waiting: to release after the commit. */
+  waitingLines: EntityLine[];
 }
 
 /**
@@ -23,7 +26,12 @@ export async function insertEventsAndQueueDeliveries(
   tenant: string,
   events: NewEvent[],
 ): Promise<StoredBatch> {
-  const { rows } = await sql<{ stored: string[]; integrations: string[]; queued: string }>`
+  const { rows } = await sql<{
+    stored: string[];
+    integrations: string[];
+    queued: string;
+    lines: [string, string, string][];
+  }>`
     with incoming as (
       select * from unnest(
         ${events.map((event) => event.id)}::uuid[],
@@ -35,27 +43,57 @@ export async function insertEventsAndQueueDeliveries(
         ${events.map((event) => event.publishedAt.toISOString())}::timestamptz[],
         ${events.map((event) => event.payloadJson)}::text[],
         ${events.map((event) => event.sizeBytes)}::integer[]
-      ) as t(id, name, entity, entity_id, domain_entity_type, domain_entity_id, published_at, payload, size_bytes)
+      ) with ordinality as t(id, name, entity, entity_id, domain_entity_type, domain_entity_id, published_at, payload, size_bytes, place)
     ),
     stored as (
+      -- In the order given, so that each event's sequence is its ingest order.
       insert into events (id, tenant, name, entity, entity_id, domain_entity_type, domain_entity_id, published_at, payload, size_bytes)
       select id, ${tenant}, name, entity, entity_id, domain_entity_type, domain_entity_id, published_at, payload, size_bytes
       from incoming
+      order by place
       on conflict (id) do nothing
-      returning id, name, entity, domain_entity_type, domain_entity_id, published_at, size_bytes
+      returning id, name, entity, domain_entity_type, domain_entity_id, published_at, size_bytes, sequence
     ),
-    queued as (
-      insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at, size_bytes)
-      select i.id, e.id, e.name, e.domain_entity_type, e.domain_entity_id, e.published_at, e.size_bytes
+    wanted as (
+      select i.id as integration_id, e.id as event_id, e.name as event_name, e.domain_entity_type, e.domain_entity_id,
+        e.published_at, e.size_bytes, ${orderSequenceOf} as order_sequence
       from stored e
       join integrations i on ${integrationWantsEvent}
+    ),
+    placed as (
+      -- An ordered delivery waits when one ahead of it in its line is pending already or comes in this batch.
+      select w.*, (w.order_sequence is not null and (
+          row_number() over (
+            partition by w.integration_id, w.domain_entity_type, w.domain_entity_id, w.order_sequence is null
+            order by w.published_at, w.order_sequence, w.event_id) > 1
+        )) as behind_batch
+      from wanted w
+    ),
+    queued as (
+      insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at,
+        size_bytes, order_sequence, next_attempt_at)
+      select d.integration_id, d.event_id, d.event_name, d.domain_entity_type, d.domain_entity_id, d.published_at,
+        d.size_bytes, d.order_sequence,
+        case when d.behind_batch or ${waitsInLine} then 'infinity'::timestamptz else now() end
+      from placed d
       on conflict (integration_id, event_id) do nothing
-      returning integration_id
+      returning integration_id, domain_entity_type, domain_entity_id, next_attempt_at = 'infinity' as waits
     )
     select
       array(select id::text from stored) as stored,
       array(select distinct integration_id from queued) as integrations,
-      (select count(*) from queued) as queued`.execute(trx);
+      (select count(*) from queued) as queued,
+      coalesce((select json_agg(distinct jsonb_build_array(integration_id, domain_entity_type, domain_entity_id))
+        from queued where waits), '[]') as lines`.execute(trx);
   const row = rows[0]!;
-  return { storedIds: new Set(row.stored), integrationIds: row.integrations, queuedDeliveries: Number(row.queued) };
+  return {
+    storedIds: new Set(row.stored),
+    integrationIds: row.integrations,
+    queuedDeliveries: Number(row.queued),
+    waitingLines: row.lines.map(([integrationId, domainEntityType, domainEntityId]) => ({
+      integrationId,
+      domainEntityType,
+      domainEntityId,
+    })),
+  };
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { orderSequenceOf, waitsInLine } from './entity-lines.ts';
 
 /*
  * Fan-out: which integrations get a delivery for which events.
@@ -53,11 +54,26 @@ export const integrationWantsEvent = sql`(
  */
 export async function replayIntoIntegration(trx: Db, integrationId: string): Promise<number> {
   const result = await sql`
-    insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at, size_bytes)
-    select i.id, e.id, e.name, e.domain_entity_type, e.domain_entity_id, e.published_at, e.size_bytes
-    from integrations i
-    join events e on e.published_at >= i.starts_at and (i.ends_at is null or e.published_at < i.ends_at)
-    where i.id = ${integrationId} and ${integrationWantsEvent}
+    with wanted as (
+      select i.id as integration_id, e.id as event_id, e.name as event_name, e.domain_entity_type, e.domain_entity_id,
+        e.published_at, e.size_bytes, ${orderSequenceOf} as order_sequence
+      from integrations i
+      join events e on e.published_at >= i.starts_at and (i.ends_at is null or e.published_at < i.ends_at)
+      where i.id = ${integrationId} and ${integrationWantsEvent}
+    ),
+    placed as (
+      -- Ordered: all but the first of each line wait (see entity-lines.ts).
+      select w.*, (w.order_sequence is not null and row_number() over (
+          partition by w.domain_entity_type, w.domain_entity_id, w.order_sequence is null
+          order by w.published_at, w.order_sequence, w.event_id) > 1) as behind_batch
+      from wanted w
+    )
+    insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at,
+      size_bytes, order_sequence, next_attempt_at)
+    select d.integration_id, d.event_id, d.event_name, d.domain_entity_type, d.domain_entity_id, d.published_at,
+      d.size_bytes, d.order_sequence,
+      case when d.behind_batch or ${waitsInLine} then 'infinity'::timestamptz else now() end
+    from placed d
     on conflict (integration_id, event_id) do nothing`.execute(trx);
   return Number(result.numAffectedRows ?? 0n);
 }

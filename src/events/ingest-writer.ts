@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { takeIngestLock } from './fan-out.ts';
 import { wakeDeliveryLoops } from '../db/wake.ts';
+import { releaseNextInLine } from './entity-lines.ts';
 import { insertEventsAndQueueDeliveries } from './events.repo.ts';
 import type { NewEvent } from './events.schema.ts';
 
@@ -51,12 +52,20 @@ export function createIngestWriter(
       for (const event of write.events) if (!firstOwner.has(event.id)) firstOwner.set(event.id, owner);
     });
     const unique = group.flatMap((write, owner) => write.events.filter((event) => firstOwner.get(event.id) === owner));
-    const stored = await db.transaction().execute(async (trx) => {
+    const batch = await db.transaction().execute(async (trx) => {
       await takeIngestLock(trx);
       const batch = await insertEventsAndQueueDeliveries(trx, tenant, unique);
       if (batch.queuedDeliveries > 0) await wakeDeliveryLoops(trx, batch.integrationIds);
-      return batch.storedIds;
+      return batch;
     });
+    const stored = batch.storedIds;
+    // After the commit (see entity-lines.ts). The events are stored whatever
+    // becomes of this; a line it leaves waiting is released by the sweep.
+    if (batch.waitingLines.length > 0) {
+      await releaseNextInLine(db, batch.waitingLines)
+        .then((released) => (released.length > 0 ? wakeDeliveryLoops(db, released) : undefined))
+        .catch(() => {});
+    }
     return group.map(
       (write, owner) =>
         new Set(

@@ -19,6 +19,7 @@ export const EMPTY_FORM: IntegrationFormValues = {
   entities: [],
   events: [],
   target: 'webhook',
+  ordering: 'unordered',
   callback_url: '',
   aws_access_key_id: '',
   aws_region: '',
@@ -54,6 +55,7 @@ export function formValues(form: FormBody, fallback: Partial<IntegrationFormValu
     entities: list(form, 'entities'),
     events: list(form, 'events'),
     target: fallback.target ?? (text(form, 'target') === 's3' ? 's3' : 'webhook'),
+    ordering: text(form, 'ordering') === 'by_domain_entity' ? 'by_domain_entity' : 'unordered',
     callback_url: text(form, 'callback_url'),
     aws_access_key_id: text(form, 'aws_access_key_id'),
     aws_region: text(form, 'aws_region'),
@@ -77,6 +79,7 @@ function target(form: FormBody, values: IntegrationFormValues, forEdit: boolean)
     typeof form[name] === 'string' && form[name] !== '' ? (form[name] as string) : undefined;
   if (values.target === 'webhook') {
     return {
+      ordering: values.ordering,
       callback_parameters: {
         callback_url: values.callback_url,
         ...(secret('api_key') ? { api_key: secret('api_key') } : {}),
@@ -126,6 +129,7 @@ export function valuesFromRow(row: IntegrationRow): IntegrationFormValues {
     entities: row.filter_entities,
     events: row.filter_events,
     target: row.target_kind,
+    ordering: row.ordering,
     callback_url: row.callback_url ? maskUrlCredentials(row.callback_url) : '',
     aws_access_key_id: row.s3_access_key_id ?? '',
     aws_region: row.s3_region ?? '',

@@ -17,6 +17,7 @@ export function toIntegrationResource(row: IntegrationRow, secrets: SecretBox, s
   return {
     id: row.id,
     integration_type: row.integration_type,
+    ordering: row.ordering,
     status: row.status,
     starts_at: iso(row.starts_at),
     ends_at: iso(row.ends_at),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ORDERINGS } from '../db/database.ts';
 import type { CatalogNames } from '../events/event-types.repo.ts';
 import { fieldErrorsOf, type FieldError } from '../lib/problem.ts';
 
@@ -125,6 +126,14 @@ const s3Schema = z.strictObject({
   gzip: z.boolean({ error: 'must be true or false' }).nullish(),
 });
 
+const orderingSchema = z.enum(ORDERINGS, { error: 'must be unordered or by_domain_entity' }).meta({
+  description:
+    '`by_domain_entity`: the events of one domain entity (e.g. one order) are delivered one at a time, in publication order; a failing one holds back only its own entity. `unordered` (the default): any order, fastest.',
+});
+
+export const ORDERING_WEBHOOKS_ONLY =
+  'applies to webhook integrations only: S3 batches are not delivered one event at a time';
+
 /** `POST /api/v1/org/integrations/eventstream` (and the New Integration form). */
 export function createIntegrationSchema(catalog: CatalogNames) {
   return z
@@ -134,6 +143,7 @@ export function createIntegrationSchema(catalog: CatalogNames) {
       starts_at: timeSchema.nullish(),
       ends_at: timeSchema.nullish(),
       status: z.enum(['running', 'stopped'], { error: 'must be running or stopped' }).nullish(),
+      ordering: orderingSchema.nullish(),
       filter_conditions: filterSchema(catalog),
       callback_parameters: callbackSchema.nullish(),
       s3_parameters: s3Schema.nullish(),
@@ -163,6 +173,9 @@ export function createIntegrationSchema(catalog: CatalogNames) {
           message: 'must be empty for a permanent integration (make it temporary to give it an end)',
         });
       }
+      if (value.s3_parameters && value.ordering === 'by_domain_entity') {
+        context.addIssue({ code: 'custom', path: ['ordering'], message: ORDERING_WEBHOOKS_ONLY });
+      }
       const start = value.starts_at ? Date.parse(value.starts_at) : Date.now();
       if (value.ends_at && Date.parse(value.ends_at) <= start) {
         context.addIssue({ code: 'custom', path: ['ends_at'], message: 'must be after the start' });
@@ -174,12 +187,13 @@ export type CreateIntegrationBody = z.output<ReturnType<typeof createIntegration
 const IMMUTABLE = ['id', 'integration_type', 'starts_at', 'ends_at', 'status', 'signing_secret'] as const;
 
 /**
- * `PATCH …/{id}` (and the Edit form): only the events and the target's
- * details. An empty or absent secret keeps the stored one.
+ * `PATCH …/{id}` (and the Edit form): only the delivery order, the events
+ * and the target's details. An empty or absent secret keeps the stored one.
  */
 export function updateIntegrationSchema(catalog: CatalogNames) {
   return z
     .looseObject({
+      ordering: orderingSchema.optional(),
       filter_conditions: filterSchema(catalog),
       callback_parameters: callbackSchema.partial().nullish(),
       s3_parameters: s3Schema.partial().nullish(),
@@ -192,7 +206,7 @@ export function updateIntegrationSchema(catalog: CatalogNames) {
       for (const field of Object.keys(value)) {
         if (
           !IMMUTABLE.includes(field as (typeof IMMUTABLE)[number]) &&
-          !['filter_conditions', 'callback_parameters', 's3_parameters'].includes(field)
+          !['ordering', 'filter_conditions', 'callback_parameters', 's3_parameters'].includes(field)
         ) {
           context.addIssue({ code: 'custom', path: [field], message: 'is not an integration field' });
         }

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, IntegrationRow, IntegrationType, IntegrationUpdate } from '../db/database.ts';
+import type { Database, IntegrationRow, IntegrationType, IntegrationUpdate, Ordering } from '../db/database.ts';
+import { reorderPendingDeliveries } from '../events/entity-lines.ts';
 import { replayIntoIntegration, takeIntegrationChangeLock } from '../events/fan-out.ts';
 import { fencedChange } from '../delivery/integration-fence.ts';
 import { wakeDeliveryLoops } from '../db/wake.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import type { CreateIntegrationBody, UpdateIntegrationBody } from './integrations.schema.ts';
+import {
+  type CreateIntegrationBody,
+  ORDERING_WEBHOOKS_ONLY,
+  type UpdateIntegrationBody,
+} from './integrations.schema.ts';
 import { insertIntegrationLog } from '../delivery/integration-status.ts';
 import { deleteIntegrationRow, findIntegration, insertIntegration, updateIntegrationRow } from './integrations.repo.ts';
 
@@ -25,6 +30,8 @@ export type IntegrationTarget =
 export interface NewIntegration {
   id: string;
   integrationType: IntegrationType;
+  /** Default unordered. */
+  ordering?: Ordering;
   /** Default now; in the past = replay every stored matching event since then. */
   startsAt?: Date;
   endsAt?: Date;
@@ -53,6 +60,7 @@ export function fromCreateBody(body: CreateIntegrationBody): NewIntegration {
   return {
     id: body.id,
     integrationType: body.integration_type,
+    ordering: body.ordering ?? undefined,
     startsAt: body.starts_at ? new Date(body.starts_at) : undefined,
     endsAt: body.ends_at ? new Date(body.ends_at) : undefined,
     filter: { entities: body.filter_conditions?.entities ?? [], events: body.filter_conditions?.events ?? [] },
@@ -93,6 +101,7 @@ export async function createIntegration(
     const integration = await insertIntegration(trx, {
       id: input.id,
       integration_type: input.integrationType,
+      ordering: input.ordering ?? 'unordered',
       target_kind: target.kind,
       status: 'running',
       starts_at: input.startsAt ?? new Date(),
@@ -145,7 +154,7 @@ function targetKindChange(field: string) {
 }
 
 /**
- * Applies an edit: events and the target's details only. Secrets left empty
+ * Applies an edit: the delivery order, events and the target's details only. Secrets left empty
  * keep their stored value. New filters apply to events ingested from now on;
  * a new target applies to every attempt that starts after this resolves.
  */
@@ -161,6 +170,13 @@ export async function updateIntegration(
     const current = await findIntegration(trx, id);
     if (!current) return undefined;
     const changes: IntegrationUpdate = {};
+    if (body.ordering !== undefined && body.ordering !== current.ordering) {
+      if (current.target_kind === 's3' && body.ordering === 'by_domain_entity')
+        throw new EditRefusedError('ordering', ORDERING_WEBHOOKS_ONLY);
+      changes.ordering = body.ordering;
+      // Applies to the deliveries not sent yet.
+      await reorderPendingDeliveries(trx, id, body.ordering === 'by_domain_entity', new Date());
+    }
     if (body.filter_conditions !== undefined) {
       changes.filter_entities = body.filter_conditions?.entities ?? [];
       changes.filter_events = body.filter_conditions?.events ?? [];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ORDERINGS } from '../db/database.ts';
 
 /*
  * What the API answers, as zod schemas: the OpenAPI document is built from
@@ -60,6 +61,10 @@ export const integrationSchema = z
   .object({
     id: z.string(),
     integration_type: z.enum(['permanent', 'temporary']),
+    ordering: z.enum(ORDERINGS).meta({
+      description:
+        '`by_domain_entity`: one entity’s events one at a time, in publication order; `unordered`: any order.',
+    }),
     status: z.enum(['running', 'stopped']),
     starts_at: nullableTime,
     ends_at: nullableTime,
@@ -99,6 +104,7 @@ export const integrationSchema = z
     example: {
       id: 'erp',
       integration_type: 'permanent',
+      ordering: 'unordered',
       status: 'running',
       starts_at: '2026-12-01T10:00:00.000Z',
       ends_at: null,

@@ -19,6 +19,7 @@ export interface IntegrationFormValues {
   entities: string[];
   events: string[];
   target: 'webhook' | 's3';
+  ordering: 'unordered' | 'by_domain_entity';
   callback_url: string;
   aws_access_key_id: string;
   aws_region: string;
@@ -184,6 +185,33 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: In
           >
             {(attributes) => <input {...attributes} type="password" value="" autocomplete="new-password" />}
           </Field>
+          <fieldset class={`field radio-group${errors.ordering ? ' field-invalid' : ''}`}>
+            <legend>Delivery order</legend>
+            <label>
+              <input
+                type="radio"
+                name="ordering"
+                value="unordered"
+                id="ordering-unordered"
+                checked={values.ordering !== 'by_domain_entity'}
+              />{' '}
+              Any order — fastest
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="ordering"
+                value="by_domain_entity"
+                id="ordering-by-domain-entity"
+                checked={values.ordering === 'by_domain_entity'}
+              />{' '}
+              In order per domain entity
+              <span class="hint">
+                one order’s events one at a time, as published; a failing one holds back only its own entity
+              </span>
+            </label>
+            {errors.ordering ? <p class="field-error">{errors.ordering}</p> : null}
+          </fieldset>
         </div>
         <div class={`target-fields target-s3${mode === 'edit' && values.target !== 's3' ? ' is-hidden' : ''}`}>
           <div class="field-row">

@@ -153,6 +153,14 @@ export function IntegrationRowView({
       <td>
         <span class="target-kind">{row.target_kind === 'webhook' ? 'Webhook' : 'S3'}</span>{' '}
         <span class="mono">{target}</span>
+        {row.ordering === 'by_domain_entity' ? (
+          <>
+            {' '}
+            <span class="badge badge-muted" title="Delivered in order per domain entity">
+              in order
+            </span>
+          </>
+        ) : null}
       </td>
       <td>{eventsSummary(row)}</td>
       <td class="numeric">{stats.pending.toLocaleString('en')}</td>

@@ -1,0 +1,142 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+
+/*
+ * Ordered delivery (integrations with ordering = 'by_domain_entity'): the
+ * deliveries of one domain entity (type + id) form a line, in publication
+ * order, ties broken by ingest order (events.sequence) and then the event
+ * id. A delivery is sent only once every delivery ahead of it in its line
+ * is settled (success, rejected, or failure after its last retry).
+ *
+ * Two mechanisms, one for correctness and one for cost:
+ *
+ * - The claim takes a delivery only when nothing ahead of it in its line
+ *   is pending (isFirstInLine). That alone keeps the order, whatever else
+ *   happens: two ingests of one entity at once, an event that arrives
+ *   after a later one of its entity, a retried failure.
+ *
+ * - So that the claim does not walk past the waiting ones, a delivery
+ *   stored behind a pending one waits with next_attempt_at = 'infinity',
+ *   out of reach of the claim's scan of deliveries_due. When the first of a
+ *   line settles, releaseNextInLine makes the next one due. It runs after
+ *   the settle commits, and after an ingest that stored waiting deliveries
+ *   commits: whichever of the two commits second sees the other's rows, so
+ *   no line is left waiting on a delivery that has settled. The sweep
+ *   (releaseStrandedLines) releases lines whose first delivery was removed
+ *   (retention) or whose release was lost (a crash between the two).
+ */
+
+/** A domain entity's line of deliveries to one integration. */
+export interface EntityLine {
+  integrationId: string;
+  domainEntityType: string;
+  domainEntityId: string;
+}
+
+/**
+ * Over an integration `i` and an event `e` (with its sequence): the
+ * delivery's order_sequence, or null when it is not ordered.
+ */
+export const orderSequenceOf = sql`(case
+  when i.ordering = 'by_domain_entity' and e.domain_entity_type is not null and e.domain_entity_id is not null
+  then coalesce(e.sequence, 0)
+end)`;
+
+/** Over deliveries `p` and `d`: `p` is ahead of `d` in the same line. */
+const aheadOf = sql`p.integration_id = d.integration_id
+  and p.domain_entity_type = d.domain_entity_type and p.domain_entity_id = d.domain_entity_id
+  and p.status = 'pending' and p.order_sequence is not null
+  and (p.published_at, p.order_sequence, p.event_id) < (d.published_at, d.order_sequence, d.event_id)`;
+
+/** Over a delivery `d`: it is not ordered, or nothing ahead of it in its line is pending. */
+export const isFirstInLine = sql`(d.order_sequence is null or not exists (select 1 from deliveries p where ${aheadOf}))`;
+
+/** Over a delivery-to-be `d` (a row with the deliveries' columns): something ahead of it in its line is pending now. */
+export const waitsInLine = sql`(d.order_sequence is not null and exists (select 1 from deliveries p where ${aheadOf}))`;
+
+/**
+ * For each line: when its first pending delivery is waiting, makes it due
+ * now. Returns the integrations that got a delivery due.
+ */
+export async function releaseNextInLine(db: Db, lines: EntityLine[], now: Date = new Date()): Promise<string[]> {
+  if (lines.length === 0) return [];
+  const { rows } = await sql<{ integration_id: string }>`
+    with line as (
+      select distinct * from unnest(
+        ${lines.map((line) => line.integrationId)}::text[],
+        ${lines.map((line) => line.domainEntityType)}::text[],
+        ${lines.map((line) => line.domainEntityId)}::text[]
+      ) as l(integration_id, domain_entity_type, domain_entity_id)
+    ),
+    first as (
+      select f.integration_id, f.event_id
+      from line l
+      cross join lateral (
+        select d.integration_id, d.event_id, d.next_attempt_at from deliveries d
+        where d.integration_id = l.integration_id and d.domain_entity_type = l.domain_entity_type
+          and d.domain_entity_id = l.domain_entity_id and d.status = 'pending' and d.order_sequence is not null
+        order by d.published_at, d.order_sequence, d.event_id
+        limit 1
+      ) f
+      where f.next_attempt_at = 'infinity'
+    )
+    update deliveries d set next_attempt_at = ${now}
+    from first where d.integration_id = first.integration_id and d.event_id = first.event_id
+      and d.next_attempt_at = 'infinity'
+    returning d.integration_id`.execute(db);
+  return [...new Set(rows.map((row) => row.integration_id))];
+}
+
+/**
+ * Releases every line of ordered deliveries whose first pending delivery
+ * is waiting: the sweep after what releaseNextInLine could not see
+ * (retention removed the first; a process died between a commit and its
+ * release). Reads every pending ordered delivery, so it runs now and then,
+ * not per claim.
+ */
+export async function releaseStrandedLines(db: Db, now: Date = new Date()): Promise<number> {
+  const result = await sql`
+    with first as (
+      select distinct on (integration_id, domain_entity_type, domain_entity_id) integration_id, event_id, next_attempt_at
+      from deliveries
+      where status = 'pending' and order_sequence is not null
+      order by integration_id, domain_entity_type, domain_entity_id, published_at, order_sequence, event_id
+    )
+    update deliveries d set next_attempt_at = ${now}
+    from first where first.next_attempt_at = 'infinity'
+      and d.integration_id = first.integration_id and d.event_id = first.event_id and d.next_attempt_at = 'infinity'`.execute(
+    db,
+  );
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * An integration's pending deliveries after its ordering changed (call it
+ * in the transaction that changed it). Ordered now: each gets its place
+ * in its line, and all but the first of each line wait (those in flight
+ * keep going: they were claimed before). Unordered now: none has a place,
+ * and none waits.
+ */
+export async function reorderPendingDeliveries(
+  db: Db,
+  integrationId: string,
+  ordered: boolean,
+  now: Date,
+): Promise<void> {
+  if (!ordered) {
+    await sql`
+      update deliveries set order_sequence = null,
+        next_attempt_at = case when next_attempt_at = 'infinity' then ${now} else next_attempt_at end
+      where integration_id = ${integrationId} and status = 'pending' and order_sequence is not null`.execute(db);
+    return;
+  }
+  await sql`
+    update deliveries d set order_sequence = coalesce(e.sequence, 0)
+    from events e
+    where d.integration_id = ${integrationId} and d.status = 'pending' and d.order_sequence is null
+      and e.id = d.event_id and d.domain_entity_type is not null and d.domain_entity_id is not null`.execute(db);
+  await sql`
+    update deliveries d set next_attempt_at = 'infinity'
+    where d.integration_id = ${integrationId} and d.status = 'pending' and d.order_sequence is not null
+      and d.lease_owner is null and ${waitsInLine}`.execute(db);
+}
