@@ -44,3 +44,14 @@ export interface IntegrationStats {
   last_delivery_at: Date | null;
   oldest_pending_at: Date | null;
 }
+
+/** The delivery a waiting one waits for: the first pending one ahead of it in its line. */
+export interface AheadInLine {
+  event_id: string;
+  event_name: string;
+  published_at: Date;
+  attempts: number;
+  /** When it is tried next; null while it waits itself (its line is being released). */
+  next_attempt_at: Date | null;
+  in_flight: boolean;
+}

@@ -23,6 +23,7 @@ import { rejectedEventsCsv } from './rejected-csv.ts';
 import { resendDelivery } from './resend.ts';
 import { wakeDeliveryLoops } from '../db/wake.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
+import { linesBehindRetries } from '../events/entity-lines.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { integrationStats, listIntegrations } from '../integrations/integrations.repo.ts';
@@ -160,9 +161,12 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const retried = c.req.query('retried');
       const retryHref =
         query.status === 'failure' || query.status === 'rejected' ? href({}, `${path}/retry`) : undefined;
+      const waiting = row.ordering === 'by_domain_entity' ? await linesBehindRetries(db, row.id) : undefined;
       return c.render(
         <EventsPage
           {...results}
+          ordered={row.ordering === 'by_domain_entity'}
+          waiting={waiting}
           values={values}
           eventNames={eventNames}
           presets={presets}
@@ -227,7 +231,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           },
         );
       }
-      const { delivery, attempts } = detail;
+      const { delivery, attempts, waitsFor } = detail;
       const compact = envelopeOf(delivery);
       const envelope = compact === null ? null : shownEnvelope(compact, `${c.req.path}/envelope.json`);
       return c.render(
@@ -239,6 +243,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           domainEntity={`${delivery.domain_entity_type ?? '—'} ${delivery.domain_entity_id ?? ''}`.trim()}
           publishedAt={delivery.published_at}
           nextAttemptAt={delivery.next_attempt_at}
+          waitsFor={waitsFor}
           objectKey={delivery.object_key}
           envelope={envelope}
           attempts={attempts}

@@ -3,6 +3,7 @@ import type { Database, Db, DeliveryStatus } from '../db/database.ts';
 import type { KeysetPosition } from '../lib/keyset-cursor.ts';
 import type { DeliveryListItem, LastResponse } from '../db/read-models.ts';
 import { envelopeJson } from '../events/envelope.ts';
+import { firstAheadInLine } from '../events/entity-lines.ts';
 
 export type { DeliveryListItem, LastResponse };
 
@@ -144,7 +145,10 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
     .orderBy('attempted_at')
     .orderBy('id')
     .execute();
-  return { delivery, attempts };
+  const waitsFor = await firstAheadInLine(db, integrationId, eventId);
+  // A delivery waiting in its line has no time of its own ('infinity', read as a number).
+  const nextAttemptAt = delivery.next_attempt_at instanceof Date ? delivery.next_attempt_at : null;
+  return { delivery: { ...delivery, next_attempt_at: nextAttemptAt }, attempts, waitsFor };
 }
 
 /** The last attempt of each of these deliveries: what the consumer answered. */

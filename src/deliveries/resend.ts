@@ -47,7 +47,13 @@ export async function resendDelivery(
   const result = await sendWebhook(
     webhookRequestFor(integration, deps.secrets, deps.config, { id: delivery.event_id, body }, new Date()),
   );
-  const settlement = settlementFor({ ...delivery, integration_id: integrationId }, result, {
+  // One waiting in its entity's line has no due time: left pending, it is due now, and still goes only first in line.
+  const attempted = {
+    ...delivery,
+    integration_id: integrationId,
+    next_attempt_at: delivery.next_attempt_at ?? undefined,
+  };
+  const settlement = settlementFor(attempted, result, {
     trigger: 'manual',
     scheduleSeconds: deps.config.webhook.retryScheduleSeconds,
   });

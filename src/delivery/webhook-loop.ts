@@ -15,6 +15,7 @@ import { ServedIntegrations, type Served } from './served-integrations.ts';
 import { listenForWake } from '../db/wake.ts';
 import { describeStatus, type AttemptResult } from './webhook.ts';
 import { stopSpentIntegrations } from './webhook-housekeeping.ts';
+import { releaseStrandedLines } from '../events/entity-lines.ts';
 import { sendDelivery } from './webhook-target.ts';
 
 /*
@@ -45,6 +46,8 @@ const CLAIM_BATCH = 100;
 /** Each integration holds up to this many times its limit (in flight + claimed): fewer, larger claims. */
 const READY_FACTOR = 4;
 const HOUSEKEEPING_EVERY_MS = 5_000;
+/** How often lines of ordered deliveries are swept for a first one left waiting (it reads them all: not per round). */
+const LINE_SWEEP_EVERY_MS = 60_000;
 /** Lease left, beyond the request's timeout, for its result to be recorded. */
 const RECORD_MARGIN_MS = 5_000;
 
@@ -271,7 +274,15 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     }
   }
 
-  const housekeeping = () => stopSpentIntegrations(db, config, now());
+  let lastLineSweep = 0;
+  async function housekeeping() {
+    await stopSpentIntegrations(db, config, now());
+    if (Date.now() - lastLineSweep > LINE_SWEEP_EVERY_MS) {
+      lastLineSweep = Date.now();
+      const released = await releaseStrandedLines(db, now());
+      if (released > 0) log.info('released ordered deliveries left waiting', { released });
+    }
+  }
 
   async function round(): Promise<boolean> {
     if (Date.now() - lastHousekeeping > HOUSEKEEPING_EVERY_MS) {

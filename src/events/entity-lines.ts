@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { AheadInLine } from '../db/read-models.ts';
 
 /*
  * Ordered delivery (integrations with ordering = 'by_domain_entity'): the
@@ -139,4 +140,51 @@ export async function reorderPendingDeliveries(
     update deliveries d set next_attempt_at = 'infinity'
     where d.integration_id = ${integrationId} and d.status = 'pending' and d.order_sequence is not null
       and d.lease_owner is null and ${waitsInLine}`.execute(db);
+}
+
+/** What the pending ordered delivery of `eventId` waits for, or undefined when it waits for nothing. */
+export async function firstAheadInLine(
+  db: Db,
+  integrationId: string,
+  eventId: string,
+): Promise<AheadInLine | undefined> {
+  const { rows } = await sql<Omit<AheadInLine, 'next_attempt_at'> & { next_attempt_at: Date | number }>`
+    select p.event_id::text, p.event_name, p.published_at, p.attempts, p.next_attempt_at,
+      (p.lease_owner is not null and p.lease_expires_at > now()) as in_flight
+    from deliveries d
+    join deliveries p on ${aheadOf}
+    where d.integration_id = ${integrationId} and d.event_id = ${eventId}::uuid
+      and d.status = 'pending' and d.order_sequence is not null
+    order by p.published_at, p.order_sequence, p.event_id
+    limit 1`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  return { ...row, next_attempt_at: row.next_attempt_at instanceof Date ? row.next_attempt_at : null };
+}
+
+/** Counted up to this many waiting deliveries: the page says "more than" past it. */
+export const WAITING_COUNT_LIMIT = 100_000;
+
+/**
+ * How many entities of an ordered integration wait behind a head that is
+ * being retried, and how many deliveries wait in those lines (both
+ * counted among the first WAITING_COUNT_LIMIT waiting deliveries).
+ */
+export async function linesBehindRetries(
+  db: Db,
+  integrationId: string,
+): Promise<{ entities: number; deliveries: number }> {
+  const { rows } = await sql<{ entities: string; deliveries: string }>`
+    select count(distinct (w.domain_entity_type, w.domain_entity_id)) as entities, count(*) as deliveries
+    from (
+      select w.domain_entity_type, w.domain_entity_id from deliveries w
+      where w.integration_id = ${integrationId} and w.status = 'pending' and w.next_attempt_at = 'infinity'
+        and exists (
+          select 1 from deliveries h
+          where h.integration_id = w.integration_id and h.domain_entity_type = w.domain_entity_type
+            and h.domain_entity_id = w.domain_entity_id and h.status = 'pending' and h.order_sequence is not null
+            and h.attempts > 0 and h.next_attempt_at <> 'infinity')
+      limit ${WAITING_COUNT_LIMIT}
+    ) w`.execute(db);
+  return { entities: Number(rows[0]?.entities ?? 0), deliveries: Number(rows[0]?.deliveries ?? 0) };
 }

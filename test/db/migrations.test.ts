@@ -5,6 +5,9 @@ import path from 'node:path';
 import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import { MIGRATIONS_FOLDER, migrateToLatest, pendingMigrations } from '../../src/db/migrate.ts';
 import { createTestDatabase, tableNames, useTestDatabase, usingPostgres } from '../helpers/database.ts';
+import { testSecrets } from '../helpers/fixtures.ts';
+import { updateIntegration } from '../../src/integrations/integrations.service.ts';
+import { claimDueDeliveries } from '../../src/delivery/deliveries.repo.ts';
 
 const testDatabase = useTestDatabase();
 
@@ -367,6 +370,52 @@ describe('20261201_02: S3 attempt outcomes in the webhook vocabulary', () => {
           behind.db,
         ),
       ).rejects.toThrow(/s3_batch_attempts_outcome_known/);
+    } finally {
+      await behind.close();
+    }
+  }, 60_000);
+});
+
+describe('20261201_03: ordered delivery', () => {
+  test('integrations and events written before it: unordered, no sequence; switched to ordered, their pending deliveries line up', async () => {
+    const behind = await createTestDatabase();
+    try {
+      const migrator = new Migrator({
+        db: behind.db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+      });
+      expect((await migrator.migrateTo('20261201_02_s3_outcome_vocabulary')).error).toBeUndefined();
+      await sql`insert into integrations (id, integration_type, target_kind, callback_url, signing_secret_enc)
+        values ('old-erp', 'permanent', 'webhook', 'https://erp.example.com/hook', 'v1:x')`.execute(behind.db);
+      // Two events of one order published at the same instant, the later id first in ingest.
+      const at = new Date(Date.now() - 60_000);
+      const ids = ['00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-0000000000b1'];
+      for (const id of ids) {
+        await sql`insert into events (id, tenant, name, entity, domain_entity_type, domain_entity_id, published_at, payload, size_bytes)
+          values (${id}, 'default', 'order.created', 'order', 'order', 'o-1', ${at}, '{}', 2)`.execute(behind.db);
+        await sql`insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at)
+          values ('old-erp', ${id}, 'order.created', 'order', 'o-1', ${at})`.execute(behind.db);
+      }
+
+      await migrateToLatest(behind.db);
+      const integration = await behind.db
+        .selectFrom('integrations')
+        .select('ordering')
+        .where('id', '=', 'old-erp')
+        .executeTakeFirstOrThrow();
+      expect(integration.ordering).toBe('unordered');
+      const old = await behind.db.selectFrom('events').select('sequence').execute();
+      expect(old.map((row) => row.sequence)).toEqual([null, null]);
+
+      await updateIntegration(behind.db, testSecrets, 'old-erp', { ordering: 'by_domain_entity' });
+      const claimed = await claimDueDeliveries(behind.db, {
+        limits: new Map([['old-erp', 10]]),
+        owner: 'w',
+        now: new Date(),
+        leaseMs: 60_000,
+      });
+      // Without a sequence, the tie is broken by the event id.
+      expect(claimed.map((delivery) => delivery.event_id)).toEqual([ids[1]!]);
     } finally {
       await behind.close();
     }

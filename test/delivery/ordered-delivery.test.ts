@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.ts';
 import type { DatabaseSession } from '../../src/db/session.ts';
 import { createWebhookLoop } from '../../src/delivery/webhook-loop.ts';
@@ -7,7 +8,7 @@ import { setIntegrationStatus } from '../../src/integrations/integrations.servic
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { envelope, tokenWith, testSecrets } from '../helpers/fixtures.ts';
+import { envelope, signedIn, testSecrets, tokenWith } from '../helpers/fixtures.ts';
 import { Receiver } from '../helpers/receiver.ts';
 
 /*
@@ -163,6 +164,25 @@ describe('delivery in order per domain entity', () => {
     // o-1's head waits for its retry, and so do the rest of o-1's events.
     expect(await loop().runOnce()).toBe(0);
 
+    // What the pages say meanwhile.
+    const user = await signedIn(database().db, ['view_tools']);
+    const page = async (path: string) => (await app.request(path, { headers: { cookie: user.cookie } })).text();
+    expect(await page('/tools/event-stream/erp/events')).toContain(
+      '1 entity waits behind an event being retried (2 deliveries held back).',
+    );
+    const cancelled = await database()
+      .db.selectFrom('deliveries')
+      .select(sql<string>`event_id::text`.as('id'))
+      .where('event_name', '=', 'order.cancelled')
+      .where('domain_entity_id', '=', 'o-1')
+      .executeTakeFirstOrThrow();
+    const detail = await page(`/tools/event-stream/erp/events/${cancelled.id}`);
+    expect(detail).toContain('Waits for');
+    expect(detail).toMatch(
+      /order\.created<\/a> of the same entity, published [^:]+:\d\d:\d\d[^:]*: retrying \(1 attempt\), next /,
+    );
+    expect(detail).not.toContain('next attempt');
+
     clock += 11_000;
     await loop().runOnce();
     await loop().runOnce();
@@ -175,8 +195,8 @@ describe('delivery in order per domain entity', () => {
     const at = new Date(Date.now() - 1_000);
     const events = ['order.created', 'order.opened', 'order.cancelled'].map((name) => orderEvent(name, 'o-7', at));
     // Ids that sort the other way round.
-    events[0]!.id = `ffffffff-${randomUUID().slice(9)}`;
-    events[2]!.id = `00000000-${randomUUID().slice(9)}`;
+    events[0]!.id = `ffffffff-${randomUUID().slice(9)}` as ReturnType<typeof randomUUID>;
+    events[2]!.id = `00000000-${randomUUID().slice(9)}` as ReturnType<typeof randomUUID>;
     await publish(...events);
     for (let round = 0; round < 3; round++) await loop().runOnce();
     expect(received()).toEqual(['order.created o-7', 'order.opened o-7', 'order.cancelled o-7']);
@@ -243,4 +263,15 @@ describe('delivery in order per domain entity', () => {
     await loop().runOnce();
     expect(received().slice(2).sort()).toEqual(['order.cancelled o-1', 'order.opened o-1', 'order.opened o-2']);
   });
+});
+
+test('a line whose first delivery was pruned is released by the sweep, not left waiting', async () => {
+  await createIntegration('erp');
+  await publish(orderEvent('order.created', 'o-1', new Date(Date.now() - 2)), orderEvent('order.cancelled', 'o-1'));
+  // Retention removes the first of the line (its event is older than RETENTION_DAYS).
+  await database().db.deleteFrom('deliveries').where('event_name', '=', 'order.created').execute();
+  expect(await loop().runOnce()).toBe(0);
+  await loop().housekeeping();
+  await loop().runOnce();
+  expect(received()).toEqual(['order.cancelled o-1']);
 });

@@ -1,4 +1,4 @@
-import type { DeliveryListItem } from '../../src/db/read-models.ts';
+import type { AheadInLine, DeliveryListItem } from '../../src/db/read-models.ts';
 import { FilterFields, Pager, STATUS_LABELS, type EventFilterValues } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
 import { Breadcrumbs, Notice, Table } from '../components/page.tsx';
@@ -85,6 +85,9 @@ export function EventsPage(
     error?: string;
     retryHref?: string;
     notice?: string;
+    /** An ordered integration (by domain entity), with how much waits behind heads being retried. */
+    ordered?: boolean;
+    waiting?: { entities: number; deliveries: number };
   },
 ) {
   const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`;
@@ -121,6 +124,7 @@ export function EventsPage(
         </p>
       ) : null}
       <Notice message={props.notice} />
+      {props.ordered ? <OrderedNote waiting={props.waiting} /> : null}
       {props.retryHref ? (
         <p>
           <a class="button" href={props.retryHref}>
@@ -144,6 +148,28 @@ export interface AttemptView {
   response_body: string | null;
 }
 
+function OrderedNote({ waiting }: { waiting?: { entities: number; deliveries: number } }) {
+  const count = (n: number, one: string, many: string) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+  return (
+    <p class="ordered-note">
+      Delivered in order per domain entity.{' '}
+      {waiting && waiting.entities > 0
+        ? `${count(waiting.entities, 'entity waits', 'entities wait')} behind an event being retried (${count(waiting.deliveries, 'delivery', 'deliveries')} held back).`
+        : 'No entity waits behind an event being retried.'}
+    </p>
+  );
+}
+
+/** "retrying: 2 attempts, next 2026-12-01 10:00:05" */
+function aheadState(ahead: AheadInLine): string {
+  if (ahead.in_flight) return 'being sent now';
+  if (ahead.attempts === 0) return ahead.next_attempt_at ? 'due to be sent' : 'waiting in line itself';
+  const attempts = `${ahead.attempts} attempt${ahead.attempts === 1 ? '' : 's'}`;
+  return ahead.next_attempt_at
+    ? `retrying (${attempts}), next ${formatTime(ahead.next_attempt_at)}`
+    : `retrying (${attempts})`;
+}
+
 export function DeliveryDetailPage(props: {
   integrationId: string;
   eventId: string;
@@ -152,6 +178,8 @@ export function DeliveryDetailPage(props: {
   domainEntity: string;
   publishedAt: Date;
   nextAttemptAt: Date | null;
+  /** An ordered delivery's wait: the first pending one ahead of it in its entity's line. */
+  waitsFor?: AheadInLine;
   objectKey?: string | null;
   /** The envelope as shown: pretty-printed, or an excerpt of the compact text when it is too large or deep to print. */
   envelope: { text: string; excerptOf?: { bytes: number; depth: number }; downloadHref: string } | null;
@@ -186,10 +214,25 @@ export function DeliveryDetailPage(props: {
         <dt>Status</dt>
         <dd>
           <StatusBadge status={props.status} />
-          {props.status === 'pending' && props.nextAttemptAt ? (
+          {props.status === 'pending' && props.nextAttemptAt && !props.waitsFor ? (
             <span class="hint"> next attempt {formatTime(props.nextAttemptAt)}</span>
           ) : null}
         </dd>
+        {props.waitsFor ? (
+          <>
+            <dt>Waits for</dt>
+            <dd class="waits-for">
+              <a
+                class="mono"
+                href={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${props.waitsFor.event_id}`}
+              >
+                {props.waitsFor.event_name}
+              </a>{' '}
+              of the same entity, published {formatTime(props.waitsFor.published_at)}: {aheadState(props.waitsFor)}.
+              <span class="hint"> This integration delivers each entity’s events in order.</span>
+            </dd>
+          </>
+        ) : null}
         <dt>Domain entity</dt>
         <dd class="mono">{props.domainEntity}</dd>
         <dt>Published at</dt>
