@@ -149,6 +149,10 @@ const settings = {
       .transform((parts) => parts.map(Number)),
     doc: 'Delays in seconds between webhook retries; their count is the number of retries.',
   },
+  WEBHOOK_OVERLOAD_BACKOFF_MS: {
+    schema: wholeNumber(60_000, 0),
+    doc: 'Least delay before retrying a receiver that timed out or answered 429 (a longer retry schedule step or Retry-After wins).',
+  },
   WEBHOOK_STOP_AFTER_FAILING_MS: {
     schema: wholeNumber(86_400_000, 1_000),
     doc: 'An integration whose deliveries fail with no success for this long is stopped.',
@@ -238,6 +242,7 @@ export interface Config {
     readonly timeoutMs: number;
     readonly retryScheduleSeconds: readonly number[];
     readonly stopAfterFailingMs: number;
+    readonly overloadBackoffMs: number;
     readonly concurrency: number;
     readonly concurrencyPerIntegration: number;
   };
@@ -309,6 +314,7 @@ function toConfig(env: Env): Config {
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       retryScheduleSeconds: env.WEBHOOK_RETRY_SCHEDULE,
       stopAfterFailingMs: env.WEBHOOK_STOP_AFTER_FAILING_MS,
+      overloadBackoffMs: env.WEBHOOK_OVERLOAD_BACKOFF_MS,
       concurrency: env.DELIVERY_CONCURRENCY,
       concurrencyPerIntegration: env.DELIVERY_CONCURRENCY_PER_INTEGRATION,
     },

@@ -56,6 +56,7 @@ export async function resendDelivery(
   const settlement = settlementFor(attempted, result, {
     trigger: 'manual',
     scheduleSeconds: deps.config.webhook.retryScheduleSeconds,
+    overloadFloorMs: deps.config.webhook.overloadBackoffMs,
   });
   await settleDeliveries(deps.db, null, [settlement]);
   return { kind: 'sent', status: settlement.status, result };

@@ -66,7 +66,12 @@ export type AttemptedDelivery = Pick<ClaimedDelivery, 'integration_id' | 'event_
 export function settlementFor(
   delivery: AttemptedDelivery,
   result: AttemptResult,
-  options: { scheduleSeconds: readonly number[]; random?: () => number; trigger?: 'scheduled' | 'manual' },
+  options: {
+    scheduleSeconds: readonly number[];
+    overloadFloorMs?: number;
+    random?: () => number;
+    trigger?: 'scheduled' | 'manual';
+  },
 ): Settlement {
   const base = {
     integrationId: delivery.integration_id,
@@ -92,6 +97,7 @@ export function settlementFor(
       const delay = nextRetryDelayMs({
         attempts: delivery.attempts + 1,
         scheduleSeconds: options.scheduleSeconds,
+        overloadFloorMs: options.overloadFloorMs,
         retryAfterMs: result.retryAfterMs,
         overloaded: result.errorClass === 'timeout' || result.statusCode === 429,
         random: options.random,

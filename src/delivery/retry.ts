@@ -17,8 +17,10 @@ export interface RetryInput {
   scheduleSeconds: readonly number[];
   /** The receiver's Retry-After, in milliseconds, when it sent one. */
   retryAfterMs?: number;
-  /** A timeout or a 429: wait at least a minute. */
+  /** A timeout or a 429: wait at least overloadFloorMs. */
   overloaded?: boolean;
+  /** How long an overloaded receiver is left alone at least; OVERLOAD_FLOOR_MS (a minute) by default. */
+  overloadFloorMs?: number;
   /** A number in [0, 1); Math.random by default. */
   random?: () => number;
 }
@@ -35,7 +37,7 @@ export function nextRetryDelayMs(input: RetryInput): number | undefined {
   const random = input.random ?? Math.random;
   let delay = scheduled * 1000 * (1 + (random() * 2 - 1) * JITTER);
   if (input.retryAfterMs !== undefined) delay = Math.min(Math.max(input.retryAfterMs, 0), MAX_RETRY_AFTER_MS);
-  if (input.overloaded) delay = Math.max(delay, OVERLOAD_FLOOR_MS);
+  if (input.overloaded) delay = Math.max(delay, input.overloadFloorMs ?? OVERLOAD_FLOOR_MS);
   return Math.round(delay);
 }
 

@@ -219,6 +219,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
         recorder.add(
           settlementFor(delivery, result, {
             scheduleSeconds: config.webhook.retryScheduleSeconds,
+            overloadFloorMs: config.webhook.overloadBackoffMs,
             random: deps.random,
           }),
         );

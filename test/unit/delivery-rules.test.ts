@@ -97,6 +97,14 @@ describe('the retry schedule', () => {
     );
   });
 
+  test('the overload floor is WEBHOOK_OVERLOAD_BACKOFF_MS when set', () => {
+    const floorMs = loadConfig({ WEBHOOK_OVERLOAD_BACKOFF_MS: '500' }).webhook.overloadBackoffMs;
+    expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: [0], overloaded: true, overloadFloorMs: floorMs })).toBe(
+      500,
+    );
+    expect(loadConfig({}).webhook.overloadBackoffMs).toBe(60_000);
+  });
+
   test('honours Retry-After, clamped to a day, and never below the overload floor', () => {
     expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 120_000 })).toBe(120_000);
     expect(nextRetryDelayMs({ attempts: 1, scheduleSeconds: SCHEDULE, retryAfterMs: 90 * 86_400_000 })).toBe(
