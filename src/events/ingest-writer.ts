@@ -76,22 +76,34 @@ export function createIngestWriter(
     );
   }
 
+  /**
+   * Writes until the queue is empty. The count of running drains goes down
+   * in the same turn as the queue is found empty: done in a callback on the
+   * returned promise, a later turn, a write made meanwhile (say, by the
+   * caller the last commit just resolved) found a drain still counted,
+   * started none, and waited forever.
+   */
   async function drain(): Promise<void> {
-    while (queue.length > 0) {
-      const group = [queue.shift()!];
-      let size = group[0]!.events.length;
-      while (queue.length > 0 && size + queue[0]!.events.length <= maxEvents) {
-        size += queue[0]!.events.length;
-        group.push(queue.shift()!);
+    try {
+      while (queue.length > 0) {
+        const group = [queue.shift()!];
+        let size = group[0]!.events.length;
+        while (queue.length > 0 && size + queue[0]!.events.length <= maxEvents) {
+          size += queue[0]!.events.length;
+          group.push(queue.shift()!);
+        }
+        queuedEvents -= size;
+        try {
+          const results = await commit(group);
+          for (const [i, write] of group.entries()) write.resolve(results[i]!);
+        } catch (error) {
+          if (group.length === 1) group[0]!.reject(error);
+          else
+            for (const write of group) await commit([write]).then(([stored]) => write.resolve(stored!), write.reject);
+        }
       }
-      queuedEvents -= size;
-      try {
-        const results = await commit(group);
-        for (const [i, write] of group.entries()) write.resolve(results[i]!);
-      } catch (error) {
-        if (group.length === 1) group[0]!.reject(error);
-        else for (const write of group) await commit([write]).then(([stored]) => write.resolve(stored!), write.reject);
-      }
+    } finally {
+      writing--;
     }
   }
 
@@ -102,7 +114,7 @@ export function createIngestWriter(
         queuedEvents += events.length;
         if (writing === 0 || (writing < concurrency && queuedEvents >= parallelFrom)) {
           writing++;
-          void drain().finally(() => writing--);
+          void drain();
         }
       });
     },

@@ -82,3 +82,16 @@ test.skipIf(!usingPostgres)('parallel writers take large batches side by side', 
   expect(results.map((stored) => stored.size)).toEqual([100, 100, 100, 100, 100, 100]);
   expect(most).toBeGreaterThan(1);
 });
+
+test('a write made the moment the previous one resolves is written too (it used to wait forever)', async () => {
+  const writer = createIngestWriter(database().db, 'default');
+  const first = event();
+  const second = event();
+  const written = (async () => {
+    await writer.write([first]);
+    // In the same turn as the first write's resolution, before its writer went idle.
+    return writer.write([second]);
+  })();
+  const outcome = await Promise.race([written, Bun.sleep(5_000).then(() => 'still waiting' as const)]);
+  expect(outcome).toEqual(new Set([second.id]));
+});
