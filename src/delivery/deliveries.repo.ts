@@ -17,7 +17,8 @@ export interface ClaimedDelivery {
 
 /**
  * Leases due deliveries, oldest due first, up to a limit per integration
- * (its free slots), for all integrations in one statement — only those
+ * (its free slots) and a total (the process's free room), for all
+ * integrations in one statement — only those
  * still running, whatever the caller last knew. FOR UPDATE SKIP
  * LOCKED lets any number of workers claim side by side without waiting on
  * each other or taking the same row. A delivery whose lease has run out
@@ -29,7 +30,14 @@ export interface ClaimedDelivery {
  */
 export async function claimDueDeliveries(
   db: Db,
-  input: { limits: Map<string, number>; owner: string; now: Date; leaseMs: number },
+  input: {
+    limits: Map<string, number>;
+    /** At most this many in all, oldest due first whichever integration they are for; no cap when absent. */
+    total?: number;
+    owner: string;
+    now: Date;
+    leaseMs: number;
+  },
 ): Promise<ClaimedDelivery[]> {
   if (input.limits.size === 0) return [];
   const until = new Date(input.now.getTime() + input.leaseMs);
@@ -42,7 +50,7 @@ export async function claimDueDeliveries(
       select d.integration_id, d.event_id
       from wanted w
       cross join lateral (
-        select d.integration_id, d.event_id from deliveries d
+        select d.integration_id, d.event_id, d.next_attempt_at from deliveries d
         where d.integration_id = w.integration_id and d.status = 'pending' and d.next_attempt_at <= ${input.now}
           and (d.lease_expires_at is null or d.lease_expires_at <= ${input.now})
           and ${isFirstInLine}
@@ -50,6 +58,8 @@ export async function claimDueDeliveries(
         limit w.slots
         for update of d skip locked
       ) d
+      order by d.next_attempt_at
+      limit ${input.total ?? null}
     ),
     claimed as (
       update deliveries d set lease_owner = ${input.owner}, lease_expires_at = ${until}

@@ -147,21 +147,24 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
   /** Leases due deliveries for the free room of each current integration. */
   async function claim(): Promise<number> {
     if (draining || inFlight + recorder.unrecorded >= 2 * limit) return 0; // backpressure: record first
-    let globalRoom = limit * READY_FACTOR - inFlight - waitingTotal();
+    // Each integration its own room; the process's room caps the total in
+    // the claim itself, oldest due first. (Handed out here integration by
+    // integration, the room ran out at the 16th with the default limits,
+    // whether or not those had work: the rest were never claimed for.)
+    const total = limit * READY_FACTOR - inFlight - waitingTotal();
+    if (total <= 0) return 0;
     const limits = new Map<string, number>();
     for (const integration of served.values()) {
       if (!current(integration)) continue;
       const room = Math.min(
         perIntegration * READY_FACTOR - integration.inFlight - integration.ready.length,
-        globalRoom,
+        total,
         CLAIM_BATCH,
       );
-      if (room <= 0) continue;
-      limits.set(integration.id, room);
-      globalRoom -= room;
+      if (room > 0) limits.set(integration.id, room);
     }
     const claimedAt = Date.now();
-    const claimed = await claimDueDeliveries(db, { limits, owner, now: now(), leaseMs });
+    const claimed = await claimDueDeliveries(db, { limits, total, owner, now: now(), leaseMs });
     for (const delivery of claimed) {
       const integration = served.get(delivery.integration_id);
       const held = leases.add(delivery, claimedAt);

@@ -83,6 +83,17 @@ async function attempts(integrationId: string) {
     .execute();
 }
 
+test('with more running integrations than the default limits have room for, every one is claimed for (the 17th and later used to wait for good)', async () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `many-${String(i).padStart(2, '0')}`);
+  for (const id of ids)
+    await webhookIntegration(database(), { id, target: { kind: 'webhook', callbackUrl: receiver.url(`/${id}`) } });
+  await publish(envelope('order.created', { id: 'o-1' }, { published_at: new Date(Date.now() + 5_000).toISOString() }));
+  const worker = loop({ ...ENV });
+  await worker.runOnce();
+  await worker.runOnce();
+  expect(receiver.received.map((request) => request.path.slice(1)).sort()).toEqual(ids);
+});
+
 describe('a delivery', () => {
   test('200: success — the exact envelope, signed, with the API key; the receiver verifies it as a consumer would', async () => {
     await webhookIntegration(database(), {
