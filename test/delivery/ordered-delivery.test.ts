@@ -202,6 +202,18 @@ describe('delivery in order per domain entity', () => {
     expect(received()).toEqual(['order.created o-7', 'order.opened o-7', 'order.cancelled o-7']);
   });
 
+  test('an event published before one already stored goes first (the claim takes only the first in line)', async () => {
+    await createIntegration('erp');
+    const t = Date.now() - 10_000;
+    // It arrives late: stored after the later one, which was first in line until then.
+    await publish(orderEvent('order.opened', 'o-1', new Date(t + 1)));
+    await publish(orderEvent('order.created', 'o-1', new Date(t)));
+    await loop().runOnce();
+    expect(received()).toEqual(['order.created o-1']);
+    await loop().runOnce();
+    expect(received()).toEqual(['order.created o-1', 'order.opened o-1']);
+  });
+
   test('a head that fails for good lets its entity go on; the failure stays', async () => {
     await createIntegration('erp');
     receiver.respond = (request) =>
