@@ -69,6 +69,7 @@ export function percentile(values: number[], p: number): number {
 /**
  * Posts `rate` events a second for `seconds` in small batches, and returns
  * when each event's ingest request was answered (ms since the epoch, by id).
+ * Each event is about an order of its own, or one of `orders` in turn.
  */
 export async function steadyIngest(
   baseUrl: string,
@@ -76,6 +77,7 @@ export async function steadyIngest(
   rate: number,
   seconds: number,
   name = 'order.created',
+  orders = Number.POSITIVE_INFINITY,
 ) {
   const answeredAt = new Map<string, number>();
   const tickMs = 10;
@@ -86,10 +88,10 @@ export async function steadyIngest(
   while (performance.now() - started < seconds * 1000) {
     const due = Math.floor(((performance.now() - started) / 1000) * rate) - sent;
     if (due > 0) {
-      const events = Array.from({ length: due }, () => ({
+      const events = Array.from({ length: due }, (_, i) => ({
         id: randomUUID(),
         name,
-        payload: { id: `o-${sent}`, note: 'x'.repeat(300) },
+        payload: { id: `o-${(sent + i) % orders}`, note: 'x'.repeat(300) },
       }));
       sent += due;
       inFlight.push(

@@ -43,9 +43,12 @@ export const orderSequenceOf = sql`(case
   then coalesce(e.sequence, 0)
 end)`;
 
+/** A delivery's line key, as deliveries_entity_line indexes it (see its migration). */
+const lineOf = (alias: string) =>
+  sql.raw(`delivery_line(${alias}.integration_id, ${alias}.domain_entity_type, ${alias}.domain_entity_id)`);
+
 /** Over deliveries `p` and `d`: `p` is ahead of `d` in the same line. */
-const aheadOf = sql`p.integration_id = d.integration_id
-  and p.domain_entity_type = d.domain_entity_type and p.domain_entity_id = d.domain_entity_id
+const aheadOf = sql`${lineOf('p')} = ${lineOf('d')}
   and p.status = 'pending' and p.order_sequence is not null
   and (p.published_at, p.order_sequence, p.event_id) < (d.published_at, d.order_sequence, d.event_id)`;
 
@@ -74,8 +77,7 @@ export async function releaseNextInLine(db: Db, lines: EntityLine[], now: Date =
       from line l
       cross join lateral (
         select d.integration_id, d.event_id, d.next_attempt_at from deliveries d
-        where d.integration_id = l.integration_id and d.domain_entity_type = l.domain_entity_type
-          and d.domain_entity_id = l.domain_entity_id and d.status = 'pending' and d.order_sequence is not null
+        where ${lineOf('d')} = ${lineOf('l')} and d.status = 'pending' and d.order_sequence is not null
         order by d.published_at, d.order_sequence, d.event_id
         limit 1
       ) f
@@ -98,10 +100,10 @@ export async function releaseNextInLine(db: Db, lines: EntityLine[], now: Date =
 export async function releaseStrandedLines(db: Db, now: Date = new Date()): Promise<number> {
   const result = await sql`
     with first as (
-      select distinct on (integration_id, domain_entity_type, domain_entity_id) integration_id, event_id, next_attempt_at
-      from deliveries
-      where status = 'pending' and order_sequence is not null
-      order by integration_id, domain_entity_type, domain_entity_id, published_at, order_sequence, event_id
+      select distinct on (${lineOf('d')}) d.integration_id, d.event_id, d.next_attempt_at
+      from deliveries d
+      where d.status = 'pending' and d.order_sequence is not null
+      order by ${lineOf('d')}, d.published_at, d.order_sequence, d.event_id
     )
     update deliveries d set next_attempt_at = ${now}
     from first where first.next_attempt_at = 'infinity'
@@ -181,8 +183,7 @@ export async function linesBehindRetries(
       where w.integration_id = ${integrationId} and w.status = 'pending' and w.next_attempt_at = 'infinity'
         and exists (
           select 1 from deliveries h
-          where h.integration_id = w.integration_id and h.domain_entity_type = w.domain_entity_type
-            and h.domain_entity_id = w.domain_entity_id and h.status = 'pending' and h.order_sequence is not null
+          where ${lineOf('h')} = ${lineOf('w')} and h.status = 'pending' and h.order_sequence is not null
             and h.attempts > 0 and h.next_attempt_at <> 'infinity')
       limit ${WAITING_COUNT_LIMIT}
     ) w`.execute(db);
