@@ -169,12 +169,13 @@ export async function settleDeliveries(db: Db, owner: string | null, settlements
       coalesce((select json_agg(distinct jsonb_build_array(integration_id, domain_entity_type, domain_entity_id))
         from updated where order_sequence is not null and status <> 'pending'), '[]') as settled_lines`.execute(db);
   // The next in each line whose first has settled, now that the settle is committed (see entity-lines.ts).
+  // The settle stands whatever becomes of this: a line left waiting (the database gone meanwhile) is the sweep's.
   const lines = (rows[0]?.settled_lines ?? []).map(([integrationId, domainEntityType, domainEntityId]) => ({
     integrationId,
     domainEntityType,
     domainEntityId,
   }));
-  await releaseNextInLine(db, lines);
+  await releaseNextInLine(db, lines).catch(() => {});
   return Number(rows[0]?.accepted ?? 0);
 }
 

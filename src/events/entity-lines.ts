@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { AheadInLine } from '../db/read-models.ts';
+import { lostRace } from '../db/unavailable.ts';
 
 /*
  * Ordered delivery (integrations with ordering = 'by_domain_entity'): the
@@ -60,10 +61,23 @@ export const waitsInLine = sql`(d.order_sequence is not null and exists (select 
 
 /**
  * For each line: when its first pending delivery is waiting, makes it due
- * now. Returns the integrations that got a delivery due.
+ * now. Returns the integrations that got a delivery due. Idempotent; one
+ * that loses a deadlock to another release is run again.
  */
 export async function releaseNextInLine(db: Db, lines: EntityLine[], now: Date = new Date()): Promise<string[]> {
   if (lines.length === 0) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await releaseFirstWaiting(db, lines, now);
+    } catch (error) {
+      if (attempt >= RELEASE_ATTEMPTS || !lostRace(error)) throw error;
+    }
+  }
+}
+
+const RELEASE_ATTEMPTS = 3;
+
+async function releaseFirstWaiting(db: Db, lines: EntityLine[], now: Date): Promise<string[]> {
   const { rows } = await sql<{ integration_id: string }>`
     with line as (
       select distinct * from unnest(
@@ -82,13 +96,27 @@ export async function releaseNextInLine(db: Db, lines: EntityLine[], now: Date =
         limit 1
       ) f
       where f.next_attempt_at = 'infinity'
-    )
+    ),
+    ${lockedInKeyOrder}
     update deliveries d set next_attempt_at = ${now}
-    from first where d.integration_id = first.integration_id and d.event_id = first.event_id
-      and d.next_attempt_at = 'infinity'
+    from locked where d.integration_id = locked.integration_id and d.event_id = locked.event_id
     returning d.integration_id`.execute(db);
   return [...new Set(rows.map((row) => row.integration_id))];
 }
+
+/**
+ * The waiting deliveries named by `first`, locked in key order: two
+ * releases that share rows then wait for each other instead of
+ * deadlocking (they did, under load, and a lost release left its line
+ * waiting for the sweep). One released meanwhile drops out.
+ */
+const lockedInKeyOrder = sql`locked as (
+  select d.integration_id, d.event_id from deliveries d
+  join first on d.integration_id = first.integration_id and d.event_id = first.event_id
+  where d.next_attempt_at = 'infinity'
+  order by d.integration_id, d.event_id
+  for update of d
+)`;
 
 /**
  * Releases every line of ordered deliveries whose first pending delivery
@@ -104,12 +132,10 @@ export async function releaseStrandedLines(db: Db, now: Date = new Date()): Prom
       from deliveries d
       where d.status = 'pending' and d.order_sequence is not null
       order by ${lineOf('d')}, d.published_at, d.order_sequence, d.event_id
-    )
+    ),
+    ${lockedInKeyOrder}
     update deliveries d set next_attempt_at = ${now}
-    from first where first.next_attempt_at = 'infinity'
-      and d.integration_id = first.integration_id and d.event_id = first.event_id and d.next_attempt_at = 'infinity'`.execute(
-    db,
-  );
+    from locked where d.integration_id = locked.integration_id and d.event_id = locked.event_id`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
 }
 

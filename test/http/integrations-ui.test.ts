@@ -409,3 +409,32 @@ test('an S3 integration: created from the form, its edit page shows the AWS secr
   expect(edit.text).toContain(`••••${AWS_SECRET.slice(-4)}`);
   await request('/tools/event-stream');
 });
+
+describe('Delivery order', () => {
+  test('the New form sets it, the list says it, and Edit changes it', async () => {
+    await only();
+    const form = await request('/tools/event-stream/new');
+    expect(form.text).toContain('Any order — fastest');
+    expect(form.text).toContain('In order per domain entity');
+    const created = await request('/tools/event-stream/new', {
+      form: { ...NEW_WEBHOOK, ordering: 'by_domain_entity' },
+    });
+    expect(created.response.status).toBe(303);
+    const stored = () =>
+      database()
+        .db.selectFrom('integrations')
+        .select('ordering')
+        .where('id', '=', 'erp-main')
+        .executeTakeFirstOrThrow();
+    expect((await stored()).ordering).toBe('by_domain_entity');
+    expect((await request('/tools/event-stream')).text).toContain('>in order</span>');
+
+    const edit = await request('/tools/event-stream/erp-main/edit');
+    expect(edit.text).toMatch(/value="by_domain_entity"[^>]*checked/);
+    const { api_key: _key, id: _id, integration_type: _type, ...unchanged } = NEW_WEBHOOK;
+    const saved = await request('/tools/event-stream/erp-main/edit', { form: { ...unchanged, ordering: 'unordered' } });
+    expect(saved.response.status).toBe(303);
+    expect((await stored()).ordering).toBe('unordered');
+    expect((await request('/tools/event-stream')).text).not.toContain('>in order</span>');
+  });
+});
