@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { type EntityLine, orderSequenceOf, waitsInLine } from './entity-lines.ts';
-import { integrationWantsEvent } from './fan-out.ts';
+import { type EntityLine, orderSequenceOf } from './entity-lines.ts';
+import { integrationWantsEvent, queueWantedDeliveries } from './fan-out.ts';
 import type { NewEvent } from './events.schema.ts';
 
 export interface StoredBatch {
@@ -60,25 +60,7 @@ export async function insertEventsAndQueueDeliveries(
       from stored e
       join integrations i on ${integrationWantsEvent}
     ),
-    placed as (
-      -- An ordered delivery waits when one ahead of it in its line is pending already or comes in this batch.
-      select w.*, (w.order_sequence is not null and (
-          row_number() over (
-            partition by w.integration_id, w.domain_entity_type, w.domain_entity_id, w.order_sequence is null
-            order by w.published_at, w.order_sequence, w.event_id) > 1
-        )) as behind_batch
-      from wanted w
-    ),
-    queued as (
-      insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at,
-        size_bytes, order_sequence, next_attempt_at)
-      select d.integration_id, d.event_id, d.event_name, d.domain_entity_type, d.domain_entity_id, d.published_at,
-        d.size_bytes, d.order_sequence,
-        case when d.behind_batch or ${waitsInLine} then 'infinity'::timestamptz else now() end
-      from placed d
-      on conflict (integration_id, event_id) do nothing
-      returning integration_id, domain_entity_type, domain_entity_id, next_attempt_at = 'infinity' as waits
-    )
+    ${queueWantedDeliveries}
     select
       array(select id::text from stored) as stored,
       array(select distinct integration_id from queued) as integrations,

@@ -47,13 +47,40 @@ export const integrationWantsEvent = sql`(
 )`;
 
 /**
+ * The `placed` and `queued` steps of a statement that has a `wanted` step
+ * (the deliveries to queue: integration_id, event_id, event_name,
+ * domain_entity_type, domain_entity_id, published_at, size_bytes,
+ * order_sequence). Inserts them; an ordered one waits (see entity-lines.ts)
+ * when one ahead of it in its line is pending already or comes in this
+ * statement. `queued` returns each new delivery's integration, entity and
+ * whether it waits.
+ */
+export const queueWantedDeliveries = sql`
+  placed as (
+    select w.*, (w.order_sequence is not null and row_number() over (
+        partition by w.integration_id, w.domain_entity_type, w.domain_entity_id, w.order_sequence is null
+        order by w.published_at, w.order_sequence, w.event_id) > 1) as behind_batch
+    from wanted w
+  ),
+  queued as (
+    insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at,
+      size_bytes, order_sequence, next_attempt_at)
+    select d.integration_id, d.event_id, d.event_name, d.domain_entity_type, d.domain_entity_id, d.published_at,
+      d.size_bytes, d.order_sequence,
+      case when d.behind_batch or ${waitsInLine} then 'infinity'::timestamptz else now() end
+    from placed d
+    on conflict (integration_id, event_id) do nothing
+    returning integration_id, domain_entity_type, domain_entity_id, next_attempt_at = 'infinity' as waits
+  )`;
+
+/**
  * Queues a delivery to integration `integrationId` for every stored event it
  * wants (its replay, when starts_at lies in the past). Call it in the
  * transaction that created or widened the integration, after
  * takeIntegrationChangeLock. Returns how many deliveries were queued.
  */
 export async function replayIntoIntegration(trx: Db, integrationId: string): Promise<number> {
-  const result = await sql`
+  const { rows } = await sql<{ queued: string }>`
     with wanted as (
       select i.id as integration_id, e.id as event_id, e.name as event_name, e.domain_entity_type, e.domain_entity_id,
         e.published_at, e.size_bytes, ${orderSequenceOf} as order_sequence
@@ -61,19 +88,7 @@ export async function replayIntoIntegration(trx: Db, integrationId: string): Pro
       join events e on e.published_at >= i.starts_at and (i.ends_at is null or e.published_at < i.ends_at)
       where i.id = ${integrationId} and ${integrationWantsEvent}
     ),
-    placed as (
-      -- Ordered: all but the first of each line wait (see entity-lines.ts).
-      select w.*, (w.order_sequence is not null and row_number() over (
-          partition by w.domain_entity_type, w.domain_entity_id, w.order_sequence is null
-          order by w.published_at, w.order_sequence, w.event_id) > 1) as behind_batch
-      from wanted w
-    )
-    insert into deliveries (integration_id, event_id, event_name, domain_entity_type, domain_entity_id, published_at,
-      size_bytes, order_sequence, next_attempt_at)
-    select d.integration_id, d.event_id, d.event_name, d.domain_entity_type, d.domain_entity_id, d.published_at,
-      d.size_bytes, d.order_sequence,
-      case when d.behind_batch or ${waitsInLine} then 'infinity'::timestamptz else now() end
-    from placed d
-    on conflict (integration_id, event_id) do nothing`.execute(trx);
-  return Number(result.numAffectedRows ?? 0n);
+    ${queueWantedDeliveries}
+    select count(*) as queued from queued`.execute(trx);
+  return Number(rows[0]?.queued ?? 0);
 }
