@@ -7,8 +7,9 @@
  * default 50 MB threshold, to s3rver on loopback (its own process). The S3
  * loop runs in this process, which measures: events/s from pending to
  * uploaded, and how far its RSS rises above the idle baseline while batches
- * are built and sent. Once plain, once with gzip. Targets (issue 6):
- * ≥ 25,000 events/s; RSS growth ≤ 150 MB.
+ * are built and sent. Once plain, once with gzip, once with zstd. Targets
+ * (issue 6): ≥ 25,000 events/s; RSS growth ≤ 150 MB; (issue 17) NDJSON + zstd
+ * ≥ 30,000 events/s, RSS growth ≤ 150 MB.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,11 +56,11 @@ const admin = new S3Client({
 await admin.send(new CreateBucketCommand({ Bucket: 'lake' }));
 
 const results: (string | number)[][] = [];
-for (const gzip of [false, true]) {
+for (const compression of ['none', 'gzip', 'zstd'] as const) {
   const deployment = await benchDeployment(values.pg);
   try {
     const db = deployment.handle.db;
-    const id = gzip ? 'lake-gzip' : 'lake-plain';
+    const id = `lake-${compression}`;
     await createIntegration(
       db,
       deployment.secrets,
@@ -74,7 +75,7 @@ for (const gzip of [false, true]) {
           bucket: 'lake',
           keyPrefix: id,
           endpoint,
-          gzip,
+          compression,
         },
       },
       'bench',
@@ -140,7 +141,7 @@ for (const gzip of [false, true]) {
     const cpuColumn = [cpu.tideway!, cpu.postgres!, cpu.s3rver!].map((value) => value.toFixed(1)).join(' / ');
     const batches = await db.selectFrom('s3_batches').select(['byte_count']).execute();
     results.push([
-      gzip ? 'gzip on' : 'gzip off',
+      compression,
       EVENTS.toLocaleString('en'),
       batches.length,
       (Math.max(...batches.map((batch) => Number(batch.byte_count))) / 1_048_576).toFixed(1),

@@ -188,6 +188,9 @@ export interface components {
         bucket: string;
         key_prefix?: string | null;
         endpoint?: string | null;
+        /** @description How objects are compressed: `none` (`.export`), `gzip` (`.export.gz`) or `zstd` (`.export.zst`). */
+        compression?: ("none" | "gzip" | "zstd") | null;
+        /** @description The older way to say `compression`: true is `gzip`, false is `none`. */
         gzip?: boolean | null;
       }) | null;
       signing_secret?: string | null;
@@ -234,6 +237,9 @@ export interface components {
         bucket?: string;
         key_prefix?: string | null;
         endpoint?: string | null;
+        /** @description How objects are compressed: `none` (`.export`), `gzip` (`.export.gz`) or `zstd` (`.export.zst`). */
+        compression?: ("none" | "gzip" | "zstd") | null;
+        /** @description The older way to say `compression`: true is `gzip`, false is `none`. */
         gzip?: boolean | null;
       }) | null;
       [key: string]: unknown;
@@ -414,6 +420,9 @@ export interface components {
         bucket: string | null;
         key_prefix: string | null;
         endpoint: string | null;
+        /** @enum {string} */
+        compression: "none" | "gzip" | "zstd";
+        /** @description Whether `compression` is `gzip` (the older field). */
         gzip: boolean;
       };
       /**

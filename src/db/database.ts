@@ -16,6 +16,9 @@ export type IntegrationType = 'permanent' | 'temporary';
 /** Whether an integration's deliveries of one domain entity go out one at a time, in publication order. */
 export const ORDERINGS = ['unordered', 'by_domain_entity'] as const;
 export type Ordering = (typeof ORDERINGS)[number];
+/** How an S3 integration's objects are compressed. */
+export const S3_COMPRESSIONS = ['none', 'gzip', 'zstd'] as const;
+export type S3Compression = (typeof S3_COMPRESSIONS)[number];
 export type TargetKind = 'webhook' | 's3';
 export type IntegrationStatus = 'running' | 'stopped';
 export type DeliveryStatus = 'pending' | 'success' | 'failure' | 'rejected';
@@ -126,7 +129,7 @@ export interface IntegrationsTable {
   s3_bucket: string | null;
   s3_key_prefix: Generated<string>;
   s3_endpoint: string | null;
-  s3_gzip: Generated<boolean>;
+  s3_compression: ColumnType<S3Compression, S3Compression | undefined, S3Compression>;
   signing_secret_enc: string;
   previous_signing_secret_enc: string | null;
   previous_signing_secret_expires_at: Timestamp | null;

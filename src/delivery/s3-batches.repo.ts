@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database, Db, IntegrationRow } from '../db/database.ts';
+import type { Database, Db, IntegrationRow, S3Compression } from '../db/database.ts';
 
 /*
  * S3 batches: seal (fix id, key and members) before any upload, so that a
@@ -10,10 +10,13 @@ import type { Database, Db, IntegrationRow } from '../db/database.ts';
 /** Pending deliveries read per round trip while cutting batches. */
 const SEAL_PAGE = 10_000;
 
-/** `{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}.export[.gz]` (no leading slash without a prefix). */
+/** What an object's key ends with, by its compression. */
+const OBJECT_EXTENSIONS: Record<S3Compression, string> = { none: '', gzip: '.gz', zstd: '.zst' };
+
+/** `{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}.export[.gz|.zst]` (no leading slash without a prefix). */
 export function objectKey(integration: IntegrationRow, tenant: string, sealedAt: Date, batchId: string): string {
   const prefix = integration.s3_key_prefix ? `${integration.s3_key_prefix}/` : '';
-  return `${prefix}${tenant}/${sealedAt.getTime()}-data-${batchId}.export${integration.s3_gzip ? '.gz' : ''}`;
+  return `${prefix}${tenant}/${sealedAt.getTime()}-data-${batchId}.export${OBJECT_EXTENSIONS[integration.s3_compression]}`;
 }
 
 export interface SealedBatch {

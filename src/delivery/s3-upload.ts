@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createGzip } from 'node:zlib';
+import { createGzip, createZstdCompress } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -11,7 +11,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
-import type { IntegrationRow } from '../db/database.ts';
+import type { IntegrationRow, S3Compression } from '../db/database.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { type AddressCheck, checkOutboundUrl, type OutboundPolicy, pinnedTo } from './outbound.ts';
 import { batchLinePages, type CopyOut } from './s3-batch-lines.ts';
@@ -201,11 +201,22 @@ class ObjectWriter {
   }
 }
 
+/** How a sealed batch is compressed: as its key says, fixed when it was sealed, whatever the integration says now. */
+function compressionOfKey(key: string): S3Compression {
+  return key.endsWith('.gz') ? 'gzip' : key.endsWith('.zst') ? 'zstd' : 'none';
+}
+
+const CONTENT_TYPES: Record<S3Compression, string> = {
+  none: 'application/x-ndjson',
+  gzip: 'application/gzip',
+  zstd: 'application/zstd',
+};
+
 /**
- * Streams a sealed batch to its object key as NDJSON (gzipped as one gzip
- * member when the integration asks). The same batch always yields the same
- * bytes, so a retry overwrites the object with itself; a failed upload is
- * aborted.
+ * Streams a sealed batch to its object key as NDJSON, compressed (one gzip
+ * member, or one zstd frame) as its key says. The same batch always yields
+ * the same bytes, so a retry overwrites the object with itself, even after
+ * the integration's compression was changed; a failed upload is aborted.
  */
 export async function uploadBatch(
   copyOut: CopyOut,
@@ -214,16 +225,12 @@ export async function uploadBatch(
   batch: { id: string; object_key: string; event_count: number; byte_count: number },
   options: { partSize?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
-  const gzip = integration.s3_gzip;
-  const target = {
-    Bucket: integration.s3_bucket!,
-    Key: batch.object_key,
-    ContentType: gzip ? 'application/gzip' : 'application/x-ndjson',
-  };
+  const compression = compressionOfKey(batch.object_key);
+  const target = { Bucket: integration.s3_bucket!, Key: batch.object_key, ContentType: CONTENT_TYPES[compression] };
   const writer = new ObjectWriter(client, target, options.partSize ?? PART_SIZE, options.signal);
   try {
-    if (gzip) {
-      const compressor = createGzip();
+    if (compression !== 'none') {
+      const compressor = compression === 'gzip' ? createGzip() : createZstdCompress();
       const feeding = (async () => {
         try {
           // Each page is handed over once the compressor has taken it in,

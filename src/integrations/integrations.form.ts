@@ -26,7 +26,7 @@ export const EMPTY_FORM: IntegrationFormValues = {
   bucket: '',
   key_prefix: '',
   endpoint: '',
-  gzip: false,
+  compression: 'none',
 };
 
 type FormBody = Record<string, string | File | (string | File)[]>;
@@ -40,6 +40,9 @@ const list = (form: FormBody, name: string): string[] => {
   const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
   return values.filter((item): item is string => typeof item === 'string');
 };
+
+const compressionOf = (value: string): IntegrationFormValues['compression'] =>
+  value === 'gzip' || value === 'zstd' ? value : 'none';
 
 /** What the user typed (secrets excluded: they are never written back into the page). */
 export function formValues(form: FormBody, fallback: Partial<IntegrationFormValues> = {}): IntegrationFormValues {
@@ -62,7 +65,7 @@ export function formValues(form: FormBody, fallback: Partial<IntegrationFormValu
     bucket: text(form, 'bucket'),
     key_prefix: text(form, 'key_prefix'),
     endpoint: text(form, 'endpoint'),
-    gzip: text(form, 'gzip') === 'true',
+    compression: compressionOf(text(form, 'compression')),
   };
 }
 
@@ -92,7 +95,7 @@ function target(form: FormBody, values: IntegrationFormValues, forEdit: boolean)
     bucket: values.bucket,
     key_prefix: values.key_prefix,
     endpoint: values.endpoint || null,
-    gzip: values.gzip,
+    compression: values.compression,
     ...(secret('aws_secret_access_key') || !forEdit
       ? { aws_secret_access_key: secret('aws_secret_access_key') ?? '' }
       : {}),
@@ -136,7 +139,7 @@ export function valuesFromRow(row: IntegrationRow): IntegrationFormValues {
     bucket: row.s3_bucket ?? '',
     key_prefix: row.s3_key_prefix,
     endpoint: row.s3_endpoint ?? '',
-    gzip: row.s3_gzip,
+    compression: row.s3_compression,
   };
 }
 

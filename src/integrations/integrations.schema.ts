@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDERINGS } from '../db/database.ts';
+import { ORDERINGS, S3_COMPRESSIONS, type S3Compression } from '../db/database.ts';
 import type { CatalogNames } from '../events/event-types.repo.ts';
 import { fieldErrorsOf, type FieldError } from '../lib/problem.ts';
 
@@ -123,8 +123,29 @@ const s3Schema = z.strictObject({
     .transform((prefix) => prefix.replace(/^\/+|\/+$/g, ''))
     .nullish(),
   endpoint: httpUrl.nullish(),
-  gzip: z.boolean({ error: 'must be true or false' }).nullish(),
+  compression: z.enum(S3_COMPRESSIONS, { error: 'must be none, gzip or zstd' }).nullish().meta({
+    description: 'How objects are compressed: `none` (`.export`), `gzip` (`.export.gz`) or `zstd` (`.export.zst`).',
+  }),
+  gzip: z
+    .boolean({ error: 'must be true or false' })
+    .nullish()
+    .meta({ description: 'The older way to say `compression`: true is `gzip`, false is `none`.' }),
 });
+
+/** `gzip` and `compression` given together must agree. */
+function checkCompression(
+  s3: { gzip?: boolean | null; compression?: S3Compression | null } | null | undefined,
+  context: z.RefinementCtx,
+) {
+  if (!s3 || s3.gzip === undefined || s3.gzip === null || !s3.compression) return;
+  if (s3.gzip !== (s3.compression === 'gzip')) {
+    context.addIssue({
+      code: 'custom',
+      path: ['s3_parameters', 'compression'],
+      message: `is ${s3.compression} but gzip is ${s3.gzip}: give compression alone`,
+    });
+  }
+}
 
 const orderingSchema = z.enum(ORDERINGS, { error: 'must be unordered or by_domain_entity' }).meta({
   description:
@@ -173,6 +194,7 @@ export function createIntegrationSchema(catalog: CatalogNames) {
           message: 'must be empty for a permanent integration (make it temporary to give it an end)',
         });
       }
+      checkCompression(value.s3_parameters, context);
       if (value.s3_parameters && value.ordering === 'by_domain_entity') {
         context.addIssue({ code: 'custom', path: ['ordering'], message: ORDERING_WEBHOOKS_ONLY });
       }
@@ -199,6 +221,7 @@ export function updateIntegrationSchema(catalog: CatalogNames) {
       s3_parameters: s3Schema.partial().nullish(),
     })
     .superRefine((value, context) => {
+      checkCompression(value.s3_parameters, context);
       for (const field of IMMUTABLE) {
         if (field in value)
           context.addIssue({ code: 'custom', path: [field], message: 'cannot be changed after creation' });

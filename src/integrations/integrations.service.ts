@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, IntegrationRow, IntegrationType, IntegrationUpdate, Ordering } from '../db/database.ts';
+import type {
+  Database,
+  IntegrationRow,
+  IntegrationType,
+  IntegrationUpdate,
+  Ordering,
+  S3Compression,
+} from '../db/database.ts';
 import { reorderPendingDeliveries } from '../events/entity-lines.ts';
 import { replayIntoIntegration, takeIntegrationChangeLock } from '../events/fan-out.ts';
 import { fencedChange } from '../delivery/integration-fence.ts';
@@ -24,7 +31,7 @@ export type IntegrationTarget =
       bucket: string;
       keyPrefix?: string;
       endpoint?: string;
-      gzip?: boolean;
+      compression?: S3Compression;
     };
 
 export interface NewIntegration {
@@ -75,7 +82,7 @@ export function fromCreateBody(body: CreateIntegrationBody): NewIntegration {
           bucket: s3!.bucket,
           keyPrefix: s3!.key_prefix ?? '',
           endpoint: s3!.endpoint ?? undefined,
-          gzip: s3!.gzip ?? false,
+          compression: s3!.compression ?? (s3!.gzip ? 'gzip' : 'none'),
         },
   };
 }
@@ -118,7 +125,7 @@ export async function createIntegration(
             s3_bucket: target.bucket,
             s3_key_prefix: target.keyPrefix ?? '',
             s3_endpoint: target.endpoint ?? null,
-            s3_gzip: target.gzip ?? false,
+            s3_compression: target.compression ?? 'none',
           }),
     });
     await insertIntegrationLog(trx, {
@@ -216,7 +223,8 @@ export async function updateIntegration(
       if (s3.bucket) changes.s3_bucket = s3.bucket;
       if (s3.key_prefix !== undefined) changes.s3_key_prefix = s3.key_prefix ?? '';
       if (s3.endpoint !== undefined) changes.s3_endpoint = s3.endpoint ?? null;
-      if (s3.gzip !== undefined && s3.gzip !== null) changes.s3_gzip = s3.gzip;
+      if (s3.compression) changes.s3_compression = s3.compression;
+      else if (s3.gzip !== undefined && s3.gzip !== null) changes.s3_compression = s3.gzip ? 'gzip' : 'none';
     }
     return updateIntegrationRow(trx, id, changes);
   });

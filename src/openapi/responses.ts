@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDERINGS } from '../db/database.ts';
+import { ORDERINGS, S3_COMPRESSIONS } from '../db/database.ts';
 
 /*
  * What the API answers, as zod schemas: the OpenAPI document is built from
@@ -84,7 +84,8 @@ export const integrationSchema = z
         bucket: z.string().nullable(),
         key_prefix: z.string().nullable(),
         endpoint: z.string().nullable(),
-        gzip: z.boolean(),
+        compression: z.enum(S3_COMPRESSIONS),
+        gzip: z.boolean().meta({ description: 'Whether `compression` is `gzip` (the older field).' }),
       })
       .optional()
       .meta({ description: 'An S3 integration’s target.' }),

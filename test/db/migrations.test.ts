@@ -421,3 +421,31 @@ describe('20261201_03: ordered delivery', () => {
     }
   }, 60_000);
 });
+
+describe('20261201_04: S3 compression', () => {
+  test('an S3 integration made with gzip before it is gzip after; one without is none', async () => {
+    const behind = await createTestDatabase();
+    try {
+      const migrator = new Migrator({
+        db: behind.db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+      });
+      expect((await migrator.migrateTo('20261201_03_ordered_delivery')).error).toBeUndefined();
+      for (const [id, gzip] of [
+        ['old-zipped', true],
+        ['old-plain', false],
+      ] as const) {
+        await sql`insert into integrations (id, integration_type, target_kind, s3_bucket, s3_region, s3_access_key_id, s3_secret_access_key_enc, signing_secret_enc, s3_gzip)
+          values (${id}, 'permanent', 's3', 'lake', 'us-east-1', 'AK', 'v1:x', 'v1:x', ${gzip})`.execute(behind.db);
+      }
+      await migrateToLatest(behind.db);
+      const rows = await behind.db.selectFrom('integrations').select(['id', 's3_compression']).orderBy('id').execute();
+      expect(rows).toEqual([
+        { id: 'old-plain', s3_compression: 'none' },
+        { id: 'old-zipped', s3_compression: 'gzip' },
+      ]);
+    } finally {
+      await behind.close();
+    }
+  }, 60_000);
+});

@@ -1,6 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../../src/config.ts';
 import { createS3Loop } from '../../src/delivery/s3-loop.ts';
 import { envelopeJson } from '../../src/events/envelope.ts';
@@ -57,7 +61,10 @@ function loop(extra: Partial<Parameters<typeof createS3Loop>[0]> = {}, env: Reco
   });
 }
 
-async function lake(id: string, options: { prefix?: string; gzip?: boolean; accessKeyId?: string } = {}) {
+async function lake(
+  id: string,
+  options: { prefix?: string; compression?: 'none' | 'gzip' | 'zstd'; accessKeyId?: string } = {},
+) {
   await createIntegration(
     database().db,
     testSecrets,
@@ -72,7 +79,7 @@ async function lake(id: string, options: { prefix?: string; gzip?: boolean; acce
         bucket: 'lake',
         keyPrefix: options.prefix ?? id,
         endpoint: s3.endpoint,
-        gzip: options.gzip,
+        compression: options.compression,
       },
     },
     'test',
@@ -209,7 +216,7 @@ test('time trigger: below the threshold nothing is cut until the interval has pa
 });
 
 test('gzip: .export.gz that decompresses to the same lines', async () => {
-  await lake('zipped', { gzip: true });
+  await lake('zipped', { compression: 'gzip' });
   const events = await publish(5);
   clock += 61_000;
   expect(await loop().runOnce()).toBe(1);
@@ -218,11 +225,37 @@ test('gzip: .export.gz that decompresses to the same lines', async () => {
   expect(await allLines('zipped', true)).toEqual(await expectedLines(events.map((event) => event.id)));
 });
 
-test('a batch larger than a part goes up as a multipart upload, byte for byte, plain and gzip', async () => {
+test('zstd: .export.zst, which DuckDB reads back with read_json(compression = zstd): every event once, byte for byte', async () => {
+  await lake('zstd', { compression: 'zstd' });
+  const events = await publish(5);
+  clock += 61_000;
+  expect(await loop().runOnce()).toBe(1);
+  const [key] = (await s3.keys('lake')).filter((entry) => entry.startsWith('zstd/'));
+  expect(key).toMatch(/\.export\.zst$/);
+  const body = await s3.read('lake', key!);
+  expect(Bun.zstdDecompressSync(body).toString('utf8').split('\n').filter(Boolean)).toEqual(
+    await expectedLines(events.map((event) => event.id)),
+  );
+  const file = join(mkdtempSync(join(tmpdir(), 'tideway-duckdb-')), 'object.export.zst');
+  writeFileSync(file, body);
+  const duckdb = await (await DuckDBInstance.create(':memory:')).connect();
+  const rows = (
+    await duckdb.runAndReadAll(
+      `select id::text as id, name from read_json('${file}', compression = 'zstd', format = 'newline_delimited') order by id`,
+    )
+  ).getRowObjects();
+  expect(rows).toEqual(
+    events.map((event) => ({ id: event.id, name: event.name })).sort((a, b) => a.id.localeCompare(b.id)),
+  );
+  duckdb.closeSync();
+});
+
+test('a batch larger than a part goes up as a multipart upload, byte for byte, plain, gzip and zstd', async () => {
   const env = { ...ENV, S3_BATCH_MAX_BYTES: '10000000' };
-  for (const gzip of [false, true]) {
-    const id = gzip ? 'parts-gzip' : 'parts-plain';
-    await lake(id, { gzip });
+  const decompress = { none: (body: Buffer) => body, gzip: gunzipSync, zstd: Bun.zstdDecompressSync };
+  for (const compression of ['none', 'gzip', 'zstd'] as const) {
+    const id = `parts-${compression}`;
+    await lake(id, { compression });
     // Random notes, so that even gzipped the object spans several 64 KiB parts.
     const events = Array.from({ length: 300 }, (_, i) =>
       envelope('order.created', { id: `o-${i}`, note: randomBytes(500).toString('hex') }),
@@ -245,7 +278,7 @@ test('a batch larger than a part goes up as a multipart upload, byte for byte, p
     expect(s3.requests.filter((request) => request.startsWith(`POST /lake/${key}?uploadId=`))).toHaveLength(1); // completed once
     const body = await s3.read('lake', key!);
     const expected = (await expectedLines(events.map((event) => event.id))).map((line) => `${line}\n`).join('');
-    expect((gzip ? gunzipSync(body) : body).toString('utf8')).toBe(expected);
+    expect(Buffer.from(decompress[compression](body)).toString('utf8')).toBe(expected);
     await database().db.deleteFrom('integrations').where('id', '=', id).execute();
   }
 });

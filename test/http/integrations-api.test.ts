@@ -120,6 +120,39 @@ describe('NewStore client request shapes', () => {
     }
   });
 
+  test('S3 compression: gzip: true still means gzip; compression none, gzip or zstd; the two must agree', async () => {
+    const s3 = {
+      aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      aws_secret_access_key: AWS_SECRET,
+      aws_region: 'eu-central-1',
+      bucket: 'acme-events',
+    };
+    const create = (id: string, extra: Record<string, unknown>) =>
+      call('POST', '', { id, integration_type: 'permanent', s3_parameters: { ...s3, ...extra } });
+    const compressionOf = async (response: Response) =>
+      ((await json(response)) as { s3_parameters: { compression: string; gzip: boolean } }).s3_parameters;
+    expect(await compressionOf(await create('lake-old-flag', { gzip: true }))).toEqual(
+      expect.objectContaining({ compression: 'gzip', gzip: true }),
+    );
+    expect(await compressionOf(await create('lake-plain', {}))).toEqual(
+      expect.objectContaining({ compression: 'none', gzip: false }),
+    );
+    expect(await compressionOf(await create('lake-zstd', { compression: 'zstd' }))).toEqual(
+      expect.objectContaining({ compression: 'zstd', gzip: false }),
+    );
+    const conflict = await create('lake-both', { compression: 'zstd', gzip: true });
+    expect(conflict.status).toBe(422);
+    expect(JSON.stringify(await json(conflict))).toContain('is zstd but gzip is true: give compression alone');
+    const unknown = await create('lake-lz4', { compression: 'lz4' });
+    expect(unknown.status).toBe(422);
+    expect(JSON.stringify(await json(unknown))).toContain('must be none, gzip or zstd');
+
+    const patched = await call('PATCH', '/lake-old-flag', { s3_parameters: { compression: 'zstd' } });
+    expect(await compressionOf(patched)).toEqual(expect.objectContaining({ compression: 'zstd', gzip: false }));
+    const back = await call('PATCH', '/lake-old-flag', { s3_parameters: { gzip: false } });
+    expect(await compressionOf(back)).toEqual(expect.objectContaining({ compression: 'none' }));
+  });
+
   test('PATCH changes events and target details; an empty secret keeps the stored one', async () => {
     const patched = await call('PATCH', '/erp-netsuite-integration-001', {
       filter_conditions: { entities: ['invoice'], events: ['order.completed'] },

@@ -26,7 +26,7 @@ export interface IntegrationFormValues {
   bucket: string;
   key_prefix: string;
   endpoint: string;
-  gzip: boolean;
+  compression: 'none' | 'gzip' | 'zstd';
 }
 
 export interface IntegrationFormProps {
@@ -262,10 +262,21 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: In
               )}
             </Field>
           </div>
-          <label class="checkbox">
-            <input type="checkbox" name="gzip" value="true" checked={values.gzip} /> Compress objects with gzip
-            (.export.gz)
-          </label>
+          <Field name="compression" label="Compression" errors={errors}>
+            {(attributes) => (
+              <select {...attributes}>
+                <option value="none" selected={values.compression === 'none'}>
+                  None (.export)
+                </option>
+                <option value="gzip" selected={values.compression === 'gzip'}>
+                  gzip (.export.gz)
+                </option>
+                <option value="zstd" selected={values.compression === 'zstd'}>
+                  zstd (.export.zst)
+                </option>
+              </select>
+            )}
+          </Field>
         </div>
       </fieldset>
 
