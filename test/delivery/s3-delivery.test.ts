@@ -8,7 +8,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../../src/config.ts';
 import { createS3Loop } from '../../src/delivery/s3-loop.ts';
 import { envelopeJson } from '../../src/events/envelope.ts';
-import { createIntegration, setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
+import {
+  createIntegration,
+  setIntegrationStatus,
+  updateIntegration,
+} from '../../src/integrations/integrations.service.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
@@ -374,6 +378,22 @@ test('a transient error (the store is down) is retried with backoff and complete
   clock += 6_000;
   expect(await worker.runOnce()).toBe(1);
   expect(await allLines('flaky-store')).toHaveLength(4);
+});
+
+test('a batch sealed before the compression changed is written as its key says, on every retry', async () => {
+  await lake('switched', { compression: 'gzip' });
+  const events = await publish(3);
+  clock += 61_000;
+  await s3.stop();
+  const worker = loop();
+  expect(await worker.runOnce()).toBe(0); // sealed as .export.gz, the upload failed
+  await updateIntegration(database().db, testSecrets, 'switched', { s3_parameters: { compression: 'zstd' } });
+  await s3.start(s3.port);
+  clock += 6_000;
+  expect(await worker.runOnce()).toBe(1);
+  const [key] = (await s3.keys('lake')).filter((entry) => entry.startsWith('switched/'));
+  expect(key).toMatch(/\.export\.gz$/);
+  expect(await allLines('switched', true)).toEqual(await expectedLines(events.map((event) => event.id)));
 });
 
 test('two workers: every event in exactly one object', async () => {
