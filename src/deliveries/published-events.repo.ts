@@ -119,6 +119,7 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
       'deliveries.status',
       'deliveries.attempts',
       'deliveries.next_attempt_at',
+      'deliveries.order_sequence',
       'deliveries.last_attempted_at',
       'events.tenant',
       'events.payload',
@@ -145,7 +146,11 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
     .orderBy('attempted_at')
     .orderBy('id')
     .execute();
-  const waitsFor = await firstAheadInLine(db, integrationId, eventId);
+  // Only a pending delivery of an ordered line can wait for another.
+  const waitsFor =
+    delivery.status === 'pending' && delivery.order_sequence !== null
+      ? await firstAheadInLine(db, integrationId, eventId)
+      : undefined;
   // A delivery waiting in its line has no time of its own ('infinity', read as a number).
   const nextAttemptAt = delivery.next_attempt_at instanceof Date ? delivery.next_attempt_at : null;
   return { delivery: { ...delivery, next_attempt_at: nextAttemptAt }, attempts, waitsFor };

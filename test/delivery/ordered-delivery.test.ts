@@ -1,15 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { loadConfig } from '../../src/config.ts';
 import type { DatabaseSession } from '../../src/db/session.ts';
-import { createWebhookLoop } from '../../src/delivery/webhook-loop.ts';
 import { setIntegrationStatus } from '../../src/integrations/integrations.service.ts';
-import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { envelope, signedIn, testSecrets, tokenWith } from '../helpers/fixtures.ts';
+import { envelope, signedIn, tokenWith } from '../helpers/fixtures.ts';
 import { Receiver } from '../helpers/receiver.ts';
+import { webhookLoopForRounds } from '../helpers/webhook-rounds.ts';
 
 /*
  * Ordered delivery per domain entity, one deterministic round of the
@@ -26,17 +24,7 @@ const now = () => new Date(clock);
 const ENV = { ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '10,20', WEBHOOK_TIMEOUT_MS: '300' };
 
 let session: DatabaseSession;
-function loop(env: Record<string, string> = ENV) {
-  return createWebhookLoop({
-    db: database().db,
-    session,
-    secrets: testSecrets,
-    config: loadConfig(env),
-    log: createLogger('error', () => {}),
-    now,
-    random: () => 0.5,
-  });
-}
+const loop = (env: Record<string, string> = ENV) => webhookLoopForRounds(database(), session, env, now);
 
 beforeAll(async () => {
   session = await database().session();
