@@ -169,7 +169,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       const integration = served.get(delivery.integration_id);
       const held = leases.add(delivery, claimedAt);
       if (integration) integration.ready.push(held);
-      else void releaseDeliveries(db, owner, leases.forget([held])).catch(() => {}); // retired meanwhile
+      else handBack([held]); // retired meanwhile
     }
     for (const id of new Set(claimed.map((delivery) => delivery.integration_id))) {
       const integration = served.get(id);
@@ -206,7 +206,7 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     // Started now, the request must end and be recorded before the lease
     // does, or another worker could send it too: hand it back instead.
     if (delivery.leaseUntil - Date.now() < config.webhook.timeoutMs + RECORD_MARGIN_MS) {
-      void releaseDeliveries(db, owner, leases.forget([delivery])).catch(() => {});
+      handBack([delivery]);
       return;
     }
     const row = integration.row!;
@@ -305,6 +305,14 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
     ]);
   }
 
+  /** Hand-backs on their way to the database (not waited for; a failed one's lease runs out). */
+  const handingBack = new Set<Promise<void>>();
+  function handBack(deliveries: Leased[]) {
+    const handing = releaseDeliveries(db, owner, leases.forget(deliveries)).catch(() => {});
+    handingBack.add(handing);
+    void handing.finally(() => handingBack.delete(handing));
+  }
+
   /** Hands back everything claimed and not started. */
   async function handBackWaiting() {
     waiting.clear();
@@ -345,6 +353,8 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
       await Promise.all(stopsUnderWay);
       await recorder.flush();
       await handBackWaiting();
+      // A round is over once what it handed back is in the database.
+      await Promise.all(handingBack);
       await served.releaseAll();
       return Math.max(claimed, attempted - before);
     },
