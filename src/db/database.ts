@@ -19,6 +19,9 @@ export type Ordering = (typeof ORDERINGS)[number];
 /** How an S3 integration's objects are compressed. */
 export const S3_COMPRESSIONS = ['none', 'gzip', 'zstd'] as const;
 export type S3Compression = (typeof S3_COMPRESSIONS)[number];
+/** What an S3 integration's objects hold: NDJSON lines, or a Parquet file. */
+export const S3_FORMATS = ['ndjson', 'parquet'] as const;
+export type S3Format = (typeof S3_FORMATS)[number];
 export type TargetKind = 'webhook' | 's3';
 export type IntegrationStatus = 'running' | 'stopped';
 export type DeliveryStatus = 'pending' | 'success' | 'failure' | 'rejected';
@@ -130,6 +133,9 @@ export interface IntegrationsTable {
   s3_key_prefix: Generated<string>;
   s3_endpoint: string | null;
   s3_compression: ColumnType<S3Compression, S3Compression | undefined, S3Compression>;
+  s3_format: ColumnType<S3Format, S3Format | undefined, S3Format>;
+  /** Its objects' key template (src/delivery/s3-keys.ts); null: NewStore's key. */
+  s3_key_template: string | null;
   signing_secret_enc: string;
   previous_signing_secret_enc: string | null;
   previous_signing_secret_expires_at: Timestamp | null;
@@ -167,6 +173,17 @@ export interface S3BatchesTable {
   last_error: string | null;
   /** Event ids in object-line order while sealed; emptied once uploaded (deliveries.batch_id then says). */
   member_ids: ColumnType<string[], string[] | undefined, string[]>;
+  /** How its objects are written, fixed when it was sealed. */
+  format: ColumnType<S3Format, S3Format | undefined, S3Format>;
+  compression: ColumnType<S3Compression, S3Compression | undefined, S3Compression>;
+  /**
+   * Its objects, one per partition (one, unpartitioned), and how many of
+   * member_ids each holds, in member order. object_key is then the pattern
+   * of their keys: the key itself when unpartitioned, else with per-event
+   * placeholders left in (deliveryObjectKey fills them for one event).
+   */
+  object_keys: ColumnType<string[], string[] | undefined, string[]>;
+  object_event_counts: ColumnType<number[], number[] | undefined, number[]>;
 }
 
 export interface S3BatchAttemptsTable {

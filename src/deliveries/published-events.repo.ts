@@ -4,6 +4,7 @@ import type { KeysetPosition } from '../lib/keyset-cursor.ts';
 import type { DeliveryListItem, LastResponse } from '../db/read-models.ts';
 import { envelopeJson } from '../events/envelope.ts';
 import { firstAheadInLine } from '../events/entity-lines.ts';
+import { entityOf, eventObjectKey } from '../delivery/s3-keys.ts';
 
 export type { DeliveryListItem, LastResponse };
 
@@ -123,6 +124,7 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
       'deliveries.last_attempted_at',
       'events.tenant',
       'events.payload',
+      'events.entity',
       'events.entity_id',
     ])
     .where('deliveries.integration_id', '=', integrationId)
@@ -153,7 +155,19 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
       : undefined;
   // A delivery waiting in its line has no time of its own ('infinity', read as a number).
   const nextAttemptAt = delivery.next_attempt_at instanceof Date ? delivery.next_attempt_at : null;
-  return { delivery: { ...delivery, next_attempt_at: nextAttemptAt }, attempts, waitsFor };
+  // A partitioned batch's objects: the one that holds this event.
+  const objectKey =
+    delivery.object_key &&
+    eventObjectKey(delivery.object_key, {
+      eventName: delivery.event_name,
+      entity: delivery.entity ?? entityOf(delivery.event_name),
+      publishedMs: delivery.published_at.getTime(),
+    });
+  return {
+    delivery: { ...delivery, object_key: objectKey, next_attempt_at: nextAttemptAt },
+    attempts,
+    waitsFor,
+  };
 }
 
 /** The last attempt of each of these deliveries: what the consumer answered. */

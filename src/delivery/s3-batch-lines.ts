@@ -1,7 +1,7 @@
 import type { DatabaseHandle } from '../db/client.ts';
 import { CopyBinaryReader } from '../db/copy-binary.ts';
 import { ENVELOPE_END, ENVELOPE_KEYS } from '../events/envelope.ts';
-import { batchEnvelopesQuery } from './s3-batches.repo.ts';
+import { BATCH_COLUMN_COUNTS, type BatchColumns, batchEnvelopesQuery } from './s3-batches.repo.ts';
 
 /*
  * A sealed batch's NDJSON, built as bytes straight from the database's
@@ -18,46 +18,70 @@ export type CopyOut = DatabaseHandle['copyOut'];
 const PAGE_BYTES = 1024 * 1024;
 const PAGE_MEMBERS = 1_000;
 
+/** Members `from` to `to` of a sealed batch (1-based, inclusive): one of its objects. */
+export interface MemberRange {
+  from: number;
+  to: number;
+}
+
+/** Where a page of COPY rows goes; cleared before each page. */
+export interface PageSink {
+  clear(): void;
+  appendRow(row: Buffer, fields: Int32Array): void;
+}
+
 /**
- * The batch's lines, a page at a time; the next page is read while this
- * one is written. A page's bytes are valid until the next one is asked for
- * (two page buffers take turns), so memory stays at two pages whatever the
- * batch size.
+ * A range of a batch's members as COPY rows, a page at a time, into two
+ * sinks that take turns: the next page is read while this one is used. A
+ * page's sink is valid until the next one is asked for, so memory stays at
+ * two pages whatever the batch size.
  */
-export async function* batchLinePages(
+export async function* batchPages<Sink extends PageSink>(
   copyOut: CopyOut,
   batch: { id: string; event_count: number; byte_count: number },
-): AsyncGenerator<Buffer> {
+  range: MemberRange,
+  columns: BatchColumns,
+  sinks: [Sink, Sink],
+): AsyncGenerator<Sink> {
   const perPage = Math.max(
     1,
     Math.min(PAGE_MEMBERS, Math.floor(PAGE_BYTES / Math.max(1, batch.byte_count / batch.event_count))),
   );
-  const buffers = [new LineBuffer(), new LineBuffer()];
-  const read = (from: number, buffer: LineBuffer) => {
-    const page = readPage(copyOut, batch.id, from, from + perPage - 1, buffer);
+  const read = (from: number, sink: Sink) => {
+    const query = batchEnvelopesQuery(batch.id, from, Math.min(range.to, from + perPage - 1), columns);
+    const page = readPage(copyOut, query, BATCH_COLUMN_COUNTS[columns], sink);
     page.catch(() => {}); // awaited below; not unhandled if the reader stops first
     return page;
   };
-  let next = read(1, buffers[0]!);
-  for (let from = 1, turn = 1; from <= batch.event_count; from += perPage, turn++) {
+  let next = read(range.from, sinks[0]);
+  for (let from = range.from, turn = 1; from <= range.to; from += perPage, turn++) {
     const page = await next;
-    if (from + perPage <= batch.event_count) next = read(from + perPage, buffers[turn % 2]!);
+    if (from + perPage <= range.to) next = read(from + perPage, sinks[turn % 2]!);
     yield page;
   }
 }
 
-async function readPage(
+/** A range of the batch's NDJSON lines, a page of bytes at a time (valid until the next page is asked for). */
+export async function* batchLinePages(
   copyOut: CopyOut,
-  batchId: string,
-  from: number,
-  to: number,
-  lines: LineBuffer,
-): Promise<Buffer> {
-  lines.clear();
-  const reader = new CopyBinaryReader(5, (bytes, fields) => lines.appendEnvelope(bytes, fields));
-  await copyOut(batchEnvelopesQuery(batchId, from, to), (chunk) => reader.push(chunk));
+  batch: { id: string; event_count: number; byte_count: number },
+  range: MemberRange = { from: 1, to: batch.event_count },
+): AsyncGenerator<Buffer> {
+  for await (const lines of batchPages(copyOut, batch, range, 'envelope', [new LineBuffer(), new LineBuffer()]))
+    yield lines.view();
+}
+
+async function readPage<Sink extends PageSink>(
+  copyOut: CopyOut,
+  query: string,
+  fieldCount: number,
+  sink: Sink,
+): Promise<Sink> {
+  sink.clear();
+  const reader = new CopyBinaryReader(fieldCount, (bytes, fields) => sink.appendRow(bytes, fields));
+  await copyOut(query, (chunk) => reader.push(chunk));
   reader.end();
-  return lines.view();
+  return sink;
 }
 
 const ascii = (text: string) => Buffer.from(text, 'latin1');
@@ -79,8 +103,26 @@ const HEX = Buffer.from(
 /** PostgreSQL timestamps count microseconds from 2000-01-01 UTC. */
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 
+/** Writes a binary uuid (16 bytes) as 8-4-4-4-12 lower-case hex, as PostgreSQL and randomUUID write it; returns the end. */
+export function writeUuidText(out: Buffer, at: number, row: Buffer, start: number): number {
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out[at++] = 0x2d;
+    const byte = row[start + i]!;
+    out[at++] = HEX[2 * byte]!;
+    out[at++] = HEX[2 * byte + 1]!;
+  }
+  return at;
+}
+
+/** A binary timestamptz: microseconds since 2000-01-01 UTC. */
+export const timestampMicros = (row: Buffer, start: number) =>
+  row.readInt32BE(start) * 2 ** 32 + row.readUInt32BE(start + 4);
+
+/** Microseconds since 2000 as milliseconds since the epoch, rounded down as Date#toISOString shows them. */
+export const epochMsOfMicros = (micros: number) => PG_EPOCH_MS + Math.floor(micros / 1000);
+
 /** A growable byte buffer of NDJSON lines, reused page after page. */
-class LineBuffer {
+class LineBuffer implements PageSink {
   private bytes = Buffer.allocUnsafe(PAGE_BYTES + 64 * 1024);
   private length = 0;
   private lastMicros = NaN;
@@ -95,7 +137,7 @@ class LineBuffer {
   }
 
   /** Appends the envelope line of a COPY row (id uuid, tenant, name, published_at timestamptz, payload). */
-  appendEnvelope(row: Buffer, fields: Int32Array) {
+  appendRow(row: Buffer, fields: Int32Array) {
     // Enough unless tenant or name needs escaping, which reserves for itself.
     this.reserve(LINE_FRAME_BYTES + fields[3]! - fields[2]! + fields[5]! - fields[4]! + fields[9]! - fields[8]!);
     this.append(ID_OPEN, 0, ID_OPEN.length);
@@ -122,17 +164,8 @@ class LineBuffer {
     this.length += source.copy(this.bytes, this.length, start, end);
   }
 
-  /** 16 bytes as 8-4-4-4-12 lower-case hex, as PostgreSQL and randomUUID write them. */
   private appendUuid(row: Buffer, start: number) {
-    const out = this.bytes;
-    let at = this.length;
-    for (let i = 0; i < 16; i++) {
-      if (i === 4 || i === 6 || i === 8 || i === 10) out[at++] = 0x2d;
-      const byte = row[start + i]!;
-      out[at++] = HEX[2 * byte]!;
-      out[at++] = HEX[2 * byte + 1]!;
-    }
-    this.length = at;
+    this.length = writeUuidText(this.bytes, this.length, row, start);
   }
 
   /**
@@ -157,10 +190,10 @@ class LineBuffer {
 
   /** A timestamptz (int64 µs since 2000) as Date#toISOString writes it: to the millisecond, rounded down. */
   private appendIsoTime(row: Buffer, start: number) {
-    const micros = row.readInt32BE(start) * 2 ** 32 + row.readUInt32BE(start + 4);
+    const micros = timestampMicros(row, start);
     if (micros !== this.lastMicros) {
       this.lastMicros = micros;
-      this.lastIso = new Date(PG_EPOCH_MS + Math.floor(micros / 1000)).toISOString();
+      this.lastIso = new Date(epochMsOfMicros(micros)).toISOString();
     }
     this.length += this.bytes.write(this.lastIso, this.length, 'latin1');
   }

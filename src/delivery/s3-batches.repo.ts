@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database, Db, IntegrationRow, S3Compression } from '../db/database.ts';
+import type { Database, Db, IntegrationRow, S3Compression, S3Format } from '../db/database.ts';
+import { batchKeyPattern, entityOf, eventObjectKey, isPartitioned, objectExtension, usesEntity } from './s3-keys.ts';
 
 /*
  * S3 batches: seal (fix id, key and members) before any upload, so that a
@@ -10,18 +11,11 @@ import type { Database, Db, IntegrationRow, S3Compression } from '../db/database
 /** Pending deliveries read per round trip while cutting batches. */
 const SEAL_PAGE = 10_000;
 
-/** What an object's key ends with, by its compression. */
-const OBJECT_EXTENSIONS: Record<S3Compression, string> = { none: '', gzip: '.gz', zstd: '.zst' };
-
-/** `{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}.export[.gz|.zst]` (no leading slash without a prefix). */
-export function objectKey(integration: IntegrationRow, tenant: string, sealedAt: Date, batchId: string): string {
-  const prefix = integration.s3_key_prefix ? `${integration.s3_key_prefix}/` : '';
-  return `${prefix}${tenant}/${sealedAt.getTime()}-data-${batchId}.export${OBJECT_EXTENSIONS[integration.s3_compression]}`;
-}
-
 export interface SealedBatch {
   id: string;
+  /** Its objects' key pattern (the key itself, unpartitioned). */
   object_key: string;
+  object_keys: string[];
   event_count: number;
   byte_count: number;
 }
@@ -34,8 +28,9 @@ export interface SealedBatch {
  * passed since the integration's previous batch was sent. One transaction
  * holding the integration's row, so one worker seals for it at a time; it
  * writes one row per batch — the members' ids, in object-line order
- * (publication, then id) — and leaves the deliveries alone. Returns what it
- * sealed.
+ * (publication, then id; partitioned, by object key first), its objects'
+ * keys and how it is written — and leaves the deliveries alone. Returns
+ * what it sealed.
  */
 export async function sealBatches(
   db: Kysely<Database>,
@@ -70,29 +65,32 @@ export async function sealBatches(
     // sealed batches (a hashed NOT IN: one lookup per row); a cursor, so a
     // large backlog is read only as far as the batches it fills.
     await sql`declare unbatched no scroll cursor for
-      select event_id::text as id, (extract(epoch from published_at) * 1000)::float8 as published_ms, size_bytes from deliveries
+      select event_id::text as id, (extract(epoch from published_at) * 1000)::float8 as published_ms, size_bytes, event_name from deliveries
       where integration_id = ${integration.id} and status = 'pending'
         and event_id not in (select unnest(member_ids) from s3_batches where integration_id = ${integration.id} and status = 'sealed')
       order by next_attempt_at`.execute(trx);
     // A group's members as parallel arrays (a batch can be 50,000+ of them).
-    type Group = { ids: string[]; publishedMs: number[]; bytes: number };
+    type Group = { ids: string[]; publishedMs: number[]; names: string[]; bytes: number };
     const groups: Group[] = [];
-    let group: Group = { ids: [], publishedMs: [], bytes: 0 };
+    const emptyGroup = (): Group => ({ ids: [], publishedMs: [], names: [], bytes: 0 });
+    let group = emptyGroup();
     read: for (;;) {
       const { rows } = await sql<{
         id: string;
         published_ms: string;
         size_bytes: number;
+        event_name: string;
       }>`fetch ${sql.lit(pageSize)} from unbatched`.execute(trx);
       for (const row of rows) {
         const bytes = row.size_bytes + 1; // and its newline
         if (group.ids.length > 0 && group.bytes + bytes > input.maxBytes) {
           groups.push(group);
-          group = { ids: [], publishedMs: [], bytes: 0 };
+          group = emptyGroup();
           if (groups.length === room) break read;
         }
         group.ids.push(row.id);
         group.publishedMs.push(Number(row.published_ms));
+        group.names.push(row.event_name);
         group.bytes += bytes;
       }
       if (rows.length < pageSize) break;
@@ -100,34 +98,84 @@ export async function sealBatches(
     await sql`close unbatched`.execute(trx);
     if (group.ids.length > 0 && groups.length < room && (due || group.bytes >= input.maxBytes)) groups.push(group);
 
+    const template = integration.s3_key_template;
+    const catalog = usesEntity(template)
+      ? new Map(
+          (await trx.selectFrom('event_types').select(['name', 'entity']).execute()).map((t) => [t.name, t.entity]),
+        )
+      : undefined;
     const sealed: SealedBatch[] = [];
     for (const members of groups) {
       const id = randomUUID();
-      const batch = {
-        id,
-        object_key: objectKey(integration, input.tenant, input.now, id),
-        event_count: members.ids.length,
-        byte_count: members.bytes,
-      };
-      const { ids, publishedMs } = members;
+      const pattern = batchKeyPattern(template, {
+        keyPrefix: integration.s3_key_prefix,
+        tenant: input.tenant,
+        sealedAt: input.now,
+        batchId: id,
+        integrationId: integration.id,
+        extension: objectExtension(integration.s3_format, integration.s3_compression),
+      });
+      const { ids, publishedMs, names } = members;
+      const keys = isPartitioned(template)
+        ? names.map((eventName, i) =>
+            eventObjectKey(pattern, { eventName, entity: entityOf(eventName, catalog), publishedMs: publishedMs[i]! }),
+          )
+        : undefined;
       const order = ids
         .map((_, i) => i)
-        .sort((a, b) => publishedMs[a]! - publishedMs[b]! || (ids[a]! < ids[b]! ? -1 : 1));
+        .sort(
+          (a, b) =>
+            (keys ? compareText(keys[a]!, keys[b]!) : 0) ||
+            publishedMs[a]! - publishedMs[b]! ||
+            compareText(ids[a]!, ids[b]!),
+        );
+      const objects = objectsInOrder(order.map((i) => keys?.[i] ?? pattern));
+      const batch = {
+        id,
+        object_key: pattern,
+        object_keys: objects.keys,
+        event_count: ids.length,
+        byte_count: members.bytes,
+      };
       // The ids as one comma-separated text: 50,000 array elements would each be escaped and quoted.
       await sql`
-        insert into s3_batches (id, integration_id, object_key, event_count, byte_count, sealed_at, next_attempt_at, member_ids)
-        values (${id}, ${integration.id}, ${batch.object_key}, ${batch.event_count}, ${batch.byte_count}, ${input.now}, ${input.now},
-          string_to_array(${order.map((i) => ids[i]!).join(',')}, ',')::uuid[])`.execute(trx);
+        insert into s3_batches (id, integration_id, object_key, event_count, byte_count, sealed_at, next_attempt_at, member_ids,
+          format, compression, object_keys, object_event_counts)
+        values (${id}, ${integration.id}, ${pattern}, ${batch.event_count}, ${batch.byte_count}, ${input.now}, ${input.now},
+          string_to_array(${order.map((i) => ids[i]!).join(',')}, ',')::uuid[],
+          ${integration.s3_format}, ${integration.s3_compression}, ${objects.keys}::text[], ${objects.counts}::int[])`.execute(
+        trx,
+      );
       sealed.push(batch);
     }
     return sealed;
   });
 }
 
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Runs of equal keys, in order: each object's key and how many members it holds. */
+function objectsInOrder(memberKeys: string[]): { keys: string[]; counts: number[] } {
+  const keys: string[] = [];
+  const counts: number[] = [];
+  for (const key of memberKeys) {
+    if (keys.at(-1) === key) counts[counts.length - 1]!++;
+    else {
+      keys.push(key);
+      counts.push(1);
+    }
+  }
+  return { keys, counts };
+}
+
 export interface ClaimedBatch {
   id: string;
   integration_id: string;
   object_key: string;
+  format: S3Format;
+  compression: S3Compression;
+  object_keys: string[];
+  object_event_counts: number[];
   event_count: number;
   byte_count: number;
   attempts: number;
@@ -151,7 +199,7 @@ export async function claimDueBatches(
     )
     update s3_batches b set lease_owner = ${input.owner}, lease_expires_at = ${new Date(input.now.getTime() + input.leaseMs)}
     from due where b.id = due.id
-    returning b.id::text, b.integration_id, b.object_key, b.event_count, b.byte_count::float8 as byte_count, b.attempts`.execute(
+    returning b.id::text, b.integration_id, b.object_key, b.format, b.compression, b.object_keys, b.object_event_counts, b.event_count, b.byte_count::float8 as byte_count, b.attempts`.execute(
     db,
   );
   return rows;
@@ -159,17 +207,33 @@ export async function claimDueBatches(
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Which of an event's fields a batch page reads: the NDJSON envelope's, or a Parquet row's. */
+export type BatchColumns = 'envelope' | 'parquet';
+
+const BATCH_COLUMNS: Record<BatchColumns, string> = {
+  envelope: 'e.id, e.tenant, e.name, e.published_at, e.payload',
+  parquet:
+    'e.id, e.tenant, e.name, e.published_at, e.entity, e.entity_id, e.domain_entity_type, e.domain_entity_id, e.payload',
+};
+export const BATCH_COLUMN_COUNTS: Record<BatchColumns, number> = { envelope: 5, parquet: 9 };
+
 /**
- * The query for one page of a sealed batch's envelope fields — id, tenant,
- * name, published_at, payload — in object-line order: members `from` to
- * `to` (1-based, inclusive), each looked up by primary key. An event pruned
- * by retention under a sealed batch is simply not there. With its values as
- * literals, for COPY (which takes no parameters).
+ * The query for one page of a sealed batch's events — the envelope's
+ * fields (id, tenant, name, published_at, payload), or a Parquet row's —
+ * in object-line order: members `from` to `to` (1-based, inclusive), each
+ * looked up by primary key. An event pruned by retention under a sealed
+ * batch is simply not there. With its values as literals, for COPY (which
+ * takes no parameters).
  */
-export function batchEnvelopesQuery(batchId: string, from: number, to: number): string {
+export function batchEnvelopesQuery(
+  batchId: string,
+  from: number,
+  to: number,
+  columns: BatchColumns = 'envelope',
+): string {
   if (!UUID.test(batchId) || !Number.isSafeInteger(from) || !Number.isSafeInteger(to))
     throw new Error(`not a batch page: ${batchId} ${from}..${to}`);
-  return `select e.id, e.tenant, e.name, e.published_at, e.payload
+  return `select ${BATCH_COLUMNS[columns]}
     from unnest((select member_ids[${from}:${to}] from s3_batches where id = '${batchId}')) with ordinality as m(id, position)
     join events e on e.id = m.id
     order by m.position`;

@@ -14,7 +14,9 @@ import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import type { IntegrationRow, S3Compression } from '../db/database.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { type AddressCheck, checkOutboundUrl, type OutboundPolicy, pinnedTo } from './outbound.ts';
-import { batchLinePages, type CopyOut } from './s3-batch-lines.ts';
+import { batchLinePages, batchPages, type CopyOut, type MemberRange } from './s3-batch-lines.ts';
+import type { ClaimedBatch } from './s3-batches.repo.ts';
+import { EventRows, writeParquet } from './s3-parquet.ts';
 
 /**
  * Multipart parts of 5 MiB, S3's minimum. A part is sent before the next
@@ -201,41 +203,72 @@ class ObjectWriter {
   }
 }
 
-/** How a sealed batch is compressed: as its key says, fixed when it was sealed, whatever the integration says now. */
-function compressionOfKey(key: string): S3Compression {
-  return key.endsWith('.gz') ? 'gzip' : key.endsWith('.zst') ? 'zstd' : 'none';
-}
-
 const CONTENT_TYPES: Record<S3Compression, string> = {
   none: 'application/x-ndjson',
   gzip: 'application/gzip',
   zstd: 'application/zstd',
 };
+const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
+
+type UploadedBatch = Pick<
+  ClaimedBatch,
+  'id' | 'format' | 'compression' | 'object_keys' | 'object_event_counts' | 'event_count' | 'byte_count'
+>;
 
 /**
- * Streams a sealed batch to its object key as NDJSON, compressed (one gzip
- * member, or one zstd frame) as its key says. The same batch always yields
- * the same bytes, so a retry overwrites the object with itself, even after
- * the integration's compression was changed; a failed upload is aborted.
+ * Streams a sealed batch to its objects — one, or one per partition, each
+ * holding its run of the members — as NDJSON (compressed as one gzip
+ * member or one zstd frame) or as Parquet, as the batch was sealed. The
+ * same batch always yields the same objects with the same bytes, so a
+ * retry overwrites each with itself, even after the integration's settings
+ * changed; a failed object's upload is aborted.
  */
 export async function uploadBatch(
   copyOut: CopyOut,
   client: S3Client,
   integration: IntegrationRow,
-  batch: { id: string; object_key: string; event_count: number; byte_count: number },
+  batch: UploadedBatch,
   options: { partSize?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
-  const compression = compressionOfKey(batch.object_key);
-  const target = { Bucket: integration.s3_bucket!, Key: batch.object_key, ContentType: CONTENT_TYPES[compression] };
-  const writer = new ObjectWriter(client, target, options.partSize ?? PART_SIZE, options.signal);
+  let from = 1;
+  for (const [index, key] of batch.object_keys.entries()) {
+    const to = from + batch.object_event_counts[index]! - 1;
+    await uploadObject(copyOut, client, integration.s3_bucket!, batch, key, { from, to }, options);
+    from = to + 1;
+  }
+}
+
+async function uploadObject(
+  copyOut: CopyOut,
+  client: S3Client,
+  bucket: string,
+  batch: UploadedBatch,
+  key: string,
+  range: MemberRange,
+  options: { partSize?: number; signal?: AbortSignal },
+): Promise<void> {
+  const { format, compression } = batch;
+  const ContentType = format === 'parquet' ? PARQUET_CONTENT_TYPE : CONTENT_TYPES[compression];
+  const writer = new ObjectWriter(
+    client,
+    { Bucket: bucket, Key: key, ContentType },
+    options.partSize ?? PART_SIZE,
+    options.signal,
+  );
   try {
-    if (compression !== 'none') {
+    if (format === 'parquet') {
+      await writeParquet(
+        batchPages(copyOut, batch, range, 'parquet', [new EventRows(), new EventRows()]),
+        writer,
+        compression,
+      );
+    } else if (compression !== 'none') {
       const compressor = compression === 'gzip' ? createGzip() : createZstdCompress();
       const feeding = (async () => {
         try {
           // Each page is handed over once the compressor has taken it in,
           // since its buffer is reused for the page after next.
-          for await (const page of batchLinePages(copyOut, batch)) {
+          for await (const page of batchLinePages(copyOut, batch, range)) {
             await new Promise<void>((resolve, reject) =>
               compressor.write(page, (error) => (error ? reject(error) : resolve())),
             );
@@ -248,7 +281,7 @@ export async function uploadBatch(
       for await (const chunk of compressor) await writer.write(chunk as Buffer);
       await feeding;
     } else {
-      for await (const page of batchLinePages(copyOut, batch)) await writer.write(page);
+      for await (const page of batchLinePages(copyOut, batch, range)) await writer.write(page);
     }
     await writer.finish();
   } catch (error) {

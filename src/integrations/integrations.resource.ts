@@ -1,6 +1,7 @@
 import type { IntegrationRow } from '../db/database.ts';
 import { maskSecret, maskUrlCredentials, type SecretBox } from '../lib/crypto.ts';
 import type { IntegrationStats } from './integrations.repo.ts';
+import { DEFAULT_KEY_TEMPLATE } from '../delivery/s3-keys.ts';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
@@ -39,6 +40,8 @@ export function toIntegrationResource(row: IntegrationRow, secrets: SecretBox, s
             endpoint: row.s3_endpoint,
             compression: row.s3_compression,
             gzip: row.s3_compression === 'gzip',
+            format: row.s3_format,
+            key_template: row.s3_key_template ?? DEFAULT_KEY_TEMPLATE,
           },
         }),
     created_at: iso(row.created_at),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ORDERINGS, S3_COMPRESSIONS, type S3Compression } from '../db/database.ts';
+import { ORDERINGS, S3_COMPRESSIONS, S3_FORMATS, type S3Compression } from '../db/database.ts';
+import { DEFAULT_KEY_TEMPLATE, KEY_PLACEHOLDERS, keyTemplateProblems } from '../delivery/s3-keys.ts';
 import type { CatalogNames } from '../events/event-types.repo.ts';
 import { fieldErrorsOf, type FieldError } from '../lib/problem.ts';
 
@@ -130,6 +131,22 @@ const s3Schema = z.strictObject({
     .boolean({ error: 'must be true or false' })
     .nullish()
     .meta({ description: 'The older way to say `compression`: true is `gzip`, false is `none`.' }),
+  format: z.enum(S3_FORMATS, { error: 'must be ndjson or parquet' }).nullish().meta({
+    description:
+      'What objects hold: `ndjson` (the default: one event envelope per line) or `parquet` (one row per event: id, tenant, name, published_at, entity, entity_id, domain_entity_type, domain_entity_id, payload as JSON; compressed inside the file, `.parquet`).',
+  }),
+  key_template: z
+    .string({ error: 'must be text' })
+    .trim()
+    .superRefine((template, context) => {
+      if (template === '') return;
+      for (const message of keyTemplateProblems(template)) context.addIssue({ code: 'custom', message });
+    })
+    .transform((template) => template || null)
+    .nullish()
+    .meta({
+      description: `Object keys (the extension is added): placeholders ${KEY_PLACEHOLDERS.map((name) => `\`{${name}}\``).join(', ')}; per-event ones (\`{event_name}\`, \`{entity}\`, \`{yyyy}\` … \`{HH}\` of published_at in UTC) split each batch into one object per value. Must hold \`{batch_id}\`. Absent, empty or null: NewStore's \`${DEFAULT_KEY_TEMPLATE}\`.`,
+    }),
 });
 
 /** `gzip` and `compression` given together must agree. */

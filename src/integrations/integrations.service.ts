@@ -7,6 +7,7 @@ import type {
   IntegrationUpdate,
   Ordering,
   S3Compression,
+  S3Format,
 } from '../db/database.ts';
 import { reorderPendingDeliveries } from '../events/entity-lines.ts';
 import { replayIntoIntegration, takeIntegrationChangeLock } from '../events/fan-out.ts';
@@ -32,6 +33,9 @@ export type IntegrationTarget =
       keyPrefix?: string;
       endpoint?: string;
       compression?: S3Compression;
+      format?: S3Format;
+      /** Null or absent: NewStore's key. */
+      keyTemplate?: string | null;
     };
 
 export interface NewIntegration {
@@ -83,6 +87,8 @@ export function fromCreateBody(body: CreateIntegrationBody): NewIntegration {
           keyPrefix: s3!.key_prefix ?? '',
           endpoint: s3!.endpoint ?? undefined,
           compression: s3!.compression ?? (s3!.gzip ? 'gzip' : 'none'),
+          format: s3!.format ?? 'ndjson',
+          keyTemplate: s3!.key_template ?? null,
         },
   };
 }
@@ -126,6 +132,8 @@ export async function createIntegration(
             s3_key_prefix: target.keyPrefix ?? '',
             s3_endpoint: target.endpoint ?? null,
             s3_compression: target.compression ?? 'none',
+            s3_format: target.format ?? 'ndjson',
+            s3_key_template: target.keyTemplate ?? null,
           }),
     });
     await insertIntegrationLog(trx, {
@@ -225,6 +233,8 @@ export async function updateIntegration(
       if (s3.endpoint !== undefined) changes.s3_endpoint = s3.endpoint ?? null;
       if (s3.compression) changes.s3_compression = s3.compression;
       else if (s3.gzip !== undefined && s3.gzip !== null) changes.s3_compression = s3.gzip ? 'gzip' : 'none';
+      if (s3.format) changes.s3_format = s3.format;
+      if (s3.key_template !== undefined) changes.s3_key_template = s3.key_template;
     }
     return updateIntegrationRow(trx, id, changes);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDERINGS, S3_COMPRESSIONS } from '../db/database.ts';
+import { ORDERINGS, S3_COMPRESSIONS, S3_FORMATS } from '../db/database.ts';
 
 /*
  * What the API answers, as zod schemas: the OpenAPI document is built from
@@ -86,6 +86,10 @@ export const integrationSchema = z
         endpoint: z.string().nullable(),
         compression: z.enum(S3_COMPRESSIONS),
         gzip: z.boolean().meta({ description: 'Whether `compression` is `gzip` (the older field).' }),
+        format: z.enum(S3_FORMATS),
+        key_template: z
+          .string()
+          .meta({ description: 'The object key template (NewStore’s key unless one was given).' }),
       })
       .optional()
       .meta({ description: 'An S3 integration’s target.' }),
