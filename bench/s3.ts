@@ -7,9 +7,13 @@
  * default 50 MB threshold, to s3rver on loopback (its own process). The S3
  * loop runs in this process, which measures: events/s from pending to
  * uploaded, and how far its RSS rises above the idle baseline while batches
- * are built and sent. Once plain, once with gzip, once with zstd. Targets
- * (issue 6): ≥ 25,000 events/s; RSS growth ≤ 150 MB; (issue 17) NDJSON + zstd
- * ≥ 30,000 events/s, RSS growth ≤ 150 MB.
+ * are built and sent. One row per case: NDJSON plain, gzip and zstd;
+ * Parquet with zstd; partitioned by hour and event name (events of four
+ * names published over 3 hours), as NDJSON + zstd and as Parquet + zstd.
+ * `--cases ndjson-zstd,parquet-zstd` runs some of them. Targets (issue 6):
+ * ≥ 25,000 events/s, RSS growth ≤ 150 MB; (issue 17) NDJSON + zstd ≥ 30,000
+ * events/s, RSS growth ≤ 150 MB; Parquet + zstd ≥ 20,000 events/s, RSS
+ * growth ≤ 200 MB; partitioned ≥ 20,000 events/s.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,8 +36,21 @@ const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '500000' },
     pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
+    cases: { type: 'string' },
   },
 });
+const HIVE = '{key_prefix}/event_name={event_name}/dt={yyyy}-{MM}-{dd}/hour={HH}/{timestamp_ms}-{batch_id}';
+const CASES = [
+  { label: 'ndjson', format: 'ndjson', compression: 'none' },
+  { label: 'ndjson-gzip', format: 'ndjson', compression: 'gzip' },
+  { label: 'ndjson-zstd', format: 'ndjson', compression: 'zstd' },
+  { label: 'parquet-zstd', format: 'parquet', compression: 'zstd' },
+  { label: 'hive-ndjson-zstd', format: 'ndjson', compression: 'zstd', keyTemplate: HIVE },
+  { label: 'hive-parquet-zstd', format: 'parquet', compression: 'zstd', keyTemplate: HIVE },
+] as const;
+const chosen = values.cases ? CASES.filter((entry) => values.cases!.split(',').includes(entry.label)) : CASES;
+const NAMES = ['order.created', 'order.completed', 'fulfillment_request.assigned', 'return.processed'];
+const HOUR = 3_600_000;
 const EVENTS = Number(values.events);
 
 const dir = mkdtempSync(join(tmpdir(), 'tideway-bench-s3-'));
@@ -56,17 +73,19 @@ const admin = new S3Client({
 await admin.send(new CreateBucketCommand({ Bucket: 'lake' }));
 
 const results: (string | number)[][] = [];
-for (const compression of ['none', 'gzip', 'zstd'] as const) {
+for (const entry of chosen) {
   const deployment = await benchDeployment(values.pg);
   try {
     const db = deployment.handle.db;
-    const id = `lake-${compression}`;
+    const id = `lake-${entry.label}`;
+    const partitioned = 'keyTemplate' in entry;
     await createIntegration(
       db,
       deployment.secrets,
       {
         id,
         integrationType: 'permanent',
+        startsAt: new Date(Date.now() - 4 * HOUR),
         target: {
           kind: 's3',
           accessKeyId: 'S3RVER',
@@ -75,13 +94,17 @@ for (const compression of ['none', 'gzip', 'zstd'] as const) {
           bucket: 'lake',
           keyPrefix: id,
           endpoint,
-          compression,
+          format: entry.format,
+          compression: entry.compression,
+          keyTemplate: partitioned ? entry.keyTemplate : null,
         },
       },
       'bench',
     );
     const writer = createIngestWriter(db, 'default');
     const publishedAt = new Date(Date.now() + 1_000);
+    // Partitioned: over the 3 hours before now, names in turn.
+    const spreadFrom = Date.now() - 3 * HOUR;
     for (let i = 0; i < EVENTS; i += 2_000) {
       await writer.write(
         Array.from({ length: Math.min(2_000, EVENTS - i) }, (_, j): NewEvent => {
@@ -92,16 +115,17 @@ for (const compression of ['none', 'gzip', 'zstd'] as const) {
             note: 'x'.repeat(820),
           });
           const eventId = randomUUID();
+          const name = partitioned ? NAMES[(i + j) % NAMES.length]! : 'order.created';
           return {
             id: eventId,
-            name: 'order.created',
-            entity: 'order',
+            name,
+            entity: name.split('.')[0]!,
             entityId: `ord-${i + j}`,
             domainEntityType: 'order',
             domainEntityId: `ord-${i + j}`,
-            publishedAt,
+            publishedAt: partitioned ? new Date(spreadFrom + Math.floor(((i + j) * 3 * HOUR) / EVENTS)) : publishedAt,
             payloadJson,
-            sizeBytes: envelopeSizeBytes({ id: eventId, tenant: 'default', name: 'order.created', payloadJson }),
+            sizeBytes: envelopeSizeBytes({ id: eventId, tenant: 'default', name, payloadJson }),
           };
         }),
       );
@@ -139,11 +163,12 @@ for (const compression of ['none', 'gzip', 'zstd'] as const) {
     clearInterval(sampler);
     const cpu = meter.stop();
     const cpuColumn = [cpu.tideway!, cpu.postgres!, cpu.s3rver!].map((value) => value.toFixed(1)).join(' / ');
-    const batches = await db.selectFrom('s3_batches').select(['byte_count']).execute();
+    const batches = await db.selectFrom('s3_batches').select(['byte_count', 'object_keys']).execute();
     results.push([
-      compression,
+      entry.label,
       EVENTS.toLocaleString('en'),
       batches.length,
+      batches.reduce((sum, batch) => sum + batch.object_keys.length, 0),
       (Math.max(...batches.map((batch) => Number(batch.byte_count))) / 1_048_576).toFixed(1),
       seconds.toFixed(1),
       Math.round(EVENTS / seconds).toLocaleString('en'),
@@ -157,17 +182,27 @@ for (const compression of ['none', 'gzip', 'zstd'] as const) {
 s3rver.kill();
 rmSync(dir, { recursive: true, force: true });
 
-const widths = [10, 9, 8, 12, 8, 9, 13, 26];
+const widths = [18, 9, 8, 8, 12, 8, 9, 13, 26];
 console.log(`\nS3 batches: ~1 KB events, one integration, default 50 MB threshold, s3rver on loopback, PostgreSQL\n`);
 console.log(
   row(
-    ['', 'events', 'batches', 'largest MiB', 'seconds', 'events/s', 'RSS rise MiB', 'CPU s Tideway/PG/s3rver'],
+    [
+      '',
+      'events',
+      'batches',
+      'objects',
+      'largest MiB',
+      'seconds',
+      'events/s',
+      'RSS rise MiB',
+      'CPU s Tideway/PG/s3rver',
+    ],
     widths,
   ),
 );
 for (const result of results) console.log(row(result, widths));
 console.log(
-  '\ntargets: ≥ 25,000 events/s (zstd: ≥ 30,000); RSS rise ≤ 150 MB (the machine has ' +
+  '\ntargets: NDJSON ≥ 30,000 events/s, RSS rise ≤ 150 MB; Parquet + zstd ≥ 20,000 events/s, RSS rise ≤ 200 MB; partitioned ≥ 20,000 events/s (the machine has ' +
     navigator.hardwareConcurrency +
     ' cores for all three)',
 );

@@ -47,3 +47,32 @@ document.addEventListener('input', (event) => {
   }
   document.querySelector('[data-api-empty]')?.toggleAttribute('hidden', shown > 0);
 });
+
+// S3 key template: the example key follows what is typed (the server fills and checks the template).
+(() => {
+  const FIELDS = ['id', 'key_template', 'key_prefix', 'format', 'compression'];
+  let timer;
+  const refresh = (form) => {
+    const example = form.querySelector('[data-key-example]');
+    const query = new URLSearchParams();
+    for (const name of FIELDS) {
+      const field = form.elements.namedItem(name);
+      if (field && 'value' in field) query.set(name, field.value);
+    }
+    fetch(`/tools/event-stream/new/key-example?${query}`, { headers: { accept: 'application/json' } })
+      .then((response) => (response.ok ? response.json() : undefined))
+      .then((answer) => {
+        if (answer) example.textContent = answer.example;
+      })
+      .catch(() => {});
+  };
+  const changed = (event) => {
+    const field = event.target;
+    const form = field instanceof Element ? field.closest('form') : null;
+    if (!form?.querySelector('[data-key-example]') || !FIELDS.includes(field.name)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => refresh(form), 200);
+  };
+  document.addEventListener('input', changed);
+  document.addEventListener('change', changed);
+})();

@@ -192,6 +192,10 @@ export interface components {
         compression?: ("none" | "gzip" | "zstd") | null;
         /** @description The older way to say `compression`: true is `gzip`, false is `none`. */
         gzip?: boolean | null;
+        /** @description What objects hold: `ndjson` (the default: one event envelope per line) or `parquet` (one row per event: id, tenant, name, published_at, entity, entity_id, domain_entity_type, domain_entity_id, payload as JSON; compressed inside the file, `.parquet`). */
+        format?: ("ndjson" | "parquet") | null;
+        /** @description Object keys (the extension is added): placeholders `{key_prefix}`, `{tenant}`, `{timestamp_ms}`, `{batch_id}`, `{integration_id}`, `{event_name}`, `{entity}`, `{yyyy}`, `{MM}`, `{dd}`, `{HH}`; per-event ones (`{event_name}`, `{entity}`, `{yyyy}` … `{HH}` of published_at in UTC) split each batch into one object per value. Must hold `{batch_id}`. Absent, empty or null: NewStore's `{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}`. */
+        key_template?: string | null;
       }) | null;
       signing_secret?: string | null;
     };
@@ -241,6 +245,10 @@ export interface components {
         compression?: ("none" | "gzip" | "zstd") | null;
         /** @description The older way to say `compression`: true is `gzip`, false is `none`. */
         gzip?: boolean | null;
+        /** @description What objects hold: `ndjson` (the default: one event envelope per line) or `parquet` (one row per event: id, tenant, name, published_at, entity, entity_id, domain_entity_type, domain_entity_id, payload as JSON; compressed inside the file, `.parquet`). */
+        format?: ("ndjson" | "parquet") | null;
+        /** @description Object keys (the extension is added): placeholders `{key_prefix}`, `{tenant}`, `{timestamp_ms}`, `{batch_id}`, `{integration_id}`, `{event_name}`, `{entity}`, `{yyyy}`, `{MM}`, `{dd}`, `{HH}`; per-event ones (`{event_name}`, `{entity}`, `{yyyy}` … `{HH}` of published_at in UTC) split each batch into one object per value. Must hold `{batch_id}`. Absent, empty or null: NewStore's `{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}`. */
+        key_template?: string | null;
       }) | null;
       [key: string]: unknown;
     };
@@ -424,6 +432,10 @@ export interface components {
         compression: "none" | "gzip" | "zstd";
         /** @description Whether `compression` is `gzip` (the older field). */
         gzip: boolean;
+        /** @enum {string} */
+        format: "ndjson" | "parquet";
+        /** @description The object key template (NewStore’s key unless one was given). */
+        key_template: string;
       };
       /**
        * Format: date-time

@@ -14,6 +14,7 @@ import {
   findDeliveryDetail,
   lastResponses,
   listDeliveries,
+  objectKeysOf,
   positionOf,
   retryMatching,
   UUID_SHAPE,
@@ -136,6 +137,14 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const results = {
         integrationId: row.id,
         items: result.items,
+        objectKeys:
+          row.target_kind === 's3'
+            ? await objectKeysOf(
+                db,
+                row.id,
+                result.items.map((item) => item.event_id),
+              )
+            : undefined,
         selfHref: href(),
         firstPage: !after && !before,
         olderHref: result.hasOlder && last ? href({ cursor: encodeKeyset(positionOf(last)) }) : undefined,

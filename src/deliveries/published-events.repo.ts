@@ -170,6 +170,38 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
   };
 }
 
+/**
+ * The key of the S3 object that holds each of these delivered events, by
+ * event id (a partitioned batch: the object of the event's partition).
+ */
+export async function objectKeysOf(db: Db, integrationId: string, eventIds: string[]): Promise<Map<string, string>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('deliveries')
+    .innerJoin('s3_batches', 's3_batches.id', 'deliveries.batch_id')
+    .innerJoin('events', 'events.id', 'deliveries.event_id')
+    .select([
+      sql<string>`deliveries.event_id::text`.as('event_id'),
+      'deliveries.event_name',
+      'deliveries.published_at',
+      'events.entity',
+      's3_batches.object_key',
+    ])
+    .where('deliveries.integration_id', '=', integrationId)
+    .where(sql<SqlBool>`deliveries.event_id = any(${eventIds}::uuid[])`)
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.event_id,
+      eventObjectKey(row.object_key, {
+        eventName: row.event_name,
+        entity: row.entity,
+        publishedMs: row.published_at.getTime(),
+      }),
+    ]),
+  );
+}
+
 /** The last attempt of each of these deliveries: what the consumer answered. */
 export async function lastResponses(
   db: Db,

@@ -17,8 +17,8 @@ import type { S3Compression, S3Format } from '../db/database.ts';
 /** NewStore's key: the default, and what every integration wrote before templates. */
 export const DEFAULT_KEY_TEMPLATE = '{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}';
 
-const BATCH_PLACEHOLDERS = ['key_prefix', 'tenant', 'timestamp_ms', 'batch_id', 'integration_id'] as const;
-const EVENT_PLACEHOLDERS = ['event_name', 'entity', 'yyyy', 'MM', 'dd', 'HH'] as const;
+export const BATCH_PLACEHOLDERS = ['key_prefix', 'tenant', 'timestamp_ms', 'batch_id', 'integration_id'] as const;
+export const EVENT_PLACEHOLDERS = ['event_name', 'entity', 'yyyy', 'MM', 'dd', 'HH'] as const;
 export const KEY_PLACEHOLDERS: readonly string[] = [...BATCH_PLACEHOLDERS, ...EVENT_PLACEHOLDERS];
 
 type BatchPlaceholder = (typeof BATCH_PLACEHOLDERS)[number];
@@ -44,8 +44,8 @@ export function keyTemplateProblems(template: string): string[] {
     problems.push(
       'must contain {batch_id}, which keeps every batch’s objects apart (without it, batches overwrite each other)',
     );
-  // What is left between placeholders is fixed text.
-  const text = template.replace(PLACEHOLDER, '\u0000');
+  // What is left between placeholders is fixed text; positions count in the template as typed.
+  const text = template.replace(PLACEHOLDER, (placeholder) => '\u0000'.repeat(placeholder.length));
   for (const [index, character] of [...text].entries()) {
     if (character === '\u0000' || SAFE_TEXT.test(character)) continue;
     const shown =
@@ -141,7 +141,11 @@ export function entityOf(eventName: string, catalog?: ReadonlyMap<string, string
   return catalog?.get(eventName) ?? eventName.split('.')[0]!;
 }
 
-/** The key an integration's next object would have, for an order.created event now: the form's live example. */
+/**
+ * The key an integration's next object would have, for an order.created
+ * event now: the form's live example. A template that cannot be used gets
+ * what is wrong with it instead.
+ */
 export function exampleObjectKey(input: {
   template: string | null;
   keyPrefix: string;
@@ -151,12 +155,14 @@ export function exampleObjectKey(input: {
   integrationId: string;
   now: Date;
 }): string {
+  const problems = input.template ? keyTemplateProblems(input.template) : [];
+  if (problems.length > 0) return `Not a usable template: ${problems.join('; ')}.`;
   const pattern = batchKeyPattern(input.template, {
-    keyPrefix: input.keyPrefix,
+    keyPrefix: input.keyPrefix.replace(/^\/+|\/+$/g, ''),
     tenant: input.tenant,
     sealedAt: input.now,
     batchId: '0b7e5c1a-3f2d-4e8b-9a6c-1d2e3f4a5b6c',
-    integrationId: input.integrationId,
+    integrationId: input.integrationId || 'my-integration',
     extension: objectExtension(input.format, input.compression),
   });
   return eventObjectKey(pattern, { eventName: 'order.created', entity: 'order', publishedMs: input.now.getTime() });

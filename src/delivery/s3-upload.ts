@@ -16,7 +16,7 @@ import type { SecretBox } from '../lib/crypto.ts';
 import { type AddressCheck, checkOutboundUrl, type OutboundPolicy, pinnedTo } from './outbound.ts';
 import { batchLinePages, batchPages, type CopyOut, type MemberRange } from './s3-batch-lines.ts';
 import type { ClaimedBatch } from './s3-batches.repo.ts';
-import { EventRows, writeParquet } from './s3-parquet.ts';
+import { writeParquet } from './s3-parquet.ts';
 
 /**
  * Multipart parts of 5 MiB, S3's minimum. A part is sent before the next
@@ -257,11 +257,7 @@ async function uploadObject(
   );
   try {
     if (format === 'parquet') {
-      await writeParquet(
-        batchPages(copyOut, batch, range, 'parquet', [new EventRows(), new EventRows()]),
-        writer,
-        compression,
-      );
+      await writeParquet((sinks) => batchPages(copyOut, batch, range, 'parquet', sinks), writer, compression);
     } else if (compression !== 'none') {
       const compressor = compression === 'gzip' ? createGzip() : createZstdCompress();
       const feeding = (async () => {

@@ -27,6 +27,8 @@ export const EMPTY_FORM: IntegrationFormValues = {
   key_prefix: '',
   endpoint: '',
   compression: 'none',
+  format: 'ndjson',
+  key_template: '',
 };
 
 type FormBody = Record<string, string | File | (string | File)[]>;
@@ -66,6 +68,8 @@ export function formValues(form: FormBody, fallback: Partial<IntegrationFormValu
     key_prefix: text(form, 'key_prefix'),
     endpoint: text(form, 'endpoint'),
     compression: compressionOf(text(form, 'compression')),
+    format: text(form, 'format') === 'parquet' ? 'parquet' : 'ndjson',
+    key_template: text(form, 'key_template'),
   };
 }
 
@@ -96,6 +100,9 @@ function target(form: FormBody, values: IntegrationFormValues, forEdit: boolean)
     key_prefix: values.key_prefix,
     endpoint: values.endpoint || null,
     compression: values.compression,
+    format: values.format,
+    // Empty: NewStore's key (on edit too, so clearing the field goes back to it).
+    key_template: values.key_template || null,
     ...(secret('aws_secret_access_key') || !forEdit
       ? { aws_secret_access_key: secret('aws_secret_access_key') ?? '' }
       : {}),
@@ -140,6 +147,8 @@ export function valuesFromRow(row: IntegrationRow): IntegrationFormValues {
     key_prefix: row.s3_key_prefix,
     endpoint: row.s3_endpoint ?? '',
     compression: row.s3_compression,
+    format: row.s3_format,
+    key_template: row.s3_key_template ?? '',
   };
 }
 

@@ -35,6 +35,7 @@ import {
 } from './integrations.service.ts';
 import { type PageEnv, withIntegration } from './pages.tsx';
 import { asSentence } from '../lib/messages.ts';
+import { BATCH_PLACEHOLDERS, DEFAULT_KEY_TEMPLATE, EVENT_PLACEHOLDERS, exampleObjectKey } from '../delivery/s3-keys.ts';
 import type { Logger } from '../lib/log.ts';
 
 type Env = PageEnv;
@@ -96,139 +97,167 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         catalog={await listEventTypes(db)}
         csrfToken={session(c).csrfToken}
         masks={masks}
+        keyTemplate={keyTemplateHelp(values)}
       />,
       { title: mode === 'new' ? 'New Integration' : `Edit ${values.id}`, section: 'event-stream' },
     );
   }
 
+  function keyTemplateHelp(
+    values: Pick<IntegrationFormValues, 'id' | 'key_template' | 'key_prefix' | 'format' | 'compression'>,
+  ) {
+    return {
+      defaultTemplate: DEFAULT_KEY_TEMPLATE,
+      batchPlaceholders: BATCH_PLACEHOLDERS,
+      eventPlaceholders: EVENT_PLACEHOLDERS,
+      example: exampleObjectKey({
+        template: values.key_template || null,
+        keyPrefix: values.key_prefix,
+        tenant: deps.config.tenant,
+        format: values.format,
+        compression: values.compression,
+        integrationId: values.id,
+        now: new Date(),
+      }),
+    };
+  }
+
   const integration = withIntegration(db);
 
-  return new Hono<Env>()
-    .use(requirePermission('view_tools'), requireCsrfToken())
-    .get('/', async (c) => {
-      const tab = tabOf(c.req.query('tab'));
-      const [counts, rows] = await Promise.all([countIntegrationsByStatus(db), listIntegrations(db, TAB_STATUS[tab])]);
-      const notice = await listNoticeFor(db, c.req.query());
-      return c.render(
-        <EventStreamPage
-          tab={tab}
-          counts={counts}
-          integrations={await listed(rows)}
-          csrfToken={session(c).csrfToken}
-          notice={notice}
-        />,
-        {
-          title: 'Event Stream',
+  return (
+    new Hono<Env>()
+      .use(requirePermission('view_tools'), requireCsrfToken())
+      .get('/', async (c) => {
+        const tab = tabOf(c.req.query('tab'));
+        const [counts, rows] = await Promise.all([
+          countIntegrationsByStatus(db),
+          listIntegrations(db, TAB_STATUS[tab]),
+        ]);
+        const notice = await listNoticeFor(db, c.req.query());
+        return c.render(
+          <EventStreamPage
+            tab={tab}
+            counts={counts}
+            integrations={await listed(rows)}
+            csrfToken={session(c).csrfToken}
+            notice={notice}
+          />,
+          {
+            title: 'Event Stream',
+            section: 'event-stream',
+          },
+        );
+      })
+      .get('/new', (c) => renderForm(c, 'new', formValues({}), {}))
+      // The form's live example key, for the values as typed (public/app.js asks as they change).
+      .get('/new/key-example', (c) => c.json({ example: keyTemplateHelp(formValues(c.req.query())).example }))
+      .post('/new', async (c) => {
+        const form = await c.req.parseBody({ all: true });
+        const values = formValues(form);
+        const parsed = createIntegrationSchema(await catalogNames(db)).safeParse(createBodyFromForm(form, values));
+        if (!parsed.success) return renderForm(c, 'new', values, formErrors(parsed.error));
+        try {
+          await createIntegration(db, secrets, fromCreateBody(parsed.data), actor(c));
+        } catch (error) {
+          if (error instanceof DuplicateIntegrationError) return renderForm(c, 'new', values, { id: error.message });
+          throw error;
+        }
+        return c.redirect(`/tools/event-stream?created=${encodeURIComponent(parsed.data.id)}`, 303);
+      })
+      .get('/:id/edit', integration, async (c) => {
+        const row = c.var.integration;
+        return renderForm(c, 'edit', valuesFromRow(row), {}, row);
+      })
+      .post('/:id/edit', integration, async (c) => {
+        const row = c.var.integration;
+        const form = await c.req.parseBody({ all: true });
+        const stored = valuesFromRow(row);
+        const values = formValues(form, {
+          id: row.id,
+          integration_type: row.integration_type,
+          starts_at: stored.starts_at,
+          ends_at: stored.ends_at,
+          target: row.target_kind,
+        });
+        const parsed = updateIntegrationSchema(await catalogNames(db)).safeParse(updateBodyFromForm(form, values));
+        if (!parsed.success) return renderForm(c, 'edit', values, formErrors(parsed.error), row);
+        try {
+          await updateIntegration(db, secrets, row.id, parsed.data);
+        } catch (error) {
+          if (!(error instanceof EditRefusedError)) throw error;
+          // The API's path names the form field: callback_parameters.api_key → api_key.
+          const field = error.field.split('.').at(-1)!;
+          return renderForm(c, 'edit', values, { [field]: asSentence(error.message) }, row);
+        }
+        return c.redirect(`/tools/event-stream?saved=${encodeURIComponent(row.id)}`, 303);
+      })
+      .post('/:id/toggle', integration, async (c) => {
+        const row = c.var.integration;
+        const form = await c.req.parseBody();
+        const tab = tabOf(form.tab);
+        const starting = row.status === 'stopped';
+        const updated = (await setIntegrationStatus(
+          db,
+          row.id,
+          starting ? 'running' : 'stopped',
+          starting ? 'Started in the UI' : 'Paused in the UI',
+          actor(c),
+        ))!;
+        if (!c.req.header('hx-request'))
+          return c.redirect(tab === 'all' ? '/tools/event-stream' : `/tools/event-stream?tab=${tab}`, 303);
+        const counts = await countIntegrationsByStatus(db);
+        const stillListed = tab === 'all' || TAB_STATUS[tab] === updated.status;
+        // A row that no longer belongs to this tab leaves it; the counts change in place either way.
+        if (!stillListed) c.header('hx-reswap', 'delete');
+        const [listedRow] = await listed([updated]);
+        return c.html(
+          <>
+            {stillListed ? (
+              <IntegrationRowView integration={listedRow!} tab={tab} csrfToken={session(c).csrfToken} />
+            ) : null}
+            <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
+              <Tabs tab={tab} counts={counts} />
+            </hx-partial>
+          </>,
+        );
+      })
+      .get('/:id/delete', integration, async (c) => {
+        const row = c.var.integration;
+        return c.render(<DeleteConfirmPage id={row.id} csrfToken={session(c).csrfToken} />, {
+          title: `Delete ${row.id}`,
           section: 'event-stream',
-        },
-      );
-    })
-    .get('/new', (c) => renderForm(c, 'new', formValues({}), {}))
-    .post('/new', async (c) => {
-      const form = await c.req.parseBody({ all: true });
-      const values = formValues(form);
-      const parsed = createIntegrationSchema(await catalogNames(db)).safeParse(createBodyFromForm(form, values));
-      if (!parsed.success) return renderForm(c, 'new', values, formErrors(parsed.error));
-      try {
-        await createIntegration(db, secrets, fromCreateBody(parsed.data), actor(c));
-      } catch (error) {
-        if (error instanceof DuplicateIntegrationError) return renderForm(c, 'new', values, { id: error.message });
-        throw error;
-      }
-      return c.redirect(`/tools/event-stream?created=${encodeURIComponent(parsed.data.id)}`, 303);
-    })
-    .get('/:id/edit', integration, async (c) => {
-      const row = c.var.integration;
-      return renderForm(c, 'edit', valuesFromRow(row), {}, row);
-    })
-    .post('/:id/edit', integration, async (c) => {
-      const row = c.var.integration;
-      const form = await c.req.parseBody({ all: true });
-      const stored = valuesFromRow(row);
-      const values = formValues(form, {
-        id: row.id,
-        integration_type: row.integration_type,
-        starts_at: stored.starts_at,
-        ends_at: stored.ends_at,
-        target: row.target_kind,
-      });
-      const parsed = updateIntegrationSchema(await catalogNames(db)).safeParse(updateBodyFromForm(form, values));
-      if (!parsed.success) return renderForm(c, 'edit', values, formErrors(parsed.error), row);
-      try {
-        await updateIntegration(db, secrets, row.id, parsed.data);
-      } catch (error) {
-        if (!(error instanceof EditRefusedError)) throw error;
-        // The API's path names the form field: callback_parameters.api_key → api_key.
-        const field = error.field.split('.').at(-1)!;
-        return renderForm(c, 'edit', values, { [field]: asSentence(error.message) }, row);
-      }
-      return c.redirect(`/tools/event-stream?saved=${encodeURIComponent(row.id)}`, 303);
-    })
-    .post('/:id/toggle', integration, async (c) => {
-      const row = c.var.integration;
-      const form = await c.req.parseBody();
-      const tab = tabOf(form.tab);
-      const starting = row.status === 'stopped';
-      const updated = (await setIntegrationStatus(
-        db,
-        row.id,
-        starting ? 'running' : 'stopped',
-        starting ? 'Started in the UI' : 'Paused in the UI',
-        actor(c),
-      ))!;
-      if (!c.req.header('hx-request'))
-        return c.redirect(tab === 'all' ? '/tools/event-stream' : `/tools/event-stream?tab=${tab}`, 303);
-      const counts = await countIntegrationsByStatus(db);
-      const stillListed = tab === 'all' || TAB_STATUS[tab] === updated.status;
-      // A row that no longer belongs to this tab leaves it; the counts change in place either way.
-      if (!stillListed) c.header('hx-reswap', 'delete');
-      const [listedRow] = await listed([updated]);
-      return c.html(
-        <>
-          {stillListed ? (
-            <IntegrationRowView integration={listedRow!} tab={tab} csrfToken={session(c).csrfToken} />
-          ) : null}
+        });
+      })
+      .post('/:id/delete', async (c) => {
+        const id = c.req.param('id');
+        await deleteIntegration(db, id);
+        if (!c.req.header('hx-request'))
+          return c.redirect(`/tools/event-stream?deleted=${encodeURIComponent(id)}`, 303);
+        const counts = await countIntegrationsByStatus(db);
+        const tab = tabOf(new URL(c.req.header('hx-current-url') ?? c.req.url).searchParams.get('tab'));
+        return c.html(
           <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
             <Tabs tab={tab} counts={counts} />
-          </hx-partial>
-        </>,
-      );
-    })
-    .get('/:id/delete', integration, async (c) => {
-      const row = c.var.integration;
-      return c.render(<DeleteConfirmPage id={row.id} csrfToken={session(c).csrfToken} />, {
-        title: `Delete ${row.id}`,
-        section: 'event-stream',
-      });
-    })
-    .post('/:id/delete', async (c) => {
-      const id = c.req.param('id');
-      await deleteIntegration(db, id);
-      if (!c.req.header('hx-request')) return c.redirect(`/tools/event-stream?deleted=${encodeURIComponent(id)}`, 303);
-      const counts = await countIntegrationsByStatus(db);
-      const tab = tabOf(new URL(c.req.header('hx-current-url') ?? c.req.url).searchParams.get('tab'));
-      return c.html(
-        <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
-          <Tabs tab={tab} counts={counts} />
-        </hx-partial>,
-      );
-    })
-    .post('/:id/test', integration, async (c) => {
-      const row = c.var.integration;
-      const result =
-        row.target_kind === 's3'
-          ? await testS3Connection(row, secrets, deps.config.outbound)
-          : await testWebhookConnection(row, secrets, deps.config);
-      return c.html(<ConnectionTestResult result={result} />);
-    })
-    .post('/:id/signing-secret', integration, async (c) => {
-      const row = c.var.integration;
-      deps.log.info('signing secret revealed', { integration: row.id, actor: actor(c) });
-      return c.html(<SigningSecretValue secret={signingSecretOf(row, secrets)} />);
-    })
-    .post('/:id/signing-secret/rotate', async (c) => {
-      const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));
-      if (!secret) return c.body(null, 404);
-      return c.html(<SigningSecretValue secret={secret} rotated />);
-    });
+          </hx-partial>,
+        );
+      })
+      .post('/:id/test', integration, async (c) => {
+        const row = c.var.integration;
+        const result =
+          row.target_kind === 's3'
+            ? await testS3Connection(row, secrets, deps.config.outbound)
+            : await testWebhookConnection(row, secrets, deps.config);
+        return c.html(<ConnectionTestResult result={result} />);
+      })
+      .post('/:id/signing-secret', integration, async (c) => {
+        const row = c.var.integration;
+        deps.log.info('signing secret revealed', { integration: row.id, actor: actor(c) });
+        return c.html(<SigningSecretValue secret={signingSecretOf(row, secrets)} />);
+      })
+      .post('/:id/signing-secret/rotate', async (c) => {
+        const secret = await rotateSigningSecret(db, secrets, c.req.param('id'));
+        if (!secret) return c.body(null, 404);
+        return c.html(<SigningSecretValue secret={secret} rotated />);
+      })
+  );
 }

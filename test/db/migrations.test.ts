@@ -449,3 +449,66 @@ describe('20261201_04: S3 compression', () => {
     }
   }, 60_000);
 });
+
+describe('20261201_05: S3 formats and key templates', () => {
+  test('integrations made before are NDJSON under NewStore’s key; a batch sealed before is one object, compressed as its key says', async () => {
+    const behind = await createTestDatabase();
+    try {
+      const migrator = new Migrator({
+        db: behind.db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+      });
+      expect((await migrator.migrateTo('20261201_04_s3_compression')).error).toBeUndefined();
+      await sql`insert into integrations (id, integration_type, target_kind, s3_bucket, s3_region, s3_access_key_id, s3_secret_access_key_enc, signing_secret_enc, s3_compression)
+        values ('old-lake', 'permanent', 's3', 'lake', 'us-east-1', 'AK', 'v1:x', 'v1:x', 'zstd')`.execute(behind.db);
+      const batches = [
+        [
+          '00000000-0000-4000-8000-000000000001',
+          'p/acme/1-data-00000000-0000-4000-8000-000000000001.export.zst',
+          'sealed',
+          3,
+        ],
+        [
+          '00000000-0000-4000-8000-000000000002',
+          'p/acme/2-data-00000000-0000-4000-8000-000000000002.export.gz',
+          'uploaded',
+          5,
+        ],
+        [
+          '00000000-0000-4000-8000-000000000003',
+          'p/acme/3-data-00000000-0000-4000-8000-000000000003.export',
+          'sealed',
+          1,
+        ],
+      ] as const;
+      for (const [id, key, status, count] of batches) {
+        await sql`insert into s3_batches (id, integration_id, object_key, status, event_count, byte_count)
+          values (${id}, 'old-lake', ${key}, ${status}, ${count}, ${count * 100})`.execute(behind.db);
+      }
+      await migrateToLatest(behind.db);
+
+      const integration = await behind.db
+        .selectFrom('integrations')
+        .select(['s3_format', 's3_key_template', 's3_compression'])
+        .where('id', '=', 'old-lake')
+        .executeTakeFirstOrThrow();
+      expect(integration).toEqual({ s3_format: 'ndjson', s3_key_template: null, s3_compression: 'zstd' });
+      const rows = await behind.db
+        .selectFrom('s3_batches')
+        .select(['object_key', 'format', 'compression', 'object_keys', 'object_event_counts'])
+        .orderBy('id')
+        .execute();
+      expect(rows).toEqual(
+        batches.map(([, key, , count]) => ({
+          object_key: key,
+          format: 'ndjson',
+          compression: key.endsWith('.zst') ? 'zstd' : key.endsWith('.gz') ? 'gzip' : 'none',
+          object_keys: [key],
+          object_event_counts: [count],
+        })),
+      );
+    } finally {
+      await behind.close();
+    }
+  }, 60_000);
+});

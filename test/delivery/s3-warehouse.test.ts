@@ -11,7 +11,7 @@ import { createIntegration, updateIntegration } from '../../src/integrations/int
 import { createLogger } from '../../src/lib/log.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { envelope, testSecrets, tokenWith } from '../helpers/fixtures.ts';
+import { envelope, signedIn, testSecrets, tokenWith } from '../helpers/fixtures.ts';
 import { FakeS3 } from '../helpers/s3.ts';
 
 /*
@@ -255,13 +255,19 @@ test('partitioned by event name and hour, Parquet: DuckDB’s hive partitioning 
   const hour = String(stored.published_at.getUTCHours()).padStart(2, '0');
   const held = keys.find((key) => key.startsWith(`hive/event_name=${stored.name}/`) && key.includes(`/hour=${hour}/`));
   expect(held).toBeDefined();
-  const { signedIn } = await import('../helpers/fixtures.ts');
   const viewer = await signedIn(database().db, ['view_tools']);
   const page = await app.request(`/tools/event-stream/hive/events/${delivery!.event_id}`, {
     headers: { cookie: viewer.cookie },
   });
   expect(page.status).toBe(200);
   expect(await page.text()).toContain(held!);
+  // And View Events, beside each delivered event.
+  const list = await app.request(`/tools/event-stream/hive/events?event_name=${stored.name}`, {
+    headers: { cookie: viewer.cookie },
+  });
+  const listed = await list.text();
+  for (const key of keys.filter((key) => key.startsWith(`hive/event_name=${stored.name}/`)))
+    expect(listed).toContain(key);
 });
 
 test('partitioned NDJSON (zstd): each object’s lines are the events of its partition, in publication order', async () => {

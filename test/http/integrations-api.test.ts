@@ -153,6 +153,69 @@ describe('NewStore client request shapes', () => {
     expect(await compressionOf(back)).toEqual(expect.objectContaining({ compression: 'none' }));
   });
 
+  test('S3 format and key template: stored and shown; a template that cannot work is refused saying why, field by field', async () => {
+    const s3 = {
+      aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      aws_secret_access_key: AWS_SECRET,
+      aws_region: 'eu-central-1',
+      bucket: 'acme-events',
+    };
+    const create = (id: string, extra: Record<string, unknown>) =>
+      call('POST', '', { id, integration_type: 'permanent', s3_parameters: { ...s3, ...extra } });
+    const target = async (response: Response) =>
+      ((await json(response)) as { s3_parameters: { format: string; key_template: string } }).s3_parameters;
+
+    expect(await target(await create('lake-default-keys', {}))).toEqual(
+      expect.objectContaining({
+        format: 'ndjson',
+        key_template: '{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}',
+      }),
+    );
+    const hive = '{key_prefix}/event_name={event_name}/dt={yyyy}-{MM}-{dd}/hour={HH}/{timestamp_ms}-{batch_id}';
+    const created = await create('lake-hive', { format: 'parquet', compression: 'zstd', key_template: hive });
+    expect(created.status).toBe(201);
+    expect(await target(created)).toEqual(expect.objectContaining({ format: 'parquet', key_template: hive }));
+
+    const refusals: [string, string][] = [
+      ['{key_prefix}/{event}/{batch_id}', '{event} is not a placeholder'],
+      ['{key_prefix}/{event_name}/{timestamp_ms}', 'must contain {batch_id}'],
+      ['{key_prefix}/my events/{batch_id}', '" " (character 16) should not be in an S3 key'],
+      ['{key_prefix}/a#b/{batch_id}', '"#" (character 15) should not be in an S3 key'],
+      ['{key_prefix}/{batch_id', 'a { outside a placeholder'],
+      ['/{tenant}/{batch_id}', 'must not start with /'],
+      ['{key_prefix}//{batch_id}', 'must not hold an empty segment'],
+      ['{key_prefix}/../{batch_id}', 'must not hold a . or .. segment'],
+      ['{key_prefix}/{batch_id}/', 'must end with a name, not /'],
+    ];
+    for (const [template, message] of refusals) {
+      const refused = await create('lake-refused', { key_template: template });
+      expect(refused.status).toBe(422);
+      const problem = (await json(refused)) as { errors: { field: string; message: string }[] };
+      expect(problem.errors).toContainEqual({
+        field: 's3_parameters.key_template',
+        message: expect.stringContaining(message),
+      });
+    }
+    const wrongFormat = await create('lake-refused', { format: 'avro' });
+    expect(wrongFormat.status).toBe(422);
+    expect(JSON.stringify(await json(wrongFormat))).toContain('must be ndjson or parquet');
+    expect(
+      await database().db.selectFrom('integrations').select('id').where('id', '=', 'lake-refused').execute(),
+    ).toEqual([]);
+
+    // PATCH: a bad template changes nothing; null (or empty) goes back to NewStore's key.
+    const badPatch = await call('PATCH', '/lake-hive', { s3_parameters: { key_template: '{key_prefix}/{day}' } });
+    expect(badPatch.status).toBe(422);
+    expect(await target(await call('GET', '/lake-hive'))).toEqual(expect.objectContaining({ key_template: hive }));
+    const reset = await call('PATCH', '/lake-hive', { s3_parameters: { key_template: null, format: 'ndjson' } });
+    expect(await target(reset)).toEqual(
+      expect.objectContaining({
+        format: 'ndjson',
+        key_template: '{key_prefix}/{tenant}/{timestamp_ms}-data-{batch_id}',
+      }),
+    );
+  });
+
   test('PATCH changes events and target details; an empty secret keeps the stored one', async () => {
     const patched = await call('PATCH', '/erp-netsuite-integration-001', {
       filter_conditions: { entities: ['invoice'], events: ['order.completed'] },

@@ -21,9 +21,19 @@ export interface EventsResultsProps {
   newerHref?: string;
   olderHref?: string;
   firstPage: boolean;
+  /** An S3 integration's delivered events: the key of the object that holds each, by event id. */
+  objectKeys?: Map<string, string>;
 }
 
-export function EventsResults({ integrationId, items, selfHref, newerHref, olderHref, firstPage }: EventsResultsProps) {
+export function EventsResults({
+  integrationId,
+  items,
+  selfHref,
+  newerHref,
+  olderHref,
+  firstPage,
+  objectKeys,
+}: EventsResultsProps) {
   const refresh = firstPage
     ? { 'hx-get': selfHref, 'hx-trigger': 'every 5s', 'hx-swap': 'outerHTML', 'hx-target': 'this' }
     : {};
@@ -59,6 +69,11 @@ export function EventsResults({ integrationId, items, selfHref, newerHref, older
                 <td class="mono">{item.domain_entity_id ?? '—'}</td>
                 <td>
                   <StatusBadge status={item.status} />
+                  {objectKeys?.has(item.event_id) ? (
+                    <div class="hint mono object-key" title="The S3 object that holds it">
+                      {objectKeys.get(item.event_id)}
+                    </div>
+                  ) : null}
                 </td>
                 <td>
                   {item.last_attempted_at ? (

@@ -27,6 +27,9 @@ export interface IntegrationFormValues {
   key_prefix: string;
   endpoint: string;
   compression: 'none' | 'gzip' | 'zstd';
+  format: 'ndjson' | 'parquet';
+  /** Empty: NewStore's key. */
+  key_template: string;
 }
 
 export interface IntegrationFormProps {
@@ -37,7 +40,25 @@ export interface IntegrationFormProps {
   csrfToken: string;
   /** Edit mode: the stored secrets' masks, e.g. { api_key: '••••3f9a' }. */
   masks?: { api_key?: string | null; aws_secret_access_key?: string | null };
+  keyTemplate: KeyTemplateHelp;
 }
+
+/** What the key template field explains: the default, the placeholders, and an example key for what is typed. */
+export interface KeyTemplateHelp {
+  defaultTemplate: string;
+  batchPlaceholders: readonly string[];
+  eventPlaceholders: readonly string[];
+  /** The key the next object would have, or why the template cannot be used. */
+  example: string;
+}
+
+const placeholderList = (names: readonly string[]) =>
+  names.map((name, i) => (
+    <>
+      {i > 0 ? ', ' : ''}
+      <code>{`{${name}}`}</code>
+    </>
+  ));
 
 export function IntegrationFormPage(props: IntegrationFormProps) {
   const { mode, values } = props;
@@ -53,7 +74,7 @@ export function IntegrationFormPage(props: IntegrationFormProps) {
   );
 }
 
-function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: IntegrationFormProps) {
+function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks, keyTemplate }: IntegrationFormProps) {
   const action =
     mode === 'new' ? '/tools/event-stream/new' : `/tools/event-stream/${encodeURIComponent(values.id)}/edit`;
   const errorCount = Object.keys(errors).length;
@@ -262,19 +283,61 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks }: In
               )}
             </Field>
           </div>
-          <Field name="compression" label="Compression" errors={errors}>
+          <div class="field-row">
+            <Field name="format" label="Format" errors={errors}>
+              {(attributes) => (
+                <select {...attributes}>
+                  <option value="ndjson" selected={values.format === 'ndjson'}>
+                    NDJSON (one event per line)
+                  </option>
+                  <option value="parquet" selected={values.format === 'parquet'}>
+                    Parquet (one row per event, .parquet)
+                  </option>
+                </select>
+              )}
+            </Field>
+            <Field name="compression" label="Compression" errors={errors}>
+              {(attributes) => (
+                <select {...attributes}>
+                  <option value="none" selected={values.compression === 'none'}>
+                    None (.export; Parquet: uncompressed pages)
+                  </option>
+                  <option value="gzip" selected={values.compression === 'gzip'}>
+                    gzip (.export.gz; Parquet: inside the file)
+                  </option>
+                  <option value="zstd" selected={values.compression === 'zstd'}>
+                    zstd (.export.zst; Parquet: inside the file)
+                  </option>
+                </select>
+              )}
+            </Field>
+          </div>
+          <Field
+            name="key_template"
+            label="Object key template (optional)"
+            errors={errors}
+            hint={
+              <>
+                Empty: NewStore’s key, <code>{keyTemplate.defaultTemplate}</code>. Per batch:{' '}
+                {placeholderList(keyTemplate.batchPlaceholders)}; per event, one object per value:{' '}
+                {placeholderList(keyTemplate.eventPlaceholders)}. Must hold <code>{'{batch_id}'}</code>.
+                <br />
+                Example key:{' '}
+                <code data-key-example aria-live="polite">
+                  {keyTemplate.example}
+                </code>
+              </>
+            }
+          >
             {(attributes) => (
-              <select {...attributes}>
-                <option value="none" selected={values.compression === 'none'}>
-                  None (.export)
-                </option>
-                <option value="gzip" selected={values.compression === 'gzip'}>
-                  gzip (.export.gz)
-                </option>
-                <option value="zstd" selected={values.compression === 'zstd'}>
-                  zstd (.export.zst)
-                </option>
-              </select>
+              <input
+                {...attributes}
+                type="text"
+                value={values.key_template}
+                placeholder="{key_prefix}/event_name={event_name}/dt={yyyy}-{MM}-{dd}/{batch_id}"
+                spellcheck={false}
+                autocomplete="off"
+              />
             )}
           </Field>
         </div>
