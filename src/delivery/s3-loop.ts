@@ -60,6 +60,8 @@ export interface S3LoopDeps {
   pollIntervalMs?: number;
   /** Multipart part size; tests make it small to exercise multipart uploads with small batches. */
   partSize?: number;
+  /** Parquet row group size; tests make it small to write several row groups with small batches. */
+  rowGroupBytes?: number;
   /** Test hook: runs after an upload and before marking it (to simulate a crash there). */
   beforeMark?: (batchId: string) => Promise<void>;
 }
@@ -127,6 +129,7 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
     try {
       await uploadBatch(deps.copyOut, client, integration, batch, {
         partSize: deps.partSize,
+        rowGroupBytes: deps.rowGroupBytes,
         signal: controller.signal,
       });
       uploads.delete(controller);

@@ -46,6 +46,8 @@ const BYTE_COLUMNS = [
 ] as const;
 /** Each byte column's field in the COPY row (id uuid, tenant, name, published_at, entity, …, payload). */
 const FIELD_OF = [0, 1, 2, 4, 5, 6, 7, 8] as const;
+/** A row's [start, end) bounds: two per byte column. */
+const ROW_BOUNDS = 2 * BYTE_COLUMNS.length;
 /** Columns whose min and max would say nothing useful to a reader: no statistics. */
 const NO_STATISTICS = new Set<string>(['id', 'entity_id', 'domain_entity_id', 'payload']);
 
@@ -85,7 +87,7 @@ export class EventRows implements PageSink {
   /** Sized for `bytes` of fields in `rows` rows; it grows past them when it must. */
   constructor(bytes: number, rows: number) {
     this.bytes = Buffer.allocUnsafe(bytes);
-    this.bounds = new Int32Array(2 * BYTE_COLUMNS.length * rows);
+    this.bounds = new Int32Array(ROW_BOUNDS * rows);
     this.publishedMs = new Float64Array(rows);
   }
 
@@ -101,7 +103,7 @@ export class EventRows implements PageSink {
   appendRow(row: Buffer, fields: Int32Array) {
     this.reserveRows(1);
     this.reserveBytes(36 + fields[17]! - fields[2]!);
-    const at = this.rows * 2 * BYTE_COLUMNS.length;
+    const at = this.rows * ROW_BOUNDS;
     for (let column = 0; column < BYTE_COLUMNS.length; column++) {
       const field = FIELD_OF[column]!;
       const start = fields[2 * field]!;
@@ -124,20 +126,35 @@ export class EventRows implements PageSink {
     this.rows++;
   }
 
-  /** Appends all of another set's rows (a page onto the row group). */
-  appendAll(other: EventRows) {
-    this.reserveRows(other.rows);
-    this.reserveBytes(other.length);
-    other.bytes.copy(this.bytes, this.length, 0, other.length);
-    const at = this.rows * 2 * BYTE_COLUMNS.length;
-    const count = other.rows * 2 * BYTE_COLUMNS.length;
-    for (let i = 0; i < count; i++) {
+  /** Where a row's bytes start (its id, never null, comes first); for `rows`, where the last one ends. */
+  private rowStart(row: number): number {
+    return row < this.rows ? this.bounds[row * ROW_BOUNDS]! : this.length;
+  }
+
+  /** The end of the rows from `from` that fit in `room` more bytes and `maxRows` more rows: at least one. */
+  rowsFitting(from: number, room: number, maxRows: number): number {
+    let to = from + 1;
+    const limit = Math.min(this.rows, from + maxRows);
+    while (to < limit && this.rowStart(to + 1) - this.rowStart(from) <= room) to++;
+    return to;
+  }
+
+  /** Appends rows `from` to `to` (exclusive) of another set: a page's rows onto the row group. */
+  appendRows(other: EventRows, from: number, to: number) {
+    const start = other.rowStart(from);
+    const end = other.rowStart(to);
+    this.reserveRows(to - from);
+    this.reserveBytes(end - start);
+    other.bytes.copy(this.bytes, this.length, start, end);
+    const shift = this.length - start;
+    const at = this.rows * ROW_BOUNDS - from * ROW_BOUNDS;
+    for (let i = from * ROW_BOUNDS; i < to * ROW_BOUNDS; i++) {
       const bound = other.bounds[i]!;
-      this.bounds[at + i] = bound < 0 ? -1 : bound + this.length;
+      this.bounds[at + i] = bound < 0 ? -1 : bound + shift;
     }
-    this.publishedMs.set(other.publishedMs.subarray(0, other.rows), this.rows);
-    this.length += other.length;
-    this.rows += other.rows;
+    this.publishedMs.set(other.publishedMs.subarray(from, to), this.rows);
+    this.length += end - start;
+    this.rows += to - from;
   }
 
   /** The rows as hyparquet-writer's column data: views into the arena, valid until it is cleared. */
@@ -145,7 +162,7 @@ export class EventRows implements PageSink {
     const byteColumns = BYTE_COLUMNS.map((name, column): ColumnSource => {
       const values: (Uint8Array | null)[] = new Array(this.rows);
       for (let row = 0; row < this.rows; row++) {
-        const bound = row * 2 * BYTE_COLUMNS.length + 2 * column;
+        const bound = row * ROW_BOUNDS + 2 * column;
         const start = this.bounds[bound]!;
         values[row] = start < 0 ? null : this.bytes.subarray(start, this.bounds[bound + 1]!);
       }
@@ -166,7 +183,7 @@ export class EventRows implements PageSink {
     const needed = this.rows + extra;
     if (needed <= this.publishedMs.length) return;
     const capacity = Math.max(needed, 2 * this.publishedMs.length);
-    const bounds = new Int32Array(2 * BYTE_COLUMNS.length * capacity);
+    const bounds = new Int32Array(ROW_BOUNDS * capacity);
     bounds.set(this.bounds);
     this.bounds = bounds;
     const published = new Float64Array(capacity);
@@ -265,10 +282,11 @@ export async function writeParquet(
   readPages: (sinks: [EventRows, EventRows]) => AsyncIterable<EventRows>,
   sink: ByteSink,
   compression: S3Compression,
+  rowGroupBytes = ROW_GROUP_BYTES,
 ): Promise<void> {
   const scratch = takeScratch();
   try {
-    await writeFile(readPages(scratch.pages), scratch, sink, compression);
+    await writeFile(readPages(scratch.pages), scratch, sink, compression, Math.min(rowGroupBytes, ROW_GROUP_BYTES));
   } finally {
     returnScratch(scratch);
   }
@@ -279,6 +297,7 @@ async function writeFile(
   scratch: Scratch,
   sink: ByteSink,
   compression: S3Compression,
+  rowGroupBytes: number,
 ) {
   const schema = fileSchema();
   const writer = new SinkWriter(sink, scratch.output);
@@ -296,8 +315,13 @@ async function writeFile(
     collectIfGrown();
   };
   for await (const page of pages) {
-    group.appendAll(page);
-    if (group.byteLength >= ROW_GROUP_BYTES || group.rows >= ROW_GROUP_ROWS) await writeGroup();
+    // Row by row where a page crosses the bound, so a row group holds about rowGroupBytes whatever the page size.
+    for (let from = 0; from < page.rows; ) {
+      const to = page.rowsFitting(from, rowGroupBytes - group.byteLength, ROW_GROUP_ROWS - group.rows);
+      group.appendRows(page, from, to);
+      from = to;
+      if (group.byteLength >= rowGroupBytes || group.rows >= ROW_GROUP_ROWS) await writeGroup();
+    }
   }
   if (group.rows > 0) await writeGroup();
   // hyparquet-writer would re-serialise a JSON column's values from JS

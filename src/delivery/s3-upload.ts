@@ -210,6 +210,13 @@ const CONTENT_TYPES: Record<S3Compression, string> = {
 };
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 
+interface UploadOptions {
+  partSize?: number;
+  /** Parquet row groups are written once they hold this much (at most the default); tests make it small. */
+  rowGroupBytes?: number;
+  signal?: AbortSignal;
+}
+
 type UploadedBatch = Pick<
   ClaimedBatch,
   'id' | 'format' | 'compression' | 'object_keys' | 'object_event_counts' | 'event_count' | 'byte_count'
@@ -228,7 +235,7 @@ export async function uploadBatch(
   client: S3Client,
   integration: IntegrationRow,
   batch: UploadedBatch,
-  options: { partSize?: number; signal?: AbortSignal } = {},
+  options: UploadOptions = {},
 ): Promise<void> {
   let from = 1;
   for (const [index, key] of batch.object_keys.entries()) {
@@ -245,7 +252,7 @@ async function uploadObject(
   batch: UploadedBatch,
   key: string,
   range: MemberRange,
-  options: { partSize?: number; signal?: AbortSignal },
+  options: UploadOptions,
 ): Promise<void> {
   const { format, compression } = batch;
   const ContentType = format === 'parquet' ? PARQUET_CONTENT_TYPE : CONTENT_TYPES[compression];
@@ -257,7 +264,12 @@ async function uploadObject(
   );
   try {
     if (format === 'parquet') {
-      await writeParquet((sinks) => batchPages(copyOut, batch, range, 'parquet', sinks), writer, compression);
+      await writeParquet(
+        (sinks) => batchPages(copyOut, batch, range, 'parquet', sinks),
+        writer,
+        compression,
+        options.rowGroupBytes,
+      );
     } else if (compression !== 'none') {
       const compressor = compression === 'gzip' ? createGzip() : createZstdCompress();
       const feeding = (async () => {

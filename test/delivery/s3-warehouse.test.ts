@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'bun:test';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -90,12 +90,12 @@ async function lake(id: string, options: { format?: S3Format; compression?: S3Co
 }
 
 /** `count` events of the three names, published over the last three hours (a minute apart, newest last). */
-async function publishSpread(count: number) {
+async function publishSpread(count: number, note = (i: number) => `ünïcode ${'x'.repeat(i % 50)}`) {
   const start = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000;
   const events = Array.from({ length: count }, (_, i) =>
     envelope(
       NAMES[i % NAMES.length]!,
-      { id: `o-${i}`, order_id: `o-${i % 7}`, note: `ünïcode ${'x'.repeat(i % 50)}` },
+      { id: `o-${i}`, order_id: `o-${i % 7}`, note: note(i) },
       { published_at: new Date(start + Math.floor((i * 3 * 3_600_000) / count)).toISOString() },
     ),
   );
@@ -216,6 +216,28 @@ test('Parquet with gzip or none inside: the same rows, the pages compressed as a
     );
     expect(counted).toEqual({ rows: '20', ids: '20' });
   }
+});
+
+test('a Parquet batch larger than a row group and a part: several row groups, a multipart upload, every row once', async () => {
+  await lake('parquet-large', { format: 'parquet', compression: 'none' });
+  // Random notes, so that the file spans several 64 KiB parts even compressed.
+  const events = await publishSpread(400, () => randomBytes(300).toString('hex'));
+  clock += 61_000;
+  expect(await loop({ partSize: 64 * 1024, rowGroupBytes: 32 * 1024 }).runOnce()).toBe(1);
+  const { dir, keys } = await download('parquet-large');
+  expect(keys).toHaveLength(1);
+  const file = join(dir, keys[0]!);
+  expect(Bun.file(file).size).toBeGreaterThan(3 * 64 * 1024);
+  const [groups] = await duck<{ groups: number }>(
+    `select count(distinct row_group_id)::int as groups from parquet_metadata('${file}')`,
+  );
+  expect(groups!.groups).toBeGreaterThanOrEqual(6);
+  const rows = await duck<{ id: string; payload: string }>(
+    `select id, payload::varchar as payload from read_parquet('${file}') order by id`,
+  );
+  const stored = await storedEvents();
+  expect(rows).toEqual(stored.map((event) => ({ id: event.id, payload: event.payload })));
+  expect(rows).toHaveLength(events.length);
 });
 
 test('partitioned by event name and hour, Parquet: DuckDB’s hive partitioning finds every event once, each in the partition its key names', async () => {
