@@ -1,7 +1,7 @@
 import type { IntegrationRow } from '../db/database.ts';
 import { maskSecret, maskUrlCredentials, type SecretBox } from '../lib/crypto.ts';
 import type { IntegrationStats } from './integrations.repo.ts';
-import { DEFAULT_KEY_TEMPLATE } from '../delivery/s3-keys.ts';
+import { DEFAULT_KEY_TEMPLATE, isPartitioned } from '../delivery/s3-keys.ts';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
@@ -65,4 +65,15 @@ export function targetLabel(row: IntegrationRow): string {
   } catch {
     return row.callback_url ?? '';
   }
+}
+
+/** An S3 target's object layout when it is not NewStore's plain NDJSON: "Parquet · zstd · partitioned". */
+export function s3LayoutLabel(row: IntegrationRow): string | undefined {
+  if (row.target_kind !== 's3') return undefined;
+  const parts = [
+    row.s3_format === 'parquet' ? 'Parquet' : row.s3_compression !== 'none' ? 'NDJSON' : undefined,
+    row.s3_compression !== 'none' ? row.s3_compression : undefined,
+    isPartitioned(row.s3_key_template) ? 'partitioned' : undefined,
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
 }

@@ -20,7 +20,7 @@ import { maskSecret, type SecretBox } from '../lib/crypto.ts';
 import { catalogNames } from '../events/event-types.repo.ts';
 import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesFromRow } from './integrations.form.ts';
 import { countIntegrationsByStatus, findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
-import { targetLabel } from './integrations.resource.ts';
+import { s3LayoutLabel, targetLabel } from './integrations.resource.ts';
 import { createIntegrationSchema, updateIntegrationSchema } from './integrations.schema.ts';
 import {
   createIntegration,
@@ -70,7 +70,12 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
 
   async function listed(rows: IntegrationRow[]) {
     const stats = await integrationStats(db, rows);
-    return rows.map((row) => ({ row, target: targetLabel(row), stats: stats.get(row.id)! }));
+    return rows.map((row) => ({
+      row,
+      target: targetLabel(row),
+      layout: s3LayoutLabel(row),
+      stats: stats.get(row.id)!,
+    }));
   }
 
   async function renderForm(

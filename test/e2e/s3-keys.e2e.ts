@@ -78,6 +78,7 @@ test('a template that cannot work is refused on its field; the rest of the form 
   await page.getByLabel('AWS Secret Key').fill('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
   await page.getByRole('button', { name: 'Create' }).click();
   await page.waitForURL('**/tools/event-stream?created=warehouse-lake');
+  expect(await page.locator('#integration-warehouse-lake').textContent()).toContain('Parquet · zstd · partitioned');
 
   const saved = await fetch(`${stack.server.url}/api/v1/org/integrations/eventstream/warehouse-lake`, {
     headers: { authorization: `Bearer ${stack.apiToken}` },

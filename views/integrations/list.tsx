@@ -13,6 +13,8 @@ export type Tab = 'all' | 'active' | 'paused';
 export interface ListedIntegration {
   row: IntegrationRow;
   target: string;
+  /** An S3 target's object layout when it is not NewStore's plain NDJSON, e.g. "Parquet · zstd · partitioned". */
+  layout?: string;
   stats: IntegrationStats;
 }
 
@@ -135,7 +137,7 @@ export function IntegrationRowView({
   tab: Tab;
   csrfToken: string;
 }) {
-  const { row, stats, target } = integration;
+  const { row, stats, target, layout } = integration;
   const base = `/tools/event-stream/${encodeURIComponent(row.id)}`;
   const active = row.status === 'running';
   return (
@@ -153,6 +155,14 @@ export function IntegrationRowView({
       <td>
         <span class="target-kind">{row.target_kind === 'webhook' ? 'Webhook' : 'S3'}</span>{' '}
         <span class="mono">{target}</span>
+        {layout ? (
+          <>
+            {' '}
+            <span class="badge badge-muted" title={row.s3_key_template ?? 'NewStore’s object key'}>
+              {layout}
+            </span>
+          </>
+        ) : null}
         {row.ordering === 'by_domain_entity' ? (
           <>
             {' '}
