@@ -29,6 +29,7 @@ import type { Logger } from './lib/log.ts';
 import { integrationApiRoutes } from './integrations/integrations.api.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { notificationApiRoutes } from './notifications/notifications.api.ts';
+import { notificationPages } from './notifications/notifications.routes.tsx';
 import { ProblemError, problemResponse } from './lib/problem.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { outageReporter } from './lib/outage.ts';
@@ -160,6 +161,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', authRoutes(deps));
   app.route('/tools/event-stream', auditPages(deps));
   app.route('/tools/event-stream', integrationPages(deps));
+  app.route('/tools/event-stream/notifications', notificationPages(deps));
   app.route('/admin', userPages(deps));
 
   app.notFound((c) => {

@@ -51,6 +51,9 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
           <a class="button" href="/tools/event-stream/overview">
             Overview
           </a>
+          <a class="button" href="/tools/event-stream/notifications">
+            Notifications
+          </a>
           <a class="button button-primary" href="/tools/event-stream/new">
             New Integration
           </a>
