@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, NotificationChannelRow, NotificationType } from '../db/database.ts';
+import type { Db, NotificationChannelRow } from '../db/database.ts';
+import type { SentNotice } from '../db/read-models.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { CreateChannel, UpdateChannel } from './channels.schema.ts';
 
@@ -96,19 +97,6 @@ export async function deleteChannel(db: Db, id: string): Promise<boolean> {
   if (!UUID.test(id)) return false;
   const result = await db.deleteFrom('notification_channels').where('id', '=', id).executeTakeFirst();
   return result.numDeletedRows > 0n;
-}
-
-export interface SentNotice {
-  id: string;
-  type: NotificationType;
-  integration_id: string;
-  occurred_at: Date;
-  reason: string;
-  status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  sent_at: Date | null;
-  last_error: string | null;
-  next_attempt_at: Date;
 }
 
 /** The channel's latest notices with their outcome, newest first. */

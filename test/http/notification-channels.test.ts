@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Webhook } from 'standardwebhooks';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
+import { setIntegrationStatus } from '../../src/delivery/integration-status.ts';
 import { signedIn, testSecrets, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
 import { Receiver } from '../helpers/receiver.ts';
 import { SmtpSink } from '../helpers/smtp.ts';
@@ -121,11 +122,11 @@ describe('the API', () => {
       ['extra', 'filter.types.0', 'format', 'signing_secret', 'url'].sort(),
     );
     const email = await api('POST', '', { kind: 'email', to: ['not-an-address'] });
-    expect(((await email.json()) as { errors: { field: string }[] }).errors).toEqual([
+    expect(((await email.json()) as { errors: { field: string; message: string }[] }).errors).toEqual([
       { field: 'to.0', message: 'must be an email address' },
     ]);
     const kind = await api('POST', '', { kind: 'pager' });
-    expect(((await kind.json()) as { errors: { field: string }[] }).errors).toEqual([
+    expect(((await kind.json()) as { errors: { field: string; message: string }[] }).errors).toEqual([
       { field: 'kind', message: 'must be webhook or email' },
     ]);
     expect((await api('POST', '', '{not json')).status).toBe(400);
@@ -252,5 +253,39 @@ describe('the pages', () => {
     expect(
       (await app.request('/tools/event-stream/notifications', { headers: { cookie: outsider.cookie } })).status,
     ).toBe(403);
+  });
+
+  test('the integration list and the Overview show what the notifications tell: delayed, stopped by the system', async () => {
+    const user = await signedIn(database().db, ['view_tools']);
+    await webhookIntegration(database(), { id: 'lagging' });
+    await webhookIntegration(database(), { id: 'refused' });
+    await webhookIntegration(database(), { id: 'paused-by-hand' });
+    await database()
+      .db.updateTable('integrations')
+      .set({ backlog_delayed_since: new Date('2026-12-01T10:00:00Z') })
+      .where('id', '=', 'lagging')
+      .execute();
+    await setIntegrationStatus(
+      database().db,
+      'refused',
+      'stopped',
+      'Callback answered HTTP 401 Unauthorized',
+      'system',
+    );
+    await setIntegrationStatus(database().db, 'paused-by-hand', 'stopped', 'Stopped through the API', user.email);
+    for (const path of ['/tools/event-stream', '/tools/event-stream/overview']) {
+      const html = await (await app.request(path, { headers: { cookie: user.cookie } })).text();
+      const alerts = [...html.matchAll(/data-alert="(\w+)"[^>]*>([^<]+)</g)].map((match) => [
+        match[1],
+        match[2]!.trim(),
+      ]);
+      expect(alerts).toEqual(
+        expect.arrayContaining([
+          ['delayed', 'Delayed'],
+          ['stopped', 'Stopped: Callback answered HTTP 401 Unauthorized'],
+        ]),
+      );
+      expect(alerts).toHaveLength(2);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { NotificationChannelRow } from '../../src/db/database.ts';
-import type { SentNotice } from '../../src/notifications/channels.repo.ts';
+import type { SentNotice } from '../../src/db/read-models.ts';
 import type { FieldErrors } from '../components/field.tsx';
 import { Field } from '../components/field.tsx';
 import { formatTime } from '../components/format.tsx';
