@@ -103,7 +103,7 @@ export function createNotificationLoop(deps: NotificationLoopDeps): Notification
         .updateTable('notification_sends')
         .set({
           status,
-          lease_owner: null,
+          // The owner stays (who sent it, or tried last); only the expiry says a lease is held.
           lease_expires_at: null,
           last_error: result.error,
           ...(result.ok ? { sent_at: attemptedAt } : {}),
