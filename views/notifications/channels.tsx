@@ -131,7 +131,7 @@ export function ChannelPage(props: {
       </div>
       <Notice message={props.notice} />
       {props.newSecret ? (
-        <section class="card" aria-labelledby="secret-title">
+        <section class="card" aria-labelledby="secret-title" data-replace-url={base}>
           <h2 id="secret-title">Signing secret</h2>
           <p class="hint">
             Shown this once: receivers check the Standard Webhooks signature of every notice with it. Save it now.
