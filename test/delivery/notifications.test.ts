@@ -3,6 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../src/config.ts';
 import type { DatabaseSession } from '../../src/db/session.ts';
 import { setIntegrationStatus } from '../../src/delivery/integration-status.ts';
+import { createS3Loop } from '../../src/delivery/s3-loop.ts';
+import { createIntegration } from '../../src/integrations/integrations.service.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { createNotificationLoop } from '../../src/notifications/notification-loop.ts';
 import { watchIntegrations } from '../../src/notifications/watch.ts';
@@ -10,6 +12,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { envelope, testSecrets, tokenWith, webhookIntegration } from '../helpers/fixtures.ts';
 import { Receiver, type Received } from '../helpers/receiver.ts';
+import { FakeS3 } from '../helpers/s3.ts';
 import { SmtpSink } from '../helpers/smtp.ts';
 import { webhookLoopForRounds } from '../helpers/webhook-rounds.ts';
 
@@ -175,6 +178,60 @@ describe('integration.stopped', () => {
       ['integration.completed', 'completed'],
     ]);
   });
+});
+
+describe('integration.stopped by S3', () => {
+  test('a permanent S3 error is told with what S3 answered and a link', async () => {
+    const s3 = new FakeS3();
+    await s3.start();
+    try {
+      await s3.createBucket('lake');
+      await createIntegration(
+        database().db,
+        testSecrets,
+        {
+          id: 'lake',
+          integrationType: 'permanent',
+          target: {
+            kind: 's3',
+            accessKeyId: 'NOT-A-KEY',
+            secretAccessKey: 'S3RVER',
+            region: 'us-east-1',
+            bucket: 'lake',
+            keyPrefix: 'lake',
+            endpoint: s3.endpoint,
+          },
+        },
+        'test',
+      );
+      await app.request('/api/v1/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify([envelope('order.created'), envelope('order.created')]),
+      });
+      const batches = createS3Loop({
+        db: database().db,
+        copyOut: database().copyOut,
+        secrets: testSecrets,
+        config: loadConfig({ ...env, S3_BATCH_INTERVAL_MS: '60000' }),
+        log: quiet,
+        now: () => new Date(Date.now() + 61_000),
+      });
+      await batches.runOnce();
+      await notifier().runOnce();
+      const [notice, ...more] = verified(ops.received, secrets.json!);
+      expect(more).toEqual([]);
+      expect(notice).toMatchObject({
+        type: 'integration.stopped',
+        integration_id: 'lake',
+        reason: expect.stringContaining('S3 upload refused (InvalidAccessKeyId)'),
+        details: { cause: 's3_permanent_error', error_code: 'InvalidAccessKeyId', bucket: 'lake' },
+        url: 'https://tideway.example.com/tools/event-stream/lake/logs',
+      });
+    } finally {
+      await s3.dispose();
+    }
+  }, 30_000);
 });
 
 describe('the backlog watch', () => {
