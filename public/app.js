@@ -76,3 +76,10 @@ document.addEventListener('input', (event) => {
   document.addEventListener('input', changed);
   document.addEventListener('change', changed);
 })();
+
+// A page answered to a form that must not be sent twice (a new channel, its secret shown once) takes the
+// address of what it shows, so that reloading it reads that page instead of submitting the form again.
+{
+  const replacement = document.querySelector('[data-replace-url]');
+  if (replacement) history.replaceState(null, '', replacement.dataset.replaceUrl);
+}

@@ -28,6 +28,8 @@ import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
 import { integrationApiRoutes } from './integrations/integrations.api.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
+import { notificationApiRoutes } from './notifications/notifications.api.ts';
+import { notificationPages } from './notifications/notifications.routes.tsx';
 import { ProblemError, problemResponse } from './lib/problem.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { outageReporter } from './lib/outage.ts';
@@ -134,6 +136,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', eventApiRoutes({ ...deps, tokens }));
   app.route('/api/v1/org/integrations', integrationApiRoutes({ ...deps, tokens }));
   app.route('/api/v1/org/integrations', deliveryApiRoutes({ ...deps, tokens }));
+  app.route('/api/v1/org/notification-channels', notificationApiRoutes({ ...deps, tokens }));
   app.route('/', metricsRoutes({ ...deps, tokens }));
 
   app.use('*', loadSession(deps.db));
@@ -158,6 +161,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', authRoutes(deps));
   app.route('/tools/event-stream', auditPages(deps));
   app.route('/tools/event-stream', integrationPages(deps));
+  app.route('/tools/event-stream/notifications', notificationPages(deps));
   app.route('/admin', userPages(deps));
 
   app.notFound((c) => {

@@ -193,6 +193,36 @@ const settings = {
     schema: wholeNumber(3600, 60, 86_400),
     doc: 'How long an access token from `POST /v0/token` is valid.',
   },
+  PUBLIC_URL: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http:// or https:// URL, e.g. https://tideway.example.com')
+      .transform((value) => value.replace(/\/+$/, ''))
+      .optional(),
+    doc: 'Address at which operators open Tideway, for the links in notifications. Unset: `http://HOST:PORT`.',
+  },
+  SMTP_URL: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587')
+      .optional(),
+    doc: 'Mail server for email notification channels (`smtp://` upgrades with STARTTLS when offered, `smtps://` is TLS from the start). Unset: email channels are refused.',
+    secret: true,
+  },
+  MAIL_FROM: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^([^<>]*<)?[^\s@<>]+@[^\s@<>]+>?$/, 'must be an email address, e.g. tideway@example.com')
+      .default('tideway@localhost'),
+    doc: 'Sender of notification emails.',
+  },
+  BACKLOG_ALERT_AFTER_MS: {
+    schema: wholeNumber(900_000, 1_000),
+    doc: 'A running integration whose oldest pending delivery is older than this is reported delayed (`integration.backlog_delayed`), and recovered once it is not.',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     schema: wholeNumber(10_000, 0, 600_000),
     doc: 'On SIGTERM/SIGINT, time given to in-flight work before the process exits.',
@@ -251,6 +281,13 @@ export interface Config {
   readonly ingest: { readonly maxRequestBytes: number; readonly maxEventBytes: number; readonly maxJsonDepth: number };
   readonly accessTokenTtlSeconds: number;
   readonly shutdownTimeoutMs: number;
+  readonly notifications: {
+    /** Where links in notifications point: PUBLIC_URL, or http://HOST:PORT. */
+    readonly publicUrl: string;
+    readonly smtpUrl: string | undefined;
+    readonly mailFrom: string;
+    readonly backlogAlertAfterMs: number;
+  };
 }
 
 /** Thrown with every bad variable at once, so one start reveals all mistakes. */
@@ -327,6 +364,12 @@ function toConfig(env: Env): Config {
     },
     accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    notifications: {
+      publicUrl: env.PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`,
+      smtpUrl: env.SMTP_URL,
+      mailFrom: env.MAIL_FROM,
+      backlogAlertAfterMs: env.BACKLOG_ALERT_AFTER_MS,
+    },
   };
 }
 

@@ -13,6 +13,8 @@ import { reportLoopsFrom } from './lib/metrics.ts';
 import { createRetention } from './events/retention.ts';
 import { createIntervalLoop } from './loops/interval-loop.ts';
 import { LoopRegistry } from './loops/registry.ts';
+import { createNotificationLoop } from './notifications/notification-loop.ts';
+import { createNotificationWatch } from './notifications/watch.ts';
 
 const RETENTION_INTERVAL_MS = 10 * 60_000;
 
@@ -93,6 +95,15 @@ async function main(): Promise<void> {
         log: log.child({ loop: 's3-batches' }),
       }),
     );
+    loops.register(
+      createNotificationLoop({
+        db,
+        config,
+        secrets: deployment.secrets,
+        log: log.child({ loop: 'notifications' }),
+      }),
+    );
+    loops.register(createNotificationWatch(db, config, log.child({ loop: 'notification-watch' })));
     reportLoopsFrom(() => ({ heartbeats: loops.heartbeats(), webhook: webhook.stats(), s3Uploading: s3.uploading() }));
     loops.startAll();
   }

@@ -78,6 +78,33 @@ export interface paths {
     /** Delivery records */
     get: operations["listPublishedEvents"];
   };
+  "/api/v1/org/notification-channels": {
+    /** List notification channels */
+    get: operations["listNotificationChannels"];
+    /**
+     * Create a notification channel
+     * @description A `webhook` (with `format` `json` or `slack`; `signing_secret` generated when absent and answered in full this once) or an `email` channel (refused with 422 when the deployment has no `SMTP_URL`).
+     */
+    post: operations["createNotificationChannel"];
+  };
+  "/api/v1/org/notification-channels/{id}": {
+    /** Read a notification channel */
+    get: operations["getNotificationChannel"];
+    /** Delete a notification channel */
+    delete: operations["deleteNotificationChannel"];
+    /**
+     * Edit a notification channel
+     * @description Any field of its kind; the kind stays.
+     */
+    patch: operations["updateNotificationChannel"];
+  };
+  "/api/v1/org/notification-channels/{id}/_test": {
+    /**
+     * Send a test notification
+     * @description Sends a `notification.test` notice now, as real ones go, and answers how it went.
+     */
+    post: operations["testNotificationChannel"];
+  };
   "/metrics": {
     /**
      * Prometheus metrics
@@ -251,6 +278,83 @@ export interface components {
         key_template?: string | null;
       }) | null;
       [key: string]: unknown;
+    };
+    /**
+     * @example {
+     *   "kind": "webhook",
+     *   "url": "https://ops.example.com/hooks/tideway",
+     *   "format": "json"
+     * }
+     */
+    NewNotificationChannel: OneOf<[{
+      /** @constant */
+      kind: "webhook";
+      /**
+       * @description Where the notices are POSTed.
+       * @example https://ops.example.com/hooks/tideway
+       */
+      url: string;
+      /**
+       * @description `json`: the notice itself; `slack`: a Slack incoming-webhook body `{"text": …}`.
+       * @default json
+       * @enum {string}
+       */
+      format?: "json" | "slack";
+      /** @description Signs every notice (Standard Webhooks); generated when absent and then shown once. */
+      signing_secret?: string;
+      filter?: components["schemas"]["NotificationFilter"];
+    }, {
+      /** @constant */
+      kind: "email";
+      /**
+       * @example [
+       *   "ops@example.com"
+       * ]
+       */
+      to: string[];
+      filter?: components["schemas"]["NotificationFilter"];
+    }]>;
+    NotificationFilter: {
+      /**
+       * @description Integration ids; empty or absent: every integration.
+       * @default []
+       */
+      integrations?: string[];
+      /**
+       * @description Notification types; empty or absent: every type.
+       * @default []
+       */
+      types?: ("integration.stopped" | "integration.completed" | "integration.backlog_delayed" | "integration.backlog_recovered" | "deliveries.failed")[];
+    };
+    /**
+     * @example {
+     *   "filter": {
+     *     "types": [
+     *       "integration.stopped"
+     *     ]
+     *   }
+     * }
+     */
+    NotificationChannelChanges: {
+      /**
+       * @description Where the notices are POSTed.
+       * @example https://ops.example.com/hooks/tideway
+       */
+      url?: string;
+      /**
+       * @description `json`: the notice itself; `slack`: a Slack incoming-webhook body `{"text": …}`.
+       * @enum {string}
+       */
+      format?: "json" | "slack";
+      /** @description Signs every notice (Standard Webhooks); generated when absent and then shown once. */
+      signing_secret?: string;
+      /**
+       * @example [
+       *   "ops@example.com"
+       * ]
+       */
+      to?: string[];
+      filter?: components["schemas"]["NotificationFilter"];
     };
     /**
      * @example {
@@ -618,6 +722,58 @@ export interface components {
         })[];
       /** @description Pass as `cursor` for the next page; null on the last page. */
       next_cursor: string | null;
+    };
+    NotificationChannelList: {
+      notification_channels: components["schemas"]["NotificationChannel"][];
+    };
+    /**
+     * @description Where notices go. Each notice is `{type, id, occurred_at, integration_id, reason, details, url}`, signed with Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`); Slack format sends `{"text": …}` instead; email carries the same facts in its subject and text.
+     * @example {
+     *   "id": "0b6f2d0e-3c1a-4a53-9d1e-7f0e6a1b2c3d",
+     *   "kind": "webhook",
+     *   "url": "https://ops.example.com/hooks/tideway",
+     *   "format": "json",
+     *   "signing_secret": "••••3f9a",
+     *   "filter": {
+     *     "integrations": [],
+     *     "types": [
+     *       "integration.stopped"
+     *     ]
+     *   },
+     *   "created_at": "2026-12-02T10:00:00.000Z",
+     *   "updated_at": "2026-12-02T10:00:00.000Z"
+     * }
+     */
+    NotificationChannel: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      kind: "webhook" | "email";
+      /** @description Webhook channels. */
+      url?: string;
+      /**
+       * @description Webhook channels.
+       * @enum {string}
+       */
+      format?: "json" | "slack";
+      /** @description Webhook channels: in full in the answer to the creation only (save it then), masked (`••••3f9a`) afterwards. */
+      signing_secret?: string;
+      /** @description Email channels: the recipients. */
+      to?: string[];
+      filter: {
+        integrations: string[];
+        types: ("integration.stopped" | "integration.completed" | "integration.backlog_delayed" | "integration.backlog_recovered" | "deliveries.failed")[];
+      };
+      /**
+       * Format: date-time
+       * @example 2026-12-02T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-12-02T10:00:00.000Z
+       */
+      updated_at: string;
     };
     Health: {
       /** @constant */
@@ -1480,6 +1636,269 @@ export interface operations {
       };
       /** @description The token lacks the permission. */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** List notification channels */
+  listNotificationChannels: {
+    responses: {
+      /** @description Every channel; secrets masked. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NotificationChannelList"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Create a notification channel
+   * @description A `webhook` (with `format` `json` or `slack`; `signing_secret` generated when absent and answered in full this once) or an `email` channel (refused with 422 when the deployment has no `SMTP_URL`).
+   */
+  createNotificationChannel: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NewNotificationChannel"];
+      };
+    };
+    responses: {
+      /** @description Created. */
+      201: {
+        content: {
+          "application/json": components["schemas"]["NotificationChannel"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Read a notification channel */
+  getNotificationChannel: {
+    parameters: {
+      path: {
+        /** @description The channel id (a UUID). */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The channel; its secret masked. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NotificationChannel"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Delete a notification channel */
+  deleteNotificationChannel: {
+    parameters: {
+      path: {
+        /** @description The channel id (a UUID). */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Deleted, with what was queued for it. */
+      204: {
+        content: never;
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Edit a notification channel
+   * @description Any field of its kind; the kind stays.
+   */
+  updateNotificationChannel: {
+    parameters: {
+      path: {
+        /** @description The channel id (a UUID). */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NotificationChannelChanges"];
+      };
+    };
+    responses: {
+      /** @description The channel as changed. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NotificationChannel"];
+        };
+      };
+      /** @description The request is malformed (not JSON, or a bad query parameter). */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body names fields that are missing or wrong; nothing was changed. */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The database is unavailable, or the process is shutting down; try again after Retry-After. */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * Send a test notification
+   * @description Sends a `notification.test` notice now, as real ones go, and answers how it went.
+   */
+  testNotificationChannel: {
+    parameters: {
+      path: {
+        /** @description The channel id (a UUID). */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The outcome. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ConnectionTest"];
+        };
+      };
+      /** @description No token, or an unknown, expired or revoked one. */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The token lacks the permission. */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description There is no such resource. */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -140,6 +140,10 @@ export interface IntegrationsTable {
   previous_signing_secret_enc: string | null;
   previous_signing_secret_expires_at: Timestamp | null;
   failing_since: Timestamp | null;
+  /** Set while its backlog is reported delayed: the oldest pending delivery's time then. */
+  backlog_delayed_since: Timestamp | null;
+  /** When the last digest of its failed deliveries was written. */
+  failure_digest_at: Timestamp | null;
   last_batch_sent_at: Timestamp | null;
   delivered_count: ColumnType<string, never, string | number>;
   last_delivery_at: Timestamp | null;
@@ -249,7 +253,68 @@ export interface DeliveryMinutesTable {
   total_duration_ms: ColumnType<string, number | undefined, number>;
 }
 
+export type NotificationType =
+  | 'integration.stopped'
+  | 'integration.completed'
+  | 'integration.backlog_delayed'
+  | 'integration.backlog_recovered'
+  | 'deliveries.failed';
+export type ChannelKind = 'webhook' | 'email';
+export type ChannelFormat = 'json' | 'slack';
+export type NotificationSendStatus = 'pending' | 'sent' | 'failed';
+
+export interface NotificationChannelsTable {
+  id: Generated<string>;
+  kind: ChannelKind;
+  url: string | null;
+  format: ColumnType<ChannelFormat, ChannelFormat | undefined, ChannelFormat>;
+  signing_secret_enc: string | null;
+  email_to: ColumnType<string[], string[] | undefined, string[]>;
+  filter_integrations: ColumnType<string[], string[] | undefined, string[]>;
+  filter_types: ColumnType<NotificationType[], NotificationType[] | undefined, NotificationType[]>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  type: NotificationType;
+  integration_id: string;
+  occurred_at: DefaultedTimestamp;
+  reason: string;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  /** The page it links to, from the deployment's root: `/tools/event-stream/erp/logs`. */
+  path: string;
+}
+
+export interface NotificationSendsTable {
+  channel_id: string;
+  notification_id: string;
+  status: ColumnType<NotificationSendStatus, NotificationSendStatus | undefined, NotificationSendStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: DefaultedTimestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  sent_at: Timestamp | null;
+  last_error: string | null;
+}
+
+export interface NotificationAttemptsTable {
+  id: Identity;
+  channel_id: string;
+  notification_id: string;
+  attempted_at: Timestamp;
+  duration_ms: number;
+  ok: boolean;
+  status_code: number | null;
+  error: string | null;
+}
+
 export interface Database {
+  notification_channels: NotificationChannelsTable;
+  notifications: NotificationsTable;
+  notification_sends: NotificationSendsTable;
+  notification_attempts: NotificationAttemptsTable;
   delivery_minutes: DeliveryMinutesTable;
   deployment_settings: DeploymentSettingsTable;
   users: UsersTable;
@@ -275,3 +340,5 @@ export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type EventTypeRow = Selectable<EventTypesTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type IntegrationUpdate = Updateable<IntegrationsTable>;
+export type NotificationChannelRow = Selectable<NotificationChannelsTable>;
+export type NotificationRow = Selectable<NotificationsTable>;

@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from './database.ts';
+import type { DeliveryStatus, NotificationType } from './database.ts';
 
 /*
  * The shapes that the audit and list queries answer, beside the row types of
@@ -43,7 +43,11 @@ export interface IntegrationStats {
   rejected: number;
   last_delivery_at: Date | null;
   oldest_pending_at: Date | null;
+  /** What the notifications speak of: 'delayed' (backlog past BACKLOG_ALERT_AFTER_MS), or stopped by the system, with why. */
+  alert: IntegrationAlert | null;
 }
+
+export type IntegrationAlert = { kind: 'delayed'; since: Date } | { kind: 'stopped_by_system'; reason: string };
 
 /** The delivery a waiting one waits for: the first pending one ahead of it in its line. */
 export interface AheadInLine {
@@ -54,4 +58,18 @@ export interface AheadInLine {
   /** When it is tried next; null while it waits itself (its line is being released). */
   next_attempt_at: Date | null;
   in_flight: boolean;
+}
+
+/** One notice as a channel's page lists it: what was told and how its send went. */
+export interface SentNotice {
+  id: string;
+  type: NotificationType;
+  integration_id: string;
+  occurred_at: Date;
+  reason: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  sent_at: Date | null;
+  last_error: string | null;
+  next_attempt_at: Date;
 }

@@ -107,6 +107,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           minutes,
           backlog: figures.pending,
           oldestPendingAt: figures.oldest_pending_at,
+          alert: figures.alert,
           now,
         };
       });

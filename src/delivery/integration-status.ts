@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Db, IntegrationRow } from '../db/database.ts';
 import { wakeDeliveryLoops } from '../db/wake.ts';
 import { fencedChange } from './integration-fence.ts';
+import { queueNotice, type SystemStop } from './notify.ts';
 
 /*
  * Starting and stopping an integration, and the log of why. The engine
@@ -20,13 +21,19 @@ export async function insertIntegrationLog(
     .execute();
 }
 
-/** Sets the status with a log entry (nothing when it already has it); once this returns, no attempt starts with the old status. */
+/**
+ * Sets the status with a log entry (nothing when it already has it); once
+ * this returns, no attempt starts with the old status. A stop the system
+ * makes names what to tell of it (`notice`): the notification is written in
+ * the same transaction, so it is sent exactly when the stop happened.
+ */
 export async function setIntegrationStatus(
   db: Kysely<Database>,
   id: string,
   status: 'running' | 'stopped',
   reason: string,
   actor: string,
+  notice?: SystemStop,
 ): Promise<IntegrationRow | undefined> {
   return fencedChange(db, id, async (trx) => {
     // FOR NO KEY UPDATE, not FOR UPDATE: every ingest transaction that queues
@@ -55,6 +62,9 @@ export async function setIntegrationStatus(
       reason,
       actor,
     });
+    if (notice && status === 'stopped') {
+      await queueNotice(trx, { type: notice.type, integrationId: id, reason, details: notice.details });
+    }
     if (status === 'running') await wakeDeliveryLoops(trx, [id]);
     return updated;
   });

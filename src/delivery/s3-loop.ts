@@ -169,6 +169,10 @@ export function createS3Loop(deps: S3LoopDeps): S3Loop {
           'stopped',
           `S3 upload refused (${failure.code}): ${failure.message}`,
           'system',
+          {
+            type: 'integration.stopped',
+            details: { cause: 's3_permanent_error', error_code: failure.code, bucket: integration.s3_bucket },
+          },
         );
       }
       log.warn('batch upload failed', {

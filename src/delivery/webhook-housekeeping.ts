@@ -20,9 +20,13 @@ export async function stopSpentIntegrations(db: Kysely<Database>, config: Config
       'stopped',
       `Deliveries failed continuously for ${hours} h (since ${failing.failing_since.toISOString()})`,
       'system',
+      {
+        type: 'integration.stopped',
+        details: { cause: 'failing_too_long', failing_since: failing.failing_since.toISOString() },
+      },
     );
   }
   for (const id of await completedTemporaryIntegrations(db, now)) {
-    await setIntegrationStatus(db, id, 'stopped', 'completed', 'system');
+    await setIntegrationStatus(db, id, 'stopped', 'completed', 'system', { type: 'integration.completed' });
   }
 }

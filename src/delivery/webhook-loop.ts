@@ -254,7 +254,14 @@ export function createWebhookLoop(deps: WebhookLoopDeps): WebhookLoop {
         : (result.errorMessage ?? 'Callback refused');
     const stop = (async () => {
       try {
-        await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system');
+        await setIntegrationStatus(db, integration.id, 'stopped', reason, 'system', {
+          type: 'integration.stopped',
+          details: {
+            cause: 'interrupt',
+            status_code: result.statusCode,
+            error_class: result.errorClass,
+          },
+        });
         log.warn('integration stopped', { integration: integration.id, reason });
       } catch (error) {
         log.error('could not stop the integration', { integration: integration.id, reason, error });

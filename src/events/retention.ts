@@ -12,7 +12,7 @@ import type { Logger } from '../lib/log.ts';
  * events_published_at. Retention applies to every delivery, pending ones of
  * a long-paused integration included: those are logged as a warning.
  * The same rounds sweep what expires on its own: login attempts, sessions,
- * access tokens.
+ * access tokens; and notifications past the cutoff that are no longer to be sent.
  */
 
 const DAY_MS = 86_400_000;
@@ -83,6 +83,11 @@ export function createRetention(deps: {
       });
 
       await sql`delete from delivery_minutes where minute < ${cutoff}`.execute(deps.db);
+      // Notices (a few per change of state) go with their sends and attempts, unless one is still to be sent.
+      await sql`delete from notifications n where n.occurred_at < ${cutoff}
+        and not exists (select 1 from notification_sends s where s.notification_id = n.id and s.status = 'pending')`.execute(
+        deps.db,
+      );
       // Login throttling only looks back minutes; a day is plenty.
       await sql`delete from login_attempts where attempted_at < ${new Date(now.getTime() - DAY_MS)}`.execute(deps.db);
       // Sessions that can no longer be used, and expired access tokens.

@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db, IntegrationRow, IntegrationStatus, IntegrationsTable, IntegrationUpdate } from '../db/database.ts';
-import type { IntegrationStats } from '../db/read-models.ts';
+import type { IntegrationAlert, IntegrationStats } from '../db/read-models.ts';
 
 export type { IntegrationStats };
 
@@ -68,13 +68,18 @@ export async function integrationStats(db: Db, integrations: IntegrationRow[]): 
     oldest_pending_at: Date | null;
     failed: string;
     rejected: string;
+    last_actor: string | null;
+    last_reason: string | null;
   }>`
     select i.id,
       (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'pending') as pending,
       (select min(d.published_at) from deliveries d where d.integration_id = i.id and d.status = 'pending') as oldest_pending_at,
       (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'failure') as failed,
-      (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'rejected') as rejected
+      (select count(*) from deliveries d where d.integration_id = i.id and d.status = 'rejected') as rejected,
+      l.actor as last_actor, l.reason as last_reason
     from integrations i
+    left join lateral (select actor, reason from integration_logs l
+      where l.integration_id = i.id order by l.created_at desc, l.id desc limit 1) l on true
     where i.id in (${sql.join(integrations.map((integration) => integration.id))})`.execute(db);
   for (const integration of integrations) {
     const row = rows.find((candidate) => candidate.id === integration.id);
@@ -85,7 +90,21 @@ export async function integrationStats(db: Db, integrations: IntegrationRow[]): 
       rejected: Number(row?.rejected ?? 0),
       last_delivery_at: integration.last_delivery_at,
       oldest_pending_at: row?.oldest_pending_at ?? null,
+      alert: alertOf(integration, row?.last_actor ?? null, row?.last_reason ?? null),
     });
   }
   return stats;
+}
+
+/** A running integration reported delayed, or one whose last stop was the system's. */
+function alertOf(
+  integration: IntegrationRow,
+  lastActor: string | null,
+  lastReason: string | null,
+): IntegrationAlert | null {
+  if (integration.status === 'running' && integration.backlog_delayed_since)
+    return { kind: 'delayed', since: integration.backlog_delayed_since };
+  if (integration.status === 'stopped' && lastActor === 'system')
+    return { kind: 'stopped_by_system', reason: lastReason ?? '' };
+  return null;
 }

@@ -3,6 +3,7 @@ import { createDocument } from 'zod-openapi';
 import { tokenRequestSchema, tokenResponseSchema } from '../auth/token.routes.ts';
 import { envelopeSchema } from '../events/events.schema.ts';
 import { integrationPaths } from './integration-paths.ts';
+import { notificationPaths } from './notification-paths.ts';
 import { BEARER, json, problems } from './operation-parts.ts';
 import * as responses from './responses.ts';
 
@@ -34,6 +35,11 @@ export function buildOpenApiDocument(version: string) {
       { name: 'Events', description: 'Publishing events and the event catalog.' },
       { name: 'Integrations', description: 'Event stream integrations: webhooks and S3 buckets.' },
       { name: 'Deliveries', description: 'The audit trail: what was delivered, when, and what the consumer answered.' },
+      {
+        name: 'Notifications',
+        description:
+          'Channels (signed webhooks, Slack, email) told when an integration stops, completes, falls behind or recovers.',
+      },
       { name: 'Operations', description: 'Probes and metrics.' },
     ],
     components: {
@@ -119,6 +125,7 @@ export function buildOpenApiDocument(version: string) {
         },
       },
       ...integrationPaths(),
+      ...notificationPaths(),
       '/metrics': {
         get: {
           tags: ['Operations'],

@@ -8,6 +8,7 @@ import { createTestDatabase, tableNames, useTestDatabase, usingPostgres } from '
 import { testSecrets } from '../helpers/fixtures.ts';
 import { updateIntegration } from '../../src/integrations/integrations.service.ts';
 import { claimDueDeliveries } from '../../src/delivery/deliveries.repo.ts';
+import { setIntegrationStatus } from '../../src/delivery/integration-status.ts';
 
 const testDatabase = useTestDatabase();
 
@@ -45,6 +46,10 @@ describe(`migrations on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
       'kysely_migration',
       'kysely_migration_lock',
       'login_attempts',
+      'notification_attempts',
+      'notification_channels',
+      'notification_sends',
+      'notifications',
       's3_batch_attempts',
       's3_batches',
       'sessions',
@@ -507,6 +512,67 @@ describe('20261201_05: S3 formats and key templates', () => {
           object_event_counts: [count],
         })),
       );
+    } finally {
+      await behind.close();
+    }
+  }, 60_000);
+});
+
+describe('20261202_01: notifications', () => {
+  test('integrations written before it are watched from a clean state, and their system stops are told', async () => {
+    const behind = await createTestDatabase();
+    try {
+      const migrator = new Migrator({
+        db: behind.db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+      });
+      expect((await migrator.migrateTo('20261201_05_s3_formats_and_keys')).error).toBeUndefined();
+      expect(await tableNames(behind)).not.toContain('notifications');
+      await sql`insert into integrations (id, integration_type, target_kind, callback_url, signing_secret_enc, failing_since)
+        values ('old-hook', 'permanent', 'webhook', 'https://erp.example.com/in', 'v1:x', now())`.execute(behind.db);
+      await sql`insert into integration_logs (integration_id, action, reason, actor)
+        values ('old-hook', 'started', 'Created', 'ops@example.com')`.execute(behind.db);
+
+      await migrateToLatest(behind.db);
+      expect(
+        await behind.db
+          .selectFrom('integrations')
+          .select(['id', 'status', 'backlog_delayed_since', 'failure_digest_at'])
+          .execute(),
+      ).toEqual([{ id: 'old-hook', status: 'running', backlog_delayed_since: null, failure_digest_at: null }]);
+
+      const channel = await behind.db
+        .insertInto('notification_channels')
+        .values({ kind: 'email', email_to: ['ops@example.com'] })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await setIntegrationStatus(behind.db, 'old-hook', 'stopped', 'Callback answered HTTP 410 Gone', 'system', {
+        type: 'integration.stopped',
+      });
+      const sends = await behind.db
+        .selectFrom('notification_sends as s')
+        .innerJoin('notifications as n', 'n.id', 's.notification_id')
+        .select(['s.channel_id', 's.status', 'n.type', 'n.integration_id', 'n.reason'])
+        .execute();
+      expect(sends).toEqual([
+        {
+          channel_id: channel.id,
+          status: 'pending',
+          type: 'integration.stopped',
+          integration_id: 'old-hook',
+          reason: 'Callback answered HTTP 410 Gone',
+        },
+      ]);
+      // A webhook channel needs its URL and secret; an email channel its recipients.
+      await expect(
+        behind.db.insertInto('notification_channels').values({ kind: 'webhook' }).execute(),
+      ).rejects.toThrow();
+      await expect(behind.db.insertInto('notification_channels').values({ kind: 'email' }).execute()).rejects.toThrow();
+
+      // And back: down() leaves the previous schema, which takes the migration again.
+      expect((await migrator.migrateTo('20261201_05_s3_formats_and_keys')).error).toBeUndefined();
+      expect(await tableNames(behind)).not.toContain('notification_channels');
+      expect(await migrateToLatest(behind.db)).toContain('20261202_01_notifications');
     } finally {
       await behind.close();
     }

@@ -145,3 +145,40 @@ test('sweeps sessions that can no longer be used and expired access tokens, keep
     .execute();
   expect(tokens.map((token) => token.token_hash)).toEqual(['live']);
 });
+
+test('notifications past the cutoff go with their sends, unless one is still pending', async () => {
+  const old = new Date(Date.now() - 20 * DAY);
+  const channel = await database()
+    .db.insertInto('notification_channels')
+    .values({ kind: 'email', email_to: ['ops@example.com'] })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const notices: string[] = [];
+  for (const [age, status] of [
+    [old, 'sent'],
+    [old, 'pending'],
+    [new Date(), 'sent'],
+  ] as const) {
+    const { id } = await database()
+      .db.insertInto('notifications')
+      .values({
+        type: 'integration.stopped',
+        integration_id: 'x',
+        reason: 'r',
+        details: '{}',
+        path: '/',
+        occurred_at: age,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await database()
+      .db.insertInto('notification_sends')
+      .values({ channel_id: channel.id, notification_id: id, status })
+      .execute();
+    notices.push(id);
+  }
+  await createRetention({ db: database().db, retentionDays: 14, log: createLogger('error', () => {}) }).runOnce();
+  const left = await database().db.selectFrom('notifications').select('id').execute();
+  expect(left.map((row) => row.id).sort()).toEqual([notices[1]!, notices[2]!].sort());
+  expect(await database().db.selectFrom('notification_sends').select('status').execute()).toHaveLength(2);
+});

@@ -66,7 +66,7 @@ describe('a worker process', () => {
   test('serves /metrics to a view_tools token: every loop heartbeat, the delivery gauges and the process metrics', async () => {
     expect((await fetch(`${worker.metricsUrl}/metrics`)).status).toBe(401);
     const text = await scrape();
-    for (const loop of ['webhook-delivery', 's3-batches', 'retention'])
+    for (const loop of ['webhook-delivery', 's3-batches', 'retention', 'notifications', 'notification-watch'])
       expect(text).toMatch(new RegExp(`^tideway_loop_heartbeat_age_seconds\\{loop="${loop}"\\} \\d`, 'm'));
     for (const name of [
       'tideway_webhook_inflight',
@@ -125,11 +125,17 @@ describe('a worker process', () => {
         };
         const deadline = Date.now() + 30_000;
         let beats: Awaited<ReturnType<typeof query>> = [];
-        while (beats.length < 3 && Date.now() < deadline) {
+        while (beats.length < 5 && Date.now() < deadline) {
           await Bun.sleep(500);
           beats = await query('tideway_loop_heartbeat_age_seconds');
         }
-        expect(beats.map((beat) => beat.metric.loop).sort()).toEqual(['retention', 's3-batches', 'webhook-delivery']);
+        expect(beats.map((beat) => beat.metric.loop).sort()).toEqual([
+          'notification-watch',
+          'notifications',
+          'retention',
+          's3-batches',
+          'webhook-delivery',
+        ]);
         expect(await query('up{job="tideway-worker"}')).toMatchObject([{ value: [expect.any(Number), '1'] }]);
       } finally {
         prometheus.kill();

@@ -1,5 +1,5 @@
 import type { IntegrationRow } from '../../src/db/database.ts';
-import type { IntegrationStats } from '../../src/db/read-models.ts';
+import type { IntegrationAlert, IntegrationStats } from '../../src/db/read-models.ts';
 import { formatTime } from '../components/format.tsx';
 import { Breadcrumbs, Notice, Table } from '../components/page.tsx';
 
@@ -52,6 +52,9 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
         <div class="actions-row">
           <a class="button" href="/tools/event-stream/overview">
             Overview
+          </a>
+          <a class="button" href="/tools/event-stream/notifications">
+            Notifications
           </a>
           <a class="button button-primary" href="/tools/event-stream/new">
             New Integration
@@ -173,7 +176,15 @@ export function IntegrationRowView({
         ) : null}
       </td>
       <td>{eventsSummary(row)}</td>
-      <td class="numeric">{stats.pending.toLocaleString('en')}</td>
+      <td class="numeric">
+        {stats.pending.toLocaleString('en')}
+        {stats.alert ? (
+          <>
+            {' '}
+            <AlertBadge alert={stats.alert} />
+          </>
+        ) : null}
+      </td>
       <td>
         {stats.last_delivery_at ? (
           <time datetime={stats.last_delivery_at.toISOString()}>{formatTime(stats.last_delivery_at)}</time>
@@ -234,6 +245,34 @@ export function IntegrationRowView({
         </a>
       </td>
     </tr>
+  );
+}
+
+/**
+ * The state the notifications speak of: a backlog reported delayed, or a
+ * stop by the system (with its reason on hover, and in the logs).
+ */
+export function AlertBadge({ alert }: { alert: IntegrationAlert }) {
+  if (alert.kind === 'delayed')
+    return (
+      <span
+        class="badge badge-warning alert-badge"
+        data-alert="delayed"
+        title={`Delayed since ${formatTime(alert.since)}`}
+      >
+        Delayed
+      </span>
+    );
+  if (alert.reason === 'completed')
+    return (
+      <span class="badge badge-muted alert-badge" data-alert="completed" title="A temporary integration that finished">
+        Completed
+      </span>
+    );
+  return (
+    <span class="badge badge-warning alert-badge" data-alert="stopped" title={alert.reason}>
+      Stopped: {alert.reason}
+    </span>
   );
 }
 

@@ -1,5 +1,7 @@
 import { formatTime } from '../components/format.tsx';
+import type { IntegrationAlert } from '../../src/db/read-models.ts';
 import { Breadcrumbs } from '../components/page.tsx';
+import { AlertBadge } from './list.tsx';
 
 /*
  * Overview: per integration, deliveries per minute over the last hour as a
@@ -14,6 +16,8 @@ export interface OverviewCard {
   minutes: { delivered: number; failed: number; rejected: number }[];
   backlog: number;
   oldestPendingAt: Date | null;
+  /** Delayed, or stopped by the system: what the notifications told. */
+  alert: IntegrationAlert | null;
   now: Date;
 }
 
@@ -101,6 +105,12 @@ export function OverviewPage({ cards }: { cards: OverviewCard[] }) {
                   <span class={`badge ${card.status === 'running' ? 'badge-success' : 'badge-muted'}`}>
                     {card.status === 'running' ? 'Active' : 'Paused'}
                   </span>
+                  {card.alert ? (
+                    <>
+                      {' '}
+                      <AlertBadge alert={card.alert} />
+                    </>
+                  ) : null}
                 </h2>
                 <MinuteChart minutes={card.minutes} label={card.id} />
                 <dl class="facts">
