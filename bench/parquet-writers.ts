@@ -6,8 +6,9 @@
  *
  * The same rows (the S3 Parquet schema; ~1 KB payloads) written in row
  * groups of 16,000 with zstd by each candidate, one after the other in this
- * process: rows/s, file size, RSS rise, and whether DuckDB reads every row
- * back. hyparquet-writer is Tideway's dependency; the others are installed
+ * process: rows/s (from the rows in memory to the file's bytes), file size,
+ * and whether DuckDB reads every row back. Memory is measured where it
+ * matters, in bench/s3.ts. hyparquet-writer is Tideway's dependency; the others are installed
  * only for this comparison (without --no-save they would land in
  * package.json). @dsnp/parquetjs 1.9.3, the current release, ships without
  * its code, and no release has zstd: it is given one here, so that all
@@ -20,7 +21,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ByteWriter, type ColumnSource, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+import { ByteWriter, type ColumnSource, ParquetWriter } from 'hyparquet-writer';
+import { fileSchema } from '../src/delivery/s3-parquet.ts';
 import { row } from './lib.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' } } });
@@ -58,29 +60,7 @@ type Candidate = (file: string) => Promise<void>;
 
 const hyparquet: Candidate = async (file) => {
   const encoder = new TextEncoder();
-  const text = (name: string): SchemaElement => ({
-    name,
-    type: 'BYTE_ARRAY',
-    converted_type: 'UTF8',
-    repetition_type: 'REQUIRED',
-  });
-  const schema: SchemaElement[] = [
-    { name: 'schema', num_children: 9 },
-    text('id'),
-    text('tenant'),
-    text('name'),
-    {
-      name: 'published_at',
-      type: 'INT64',
-      repetition_type: 'REQUIRED',
-      logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
-    },
-    text('entity'),
-    text('entity_id'),
-    text('domain_entity_type'),
-    text('domain_entity_id'),
-    { name: 'payload', type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', logical_type: { type: 'JSON' } },
-  ];
+  const schema = fileSchema();
   const chunks: Uint8Array[] = [];
   const writer = new ByteWriter();
   const flush = () => {
@@ -111,7 +91,7 @@ const hyparquet: Candidate = async (file) => {
     ];
     await parquet.write({ columnData: columns, rowGroupSize: group.length });
   }
-  schema[9]!.converted_type = 'JSON';
+  schema.find((element) => element.name === 'payload')!.converted_type = 'JSON';
   await parquet.finish();
   await Bun.write(file, Buffer.concat(chunks));
 };
@@ -119,28 +99,25 @@ const hyparquet: Candidate = async (file) => {
 const parquetWasm: Candidate = async (file) => {
   const arrow = await import('apache-arrow' as string);
   const wasm = await import('parquet-wasm/node' as string);
-  const properties = new wasm.WriterPropertiesBuilder().setCompression(wasm.Compression.ZSTD).build();
-  // parquet-wasm writes a whole table at a time: a file per call, so row groups stream only as RecordBatches.
-  const batches = [];
-  for (let i = 0; i < ROWS; i += GROUP) {
-    const group = events.slice(i, i + GROUP);
-    const table = arrow.tableFromArrays({
-      id: group.map((event) => event.id),
-      tenant: group.map((event) => event.tenant),
-      name: group.map((event) => event.name),
-      published_at: arrow.vectorFromArray(
-        group.map((event) => new Date(event.publishedMs)),
-        new arrow.TimestampMillisecond(),
-      ),
-      entity: group.map((event) => event.entity),
-      entity_id: group.map((event) => event.entityId),
-      domain_entity_type: group.map((event) => event.domainEntityType),
-      domain_entity_id: group.map((event) => event.domainEntityId),
-      payload: group.map((event) => event.payload),
-    });
-    batches.push(...table.batches);
-  }
-  const table = new arrow.Table(batches);
+  const properties = new wasm.WriterPropertiesBuilder()
+    .setCompression(wasm.Compression.ZSTD)
+    .setMaxRowGroupSize(GROUP)
+    .build();
+  // parquet-wasm writes a whole Arrow table at once (streaming takes a stream of RecordBatches of one schema).
+  const table = arrow.tableFromArrays({
+    id: events.map((event) => event.id),
+    tenant: events.map((event) => event.tenant),
+    name: events.map((event) => event.name),
+    published_at: arrow.vectorFromArray(
+      events.map((event) => new Date(event.publishedMs)),
+      new arrow.TimestampMillisecond(),
+    ),
+    entity: events.map((event) => event.entity),
+    entity_id: events.map((event) => event.entityId),
+    domain_entity_type: events.map((event) => event.domainEntityType),
+    domain_entity_id: events.map((event) => event.domainEntityId),
+    payload: events.map((event) => event.payload),
+  });
   const bytes = wasm.writeParquet(wasm.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), properties);
   await Bun.write(file, bytes);
 };
@@ -198,19 +175,14 @@ for (const [label, candidate] of [
 ] as const) {
   const file = join(dir, `${label.replace(/\W/g, '-')}.parquet`);
   Bun.gc(true);
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const started = performance.now();
   try {
     await candidate(file);
   } catch (error) {
-    clearInterval(sampler);
-    results.push([label, `not run: ${(error as Error).message.split('\n')[0]}`, '', '', '']);
+    results.push([label, `not run: ${(error as Error).message.split('\n')[0]}`, '', '']);
     continue;
   }
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
   const [read] = (
     await duckdb.runAndReadAll(`select count(distinct id)::int as rows from read_parquet('${file}')`)
   ).getRowObjectsJson();
@@ -218,14 +190,13 @@ for (const [label, candidate] of [
     label,
     Math.round(ROWS / seconds).toLocaleString('en'),
     (Bun.file(file).size / 1_048_576).toFixed(1),
-    ((peak - baseline) / 1_048_576).toFixed(0),
     `${read!.rows} of ${ROWS}`,
   ]);
 }
 duckdb.closeSync();
 rmSync(dir, { recursive: true, force: true });
 
-const widths = [18, 12, 9, 13, 20];
+const widths = [18, 12, 9, 20];
 console.log(`\nParquet writers: ${ROWS.toLocaleString('en')} events (~1 KB payloads), row groups of ${GROUP}, zstd\n`);
-console.log(row(['', 'rows/s', 'MiB out', 'RSS rise MiB', 'DuckDB reads'], widths));
+console.log(row(['', 'rows/s', 'MiB out', 'DuckDB reads'], widths));
 for (const result of results) console.log(row(result, widths));

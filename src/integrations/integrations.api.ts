@@ -9,7 +9,7 @@ import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { catalogNames } from '../events/event-types.repo.ts';
 import type { SecretBox } from '../lib/crypto.ts';
-import { ProblemError, queryOf } from '../lib/problem.ts';
+import { jsonBody, ProblemError, queryOf } from '../lib/problem.ts';
 import { findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
 import { toIntegrationResource } from './integrations.resource.ts';
 import { createIntegrationSchema, toFieldErrors, updateIntegrationSchema } from './integrations.schema.ts';
@@ -30,22 +30,6 @@ import {
  * The event stream configuration API, NewStore-compatible:
  * /api/v1/org/integrations/eventstream…, bearer token with view_tools.
  */
-
-/** The JSON body, `{}` when empty; 400 when it is not JSON. */
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ProblemError({
-      status: 400,
-      type: 'malformed-body',
-      title: 'Malformed request body',
-      detail: `The body is not valid JSON: ${(error as Error).message}`,
-    });
-  }
-}
 
 function invalid(error: z.ZodError): ProblemError {
   return new ProblemError({

@@ -3,6 +3,7 @@ import { ORDERINGS, S3_COMPRESSIONS, S3_FORMATS, type S3Compression } from '../d
 import { DEFAULT_KEY_TEMPLATE, KEY_PLACEHOLDERS, keyTemplateProblems } from '../delivery/s3-keys.ts';
 import type { CatalogNames } from '../events/event-types.repo.ts';
 import { fieldErrorsOf, type FieldError } from '../lib/problem.ts';
+import { httpUrlSchema, signingSecretSchema } from '../lib/schemas.ts';
 
 /*
  * The integration as the JSON API speaks it (NewStore's event stream
@@ -26,19 +27,7 @@ const idSchema = z
 
 const timeSchema = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z' });
 
-const httpUrl = z
-  .string({ error: 'is required' })
-  .trim()
-  .min(1, 'is required')
-  .max(2048, 'is too long')
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be an http:// or https:// URL, e.g. https://erp.example.com/hooks/tideway');
+const httpUrl = httpUrlSchema('https://erp.example.com/hooks/tideway');
 
 const optionalSecret = z.string().max(4096, 'is too long').nullish();
 const required = (label: string) =>
@@ -185,13 +174,7 @@ export function createIntegrationSchema(catalog: CatalogNames) {
       filter_conditions: filterSchema(catalog),
       callback_parameters: callbackSchema.nullish(),
       s3_parameters: s3Schema.nullish(),
-      signing_secret: z
-        .string()
-        .regex(
-          /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/,
-          'must be a Standard Webhooks secret: whsec_ and at least 24 bytes in base64',
-        )
-        .nullish(),
+      signing_secret: signingSecretSchema.nullish(),
     })
     .superRefine((value, context) => {
       if (Boolean(value.callback_parameters) === Boolean(value.s3_parameters)) {

@@ -106,3 +106,19 @@ export function queryOf<Schema extends z.ZodType>(
     });
   return parsed.data;
 }
+
+/** The JSON body, `{}` when empty; 400 when it is not JSON. */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProblemError({
+      status: 400,
+      type: 'malformed-body',
+      title: 'Malformed request body',
+      detail: `The body is not valid JSON: ${(error as Error).message}`,
+    });
+  }
+}

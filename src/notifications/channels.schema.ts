@@ -1,34 +1,21 @@
 import { z } from 'zod';
 import { NOTIFICATION_TYPES } from '../delivery/notify.ts';
 import { fieldErrorsOf, type FieldError } from '../lib/problem.ts';
+import { httpUrlSchema, signingSecretSchema } from '../lib/schemas.ts';
 
 /*
  * Notification channels as the API and the form give them
  * (`/api/v1/org/notification-channels`).
  */
 
-const url = z
-  .string({ error: 'is required' })
-  .trim()
-  .min(1, 'is required')
-  .max(2048, 'is too long')
-  .refine((value) => {
-    try {
-      const parsed = new URL(value);
-      return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be an http:// or https:// URL')
-  .meta({ description: 'Where the notices are POSTed.', example: 'https://ops.example.com/hooks/tideway' });
+const url = httpUrlSchema().meta({
+  description: 'Where the notices are POSTed.',
+  example: 'https://ops.example.com/hooks/tideway',
+});
 
-const signingSecret = z
-  .string()
-  .regex(
-    /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/,
-    'must be a Standard Webhooks secret: whsec_ and at least 24 bytes in base64',
-  )
-  .meta({ description: 'Signs every notice (Standard Webhooks); generated when absent and then shown once.' });
+const signingSecret = signingSecretSchema.meta({
+  description: 'Signs every notice (Standard Webhooks); generated when absent and then shown once.',
+});
 
 const format = z
   .enum(['json', 'slack'], { error: 'must be json or slack' })

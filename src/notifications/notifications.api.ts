@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { requireToken, type TokenVariables, type TokenVerifier } from '../auth/bearer.ts';
@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import type { Database, NotificationChannelRow } from '../db/database.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import type { Logger } from '../lib/log.ts';
-import { ProblemError } from '../lib/problem.ts';
+import { jsonBody, ProblemError } from '../lib/problem.ts';
 import {
   ChannelEditRefused,
   deleteChannel,
@@ -20,21 +20,6 @@ import { testChannel, toChannelResource } from './channels.service.ts';
 import { NO_SMTP } from './send.ts';
 
 /* `/api/v1/org/notification-channels`: bearer token with view_tools, as the rest of the configuration API. */
-
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ProblemError({
-      status: 400,
-      type: 'malformed-body',
-      title: 'Malformed request body',
-      detail: `The body is not valid JSON: ${(error as Error).message}`,
-    });
-  }
-}
 
 function invalid(errors: { field: string; message: string }[] | z.ZodError): ProblemError {
   return new ProblemError({

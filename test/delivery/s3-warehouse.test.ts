@@ -74,16 +74,7 @@ async function lake(id: string, options: { format?: S3Format; compression?: S3Co
       integrationType: 'permanent',
       // Its window takes in the events published over the last three hours.
       startsAt: new Date(Date.now() - 4 * 3_600_000),
-      target: {
-        kind: 's3',
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        region: 'us-east-1',
-        bucket: 'lake',
-        keyPrefix: id,
-        endpoint: s3.endpoint,
-        ...options,
-      },
+      target: s3.target(id, options),
     },
     'test',
   );

@@ -74,6 +74,20 @@ export class FakeS3 {
     return `${this.tls ? 'https' : 'http'}://${this.address}:${this.port}`;
   }
 
+  /** An S3 integration's target on this store: bucket `lake`, s3rver's key, `keyPrefix`, and any other options. */
+  target<Extra extends object>(keyPrefix: string, extra?: Extra) {
+    return {
+      kind: 's3' as const,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      region: 'us-east-1',
+      bucket: 'lake',
+      keyPrefix,
+      endpoint: this.endpoint,
+      ...extra,
+    };
+  }
+
   async createBucket(name: string): Promise<void> {
     await this.client.send(new CreateBucketCommand({ Bucket: name }));
   }

@@ -39,18 +39,11 @@ beforeAll(async () => {
       id: 'hive-lake',
       integrationType: 'permanent',
       startsAt: new Date(Date.now() - 4 * HOUR),
-      target: {
-        kind: 's3',
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        region: 'us-east-1',
-        bucket: 'lake',
-        keyPrefix: 'hive',
-        endpoint: s3.endpoint,
+      target: s3.target('hive', {
         format: 'parquet',
         compression: 'zstd',
         keyTemplate: '{key_prefix}/event_name={event_name}/dt={yyyy}-{MM}-{dd}/hour={HH}/{timestamp_ms}-{batch_id}',
-      },
+      }),
     },
     'test',
   );

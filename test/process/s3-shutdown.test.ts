@@ -35,15 +35,7 @@ beforeAll(async () => {
       id: 'lake',
       integrationType: 'permanent',
       startsAt: new Date(Date.now() - 60_000),
-      target: {
-        kind: 's3',
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        region: 'us-east-1',
-        bucket: 'lake',
-        keyPrefix: 'soak',
-        endpoint: s3.endpoint,
-      },
+      target: s3.target('soak'),
     },
     'test',
   );

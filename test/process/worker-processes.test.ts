@@ -142,15 +142,7 @@ describe.skipIf(!usingPostgres)('worker processes on one Postgres', () => {
           id: 'shared-lake',
           integrationType: 'permanent',
           filter: { events: ['order.completed'] },
-          target: {
-            kind: 's3',
-            accessKeyId: 'S3RVER',
-            secretAccessKey: 'S3RVER',
-            region: 'us-east-1',
-            bucket: 'lake',
-            keyPrefix: 'shared',
-            endpoint: s3.endpoint,
-          },
+          target: s3.target('shared'),
         },
         'test',
       );
