@@ -9,6 +9,7 @@ import type { Permission } from './db/database.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createLogger } from './lib/log.ts';
 import { SecretKeyMismatchError } from './db/secret-key.ts';
+import { seedDatabase } from './seed.ts';
 
 /*
  * The admin CLI, `bun run tideway <command>`. It works on the deployment that
@@ -23,6 +24,10 @@ Commands:
   migrate                                   apply pending database migrations
   user create --email E --password P --permission view_tools,publish_events,manage_users
   token create --name N --permission publish_events    prints the new token (only) on stdout
+  seed --events N --days D --integrations K [--payload-bytes B]
+                                            writes N synthetic events over the last D days, each with a
+                                            settled delivery and attempt per integration (creates K paused
+                                            webhook integrations when there are none)
 `;
 
 class UsageError extends Error {}
@@ -61,14 +66,58 @@ const tokenCreate: Command<{ name: string; permission: Permission[] }> = {
   },
 };
 
+/** A positive whole number given as an option's text. */
+const count = (what: string, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number of ${what}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be at least 1')
+        .max(max, `must be at most ${max.toLocaleString('en')}`),
+    );
+
+const seed: Command<{ events: number; days: number; integrations: number; 'payload-bytes'?: number }> = {
+  parse: (args) =>
+    parseOptions(args, {
+      events: count('events', 1_000_000_000),
+      days: count('days', 3_650),
+      integrations: count('integrations', 50),
+      'payload-bytes': count('bytes', 1_000_000).optional(),
+    }),
+  async run({ database, secrets }, input) {
+    const config = loadConfig(process.env);
+    const result = await seedDatabase(
+      database.db,
+      secrets,
+      {
+        events: input.events,
+        days: input.days,
+        integrations: input.integrations,
+        payloadBytes: input['payload-bytes'],
+        tenant: config.tenant,
+        now: new Date(),
+      },
+      (done, total, seconds) =>
+        process.stderr.write(
+          `seeded ${done.toLocaleString('en')} of ${total.toLocaleString('en')} events (${Math.round(done / seconds).toLocaleString('en')} events/s)\n`,
+        ),
+    );
+    return `Seeded ${result.events.toLocaleString('en')} events and ${result.deliveries.toLocaleString('en')} deliveries with their attempts for ${result.integrations.join(', ')} in ${result.seconds.toFixed(1)} s (${Math.round(result.events / result.seconds).toLocaleString('en')} events/s).`;
+  },
+};
+
 const commands: Record<string, Command<unknown>> = {
   migrate,
   'user create': userCreate,
   'token create': tokenCreate,
+  seed,
 };
 
 /** Parses `--name value` options with zod; every bad or missing option is reported at once. */
-function parseOptions<S extends Record<string, z.ZodType<unknown, string>>>(
+function parseOptions<S extends Record<string, z.ZodType<unknown, string | undefined>>>(
   args: string[],
   schemas: S,
 ): { [K in keyof S]: z.output<S[K]> } {

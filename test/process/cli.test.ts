@@ -130,3 +130,92 @@ test('migrate reports the schema current; unknown commands show the usage', asyn
   expect(unknown.stderr).toContain('Unknown command "frobnicate"');
   expect(unknown.stderr).toContain('token create --name N --permission publish_events');
 }, 30_000);
+
+test('seed writes N events over D days, a settled delivery and an attempt per integration, with paused placeholder integrations', async () => {
+  const result = await cli('seed', '--events', '9000', '--days', '3', '--integrations', '2', '--payload-bytes', '600');
+  expect(result.code).toBe(0);
+  expect(result.stderr).toContain('seeded 9,000 of 9,000 events');
+  expect(result.stdout).toContain('Seeded 9,000 events and 18,000 deliveries');
+
+  const facts = await withDatabase(async ({ db }) => {
+    const integrations = await db
+      .selectFrom('integrations')
+      .select(['id', 'status', 'callback_url', 'delivered_count'])
+      .where('id', 'like', 'seeded-%')
+      .orderBy('id')
+      .execute();
+    const events = await db
+      .selectFrom('events')
+      .select((eb) => [
+        eb.fn.countAll<string>().as('count'),
+        eb.fn.min('published_at').as('first'),
+        eb.fn.max('published_at').as('last'),
+        eb.fn.count<string>(eb.fn('distinct', ['domain_entity_id' as never])).as('entities'),
+        eb.fn.min(eb.fn('octet_length', ['payload'])).as('smallest'),
+      ])
+      .executeTakeFirstOrThrow();
+    const statuses = await db
+      .selectFrom('deliveries')
+      .select(['status', (eb) => eb.fn.countAll<string>().as('count')])
+      .groupBy('status')
+      .execute();
+    const attempts = await db
+      .selectFrom('delivery_attempts')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .executeTakeFirstOrThrow();
+    const orphans = await db
+      .selectFrom('delivery_attempts as a')
+      .leftJoin('deliveries as d', (join) =>
+        join.onRef('d.integration_id', '=', 'a.integration_id').onRef('d.event_id', '=', 'a.event_id'),
+      )
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('d.event_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    const names = await db.selectFrom('events').select('name').distinct().execute();
+    const catalog = await db.selectFrom('event_types').select('name').execute();
+    const payloads = await db
+      .selectFrom('events')
+      .select(['payload', 'domain_entity_id'])
+      .limit(200)
+      .offset(5_000)
+      .execute();
+    return { integrations, events, statuses, attempts, orphans, names, catalog, payloads };
+  });
+  expect(facts.integrations.map(({ id, status, callback_url }) => ({ id, status, callback_url }))).toEqual([
+    { id: 'seeded-01', status: 'stopped', callback_url: 'https://placeholder.invalid/seeded-01' },
+    { id: 'seeded-02', status: 'stopped', callback_url: 'https://placeholder.invalid/seeded-02' },
+  ]);
+  expect(Number(facts.events.count)).toBe(9_000);
+  const spanDays =
+    (new Date(facts.events.last as Date).getTime() - new Date(facts.events.first as Date).getTime()) / 86_400_000;
+  expect(spanDays).toBeGreaterThan(2.9);
+  expect(spanDays).toBeLessThanOrEqual(3);
+  expect(new Date(facts.events.last as Date).getTime()).toBeLessThanOrEqual(Date.now());
+  // Repeated templates still name entities of their own.
+  expect(Number(facts.events.entities)).toBeGreaterThan(2_000);
+  expect(Number(facts.events.smallest)).toBeGreaterThanOrEqual(580);
+  const byStatus = Object.fromEntries(facts.statuses.map((row) => [row.status, Number(row.count)]));
+  expect(byStatus.success! + byStatus.failure! + byStatus.rejected!).toBe(18_000);
+  expect(byStatus.failure).toBeGreaterThan(0);
+  expect(byStatus.rejected).toBeGreaterThan(0);
+  expect(byStatus.pending).toBeUndefined();
+  expect(Number(facts.attempts.count)).toBe(18_000);
+  expect(Number(facts.orphans.count)).toBe(0);
+  expect(facts.integrations.reduce((sum, row) => sum + Number(row.delivered_count), 0)).toBe(byStatus.success!);
+  // The simulator's mix of names, every one in the catalog; payloads are JSON naming their domain entity.
+  expect(facts.names.length).toBeGreaterThan(8);
+  const known = new Set(facts.catalog.map((row) => row.name));
+  expect(facts.names.every((row) => known.has(row.name))).toBe(true);
+  for (const row of facts.payloads) {
+    const payload = JSON.parse(row.payload);
+    if (row.domain_entity_id) expect(JSON.stringify(payload)).toContain(`"${row.domain_entity_id}"`);
+  }
+}, 120_000);
+
+test('seed refuses bad counts, naming each option', async () => {
+  const result = await cli('seed', '--events', 'many', '--days', '0');
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain('--events: must be a whole number of events');
+  expect(result.stderr).toContain('--days: must be at least 1');
+  expect(result.stderr).toContain('--integrations: is required');
+}, 30_000);
