@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { sql } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,11 +132,23 @@ test('migrate reports the schema current; unknown commands show the usage', asyn
   expect(unknown.stderr).toContain('token create --name N --permission publish_events');
 }, 30_000);
 
+const seededTableIndexes = () =>
+  withDatabase(async ({ db }) =>
+    (
+      await sql<{ definition: string }>`select indexdef as definition from pg_indexes
+        where tablename in ('events', 'deliveries', 'delivery_attempts') order by indexname`.execute(db)
+    ).rows.map((row) => row.definition),
+  );
+
 test('seed writes N events over D days, a settled delivery and an attempt per integration, with paused placeholder integrations', async () => {
+  const indexesBefore = await seededTableIndexes();
+  expect(indexesBefore.length).toBeGreaterThan(8);
   const result = await cli('seed', '--events', '9000', '--days', '3', '--integrations', '2', '--payload-bytes', '600');
   expect(result.code).toBe(0);
   expect(result.stderr).toContain('seeded 9,000 of 9,000 events');
   expect(result.stdout).toContain('Seeded 9,000 events and 18,000 deliveries');
+  // The indexes it set aside while writing are all there again, as they were.
+  expect(await seededTableIndexes()).toEqual(indexesBefore);
 
   const facts = await withDatabase(async ({ db }) => {
     const integrations = await db
