@@ -1,7 +1,8 @@
 import type { DeliveryListItem, LastResponse } from '../../src/db/read-models.ts';
 import { formatTime } from '../components/format.tsx';
 import { FilterFields, Pager, type EventFilterValues } from '../components/filters.tsx';
-import { Breadcrumbs, Table } from '../components/page.tsx';
+import { Table } from '../components/page.tsx';
+import { IntegrationHeader, type IntegrationSummary } from './home.tsx';
 
 /** View Rejected Events: what the consumer refused, with its answer; CSV export of the same filters. */
 export function RejectedEventsPage(props: {
@@ -13,13 +14,14 @@ export function RejectedEventsPage(props: {
   csvHref: string;
   newerHref?: string;
   olderHref?: string;
+  summary: IntegrationSummary;
 }) {
   const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/rejected-events`;
   return (
     <>
-      <Breadcrumbs last={{ label: props.integrationId }} />
+      <IntegrationHeader summary={props.summary} current="rejected" />
       <div class="page-header">
-        <h1>Rejected events: {props.integrationId}</h1>
+        <h2>Rejected events</h2>
         <a class="button" href={props.csvHref} download>
           Export CSV
         </a>
@@ -68,7 +70,7 @@ export function RejectedEventsPage(props: {
                   <td>
                     {answer?.status_code ? `HTTP ${answer.status_code} ` : ''}
                     {answer?.response_body || answer?.error_message ? (
-                      <pre class="mono response-excerpt">
+                      <pre class="mono response-excerpt" tabindex={0}>
                         {(answer.response_body ?? answer.error_message ?? '').slice(0, 500)}
                       </pre>
                     ) : null}
