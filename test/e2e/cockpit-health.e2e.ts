@@ -87,6 +87,7 @@ beforeAll(async () => {
   });
   eventId = ((await published.json()) as { ids: string[] }).ids[0]!;
   page = await stack.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(8_000);
   await signIn(page, stack.server.url);
 }, 120_000);
 afterAll(async () => {
