@@ -345,6 +345,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           values={values}
           eventNames={(await listEventTypes(db)).map((type) => type.name)}
           csvHref={href(`${path}.csv`)}
+          retryHref={href(`/tools/event-stream/${encodeURIComponent(row.id)}/events/retry`, { status: 'rejected' })}
           olderHref={result.hasOlder && last ? href(path, { cursor: encodeKeyset(positionOf(last)) }) : undefined}
           newerHref={result.hasNewer && first ? href(path, { before: encodeKeyset(positionOf(first)) }) : undefined}
           summary={await integrationSummary(db, row, session(c).csrfToken)}
