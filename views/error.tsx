@@ -10,7 +10,7 @@ export function ErrorPage({ status, title, detail }: ErrorPageProps) {
     <section class="error-page" aria-labelledby="error-title">
       <p class="error-status">{status}</p>
       <h1 id="error-title">{title}</h1>
-      <p>{detail}</p>
+      <p class="error-detail">{detail}</p>
       <p>
         <a href="/tools/event-stream">Back to Event Stream</a>
       </p>

@@ -24,6 +24,8 @@ export function Layout({ title, section, user, csrfToken, canManageUsers, childr
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {/* An error answer to an htmx request is never swapped into the page: public/app.js says what happened instead. */}
+        <meta name="htmx-config" content='{"noSwap":[204,304,"4xx","5xx"]}' />
         <title>{`${title} · Tideway`}</title>
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/app.css" />
@@ -70,6 +72,7 @@ export function Layout({ title, section, user, csrfToken, canManageUsers, childr
           ) : null}
         </header>
         <main id="main" class="page">
+          <div id="page-notices" class="page-notices"></div>
           {children}
         </main>
         <footer class="footer">

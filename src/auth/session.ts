@@ -97,9 +97,11 @@ export function requirePermission(permission: Permission) {
   return createMiddleware<{ Variables: SessionVariables }>(async (c, next) => {
     const session = c.get('session');
     if (!session) {
-      const login = `/login?next=${encodeURIComponent(c.req.path + new URL(c.req.url).search)}`;
+      const login = `/login?next=${encodeURIComponent(returnPath(c))}`;
       if (c.req.header('hx-request')) {
-        c.header('hx-redirect', login);
+        // Not HX-Redirect: the page stays as it was, and public/app.js says
+        // "Your session expired — sign in again" with this link.
+        c.header('x-login-url', login);
         return c.body(null, 401);
       }
       return c.redirect(login);
@@ -117,6 +119,22 @@ export function requirePermission(permission: Permission) {
     }
     await next();
   });
+}
+
+/**
+ * Where to come back to after signing in: the page itself for a GET, else
+ * the page the action was on (htmx's HX-Current-URL, or the Referer of a
+ * plain form post) — never the action's own POST-only address.
+ */
+export function returnPath(c: Context): string {
+  const here = new URL(c.req.url);
+  if (c.req.method === 'GET' && !c.req.header('hx-request')) return here.pathname + here.search;
+  for (const candidate of [c.req.header('hx-current-url'), c.req.header('referer')]) {
+    if (!candidate || !URL.canParse(candidate)) continue;
+    const page = new URL(candidate);
+    if (page.host === here.host && page.pathname !== '/login') return page.pathname + page.search;
+  }
+  return c.req.method === 'GET' ? here.pathname + here.search : '/tools/event-stream';
 }
 
 /**
@@ -141,8 +159,9 @@ export function requireCsrfToken() {
       return c.render(
         ErrorPage({
           status: 403,
-          title: 'This form has expired',
-          detail: 'The request did not carry a valid security token. Reload the page and try again.',
+          title: 'This page is out of date',
+          detail:
+            'Your session changed since this page was loaded (you signed out, or signed in again in another tab), so its security token is no longer valid. Reload the page and try again.',
         }),
         { title: 'Forbidden' },
       );

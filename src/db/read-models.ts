@@ -45,6 +45,12 @@ export interface IntegrationStats {
   oldest_pending_at: Date | null;
   /** What the notifications speak of: 'delayed' (backlog past BACKLOG_ALERT_AFTER_MS), or stopped by the system, with why. */
   alert: IntegrationAlert | null;
+  /** The last start or stop in its log: who, why, when. */
+  last_change: { actor: string; reason: string; at: Date } | null;
+  /** Failed attempts over all attempts in the last hour (0–1), null when nothing was attempted. */
+  failure_rate: number | null;
+  /** While deliveries keep failing (webhook) or a batch waits to be uploaded again (S3): the last error, and when the next try is. */
+  last_error: { message: string; at: Date | null; next_try_at: Date | null } | null;
 }
 
 export type IntegrationAlert = { kind: 'delayed'; since: Date } | { kind: 'stopped_by_system'; reason: string };

@@ -1,9 +1,16 @@
 import { Hono, type Context } from 'hono';
 import type { Kysely } from 'kysely';
 import { ErrorPage } from '../../views/error.tsx';
-import { BulkRetryPage, DeliveryDetailPage, EventsPage, EventsResults } from '../../views/integrations/events.tsx';
+import {
+  BulkRetryPage,
+  DeliveryDetailPage,
+  EventsPage,
+  EventsResults,
+  NewEventsBar,
+} from '../../views/integrations/events.tsx';
 import { LogsPage } from '../../views/integrations/logs.tsx';
 import { OverviewPage } from '../../views/integrations/overview.tsx';
+import { healthOf } from '../../views/integrations/health.tsx';
 import { RejectedEventsPage } from '../../views/integrations/rejected.tsx';
 import { requireCsrfToken, requirePermission } from '../auth/session.ts';
 import type { Config } from '../config.ts';
@@ -30,7 +37,7 @@ import { decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { integrationStats, listIntegrations } from '../integrations/integrations.repo.ts';
 import { listIntegrationLogs, LOG_ID_SHAPE } from './logs.repo.ts';
 import { minuteSeries } from './overview.repo.ts';
-import { type PageEnv, withIntegration } from '../integrations/pages.tsx';
+import { integrationSummary, type PageEnv, withIntegration } from '../integrations/pages.tsx';
 import { jsonDepth } from '../lib/json-depth.ts';
 
 /*
@@ -107,7 +114,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           minutes,
           backlog: figures.pending,
           oldestPendingAt: figures.oldest_pending_at,
-          alert: figures.alert,
+          health: healthOf(row, figures),
           now,
         };
       });
@@ -122,6 +129,25 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const error = parsed.success
         ? undefined
         : `Filters ignored: ${parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`).join('; ')}.`;
+      const href = (extra: Record<string, string> = {}, target = path) =>
+        listHref(target, raw, ['domain_entity_id', 'status', 'event_name', 'from', 'to'], extra);
+      const newerThan = raw.newer_than;
+      if (c.req.header('hx-request') && newerThan !== undefined) {
+        // The new-events bar asks how many arrived since the first page was read (up to 100 are counted).
+        const since = await listDeliveries(db, {
+          filters: { ...filtersOf(query), integrationId: row.id },
+          limit: 100,
+          before: decodeKeyset(newerThan, UUID_SHAPE),
+        });
+        const more = newerThan ? since.hasNewer : since.hasOlder;
+        return c.html(
+          <NewEventsBar
+            href={href({ newer_than: newerThan })}
+            showHref={href()}
+            count={more ? '100+' : since.items.length}
+          />,
+        );
+      }
       const after = decodeKeyset(query.cursor, UUID_SHAPE);
       const before = decodeKeyset(query.before, UUID_SHAPE);
       const result = await listDeliveries(db, {
@@ -131,8 +157,6 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
         before,
       });
 
-      const href = (extra: Record<string, string> = {}, target = path) =>
-        listHref(target, raw, ['domain_entity_id', 'status', 'event_name', 'from', 'to'], extra);
       const first = result.items[0];
       const last = result.items.at(-1);
       const results = {
@@ -148,6 +172,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
             : undefined,
         selfHref: href(),
         firstPage: !after && !before,
+        newEventsHref: href({ newer_than: first ? encodeKeyset(positionOf(first)) : '' }),
         olderHref: result.hasOlder && last ? href({ cursor: encodeKeyset(positionOf(last)) }) : undefined,
         newerHref: result.hasNewer && first ? href({ before: encodeKeyset(positionOf(first)) }) : undefined,
       };
@@ -183,6 +208,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           error={error}
           retryHref={retryHref}
           notice={retried && /^\d{1,9}$/.test(retried) ? `${Number(retried)} deliveries scheduled again.` : undefined}
+          summary={await integrationSummary(db, row, session(c).csrfToken)}
         />,
         {
           title: `Events: ${row.id}`,
@@ -241,7 +267,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           },
         );
       }
-      const { delivery, attempts, waitsFor } = detail;
+      const { delivery, attempts, waitsFor, inBatch } = detail;
       const compact = envelopeOf(delivery);
       const envelope = compact === null ? null : shownEnvelope(compact, `${c.req.path}/envelope.json`);
       return c.render(
@@ -257,6 +283,7 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           objectKey={delivery.object_key}
           envelope={envelope}
           attempts={attempts}
+          inBatch={inBatch !== undefined}
           csrfToken={session(c).csrfToken}
           notice={RESEND_NOTICES[c.req.query('notice') ?? '']}
         />,
@@ -318,8 +345,10 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
           values={values}
           eventNames={(await listEventTypes(db)).map((type) => type.name)}
           csvHref={href(`${path}.csv`)}
+          retryHref={href(`/tools/event-stream/${encodeURIComponent(row.id)}/events/retry`, { status: 'rejected' })}
           olderHref={result.hasOlder && last ? href(path, { cursor: encodeKeyset(positionOf(last)) }) : undefined}
           newerHref={result.hasNewer && first ? href(path, { before: encodeKeyset(positionOf(first)) }) : undefined}
+          summary={await integrationSummary(db, row, session(c).csrfToken)}
         />,
         { title: `Rejected events: ${row.id}`, section: 'event-stream' },
       );
@@ -334,7 +363,8 @@ export function auditPages(deps: { db: Kysely<Database>; secrets: SecretBox; con
       const nextHref = next
         ? `/tools/event-stream/${encodeURIComponent(row.id)}/logs?cursor=${encodeKeyset(next)}`
         : undefined;
-      return c.render(<LogsPage integrationId={row.id} entries={entries} nextHref={nextHref} />, {
+      const summary = await integrationSummary(db, row, session(c).csrfToken);
+      return c.render(<LogsPage entries={entries} nextHref={nextHref} summary={summary} />, {
         title: `Logs: ${row.id}`,
         section: 'event-stream',
       });

@@ -163,10 +163,56 @@ export async function findDeliveryDetail(db: Db, integrationId: string, eventId:
       entity: delivery.entity ?? entityOf(delivery.event_name),
       publishedMs: delivery.published_at.getTime(),
     });
+  // An S3 event waiting in a sealed batch has no attempts of its own: its batch's uploads are its attempts.
+  const batch =
+    delivery.status === 'pending' && attempts.length === 0
+      ? await sealedBatchOf(db, integrationId, eventId)
+      : undefined;
   return {
-    delivery: { ...delivery, object_key: objectKey, next_attempt_at: nextAttemptAt },
-    attempts,
+    delivery: {
+      ...delivery,
+      object_key: objectKey,
+      next_attempt_at: batch ? batch.next_attempt_at : nextAttemptAt,
+    },
+    attempts: batch ? batch.attempts : attempts,
     waitsFor,
+    inBatch: batch ? { attempts: batch.attempts.length } : undefined,
+  };
+}
+
+/**
+ * The sealed (not yet uploaded) S3 batch that holds this event, with its
+ * upload attempts in the shape of a delivery's. Sealed batches are few
+ * (s3_batches_due holds only them), so the member array is searched.
+ */
+async function sealedBatchOf(db: Db, integrationId: string, eventId: string) {
+  const batch = await db
+    .selectFrom('s3_batches')
+    .select(['id', 'next_attempt_at'])
+    .where('status', '=', 'sealed')
+    .where('integration_id', '=', integrationId)
+    .where(sql<boolean>`${eventId}::uuid = any(member_ids)`)
+    .executeTakeFirst();
+  if (!batch) return undefined;
+  const rows = await db
+    .selectFrom('s3_batch_attempts')
+    .select(['attempted_at', 'duration_ms', 'outcome', 'error_code', 'error_message'])
+    .where('batch_id', '=', batch.id)
+    .orderBy('attempted_at')
+    .orderBy('id')
+    .execute();
+  return {
+    next_attempt_at: batch.next_attempt_at,
+    attempts: rows.map((row) => ({
+      attempted_at: row.attempted_at,
+      duration_ms: row.duration_ms,
+      outcome: row.outcome as string,
+      trigger: 'batch upload',
+      status_code: null,
+      error_class: row.error_code,
+      error_message: row.error_message,
+      response_body: null,
+    })),
   };
 }
 

@@ -161,10 +161,10 @@ export function formErrors(error: z.ZodError): FieldErrors {
     if (first === 'filter_conditions') field = 'events';
     else if ((first === 'callback_parameters' || first === 's3_parameters') && second) field = second;
     else if (first === 'callback_parameters' || first === 's3_parameters') field = 'target';
-    const message = issue.message.replace(
-      'must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z',
-      'must be a date and time',
-    );
+    // "is required: the AWS access key ID" says what the field's label already says: "Required." beside it is enough.
+    const message = issue.message
+      .replace('must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z', 'must be a date and time')
+      .replace(/^is required: .*/, 'is required');
     errors[field] ??= asSentence(message);
   }
   return errors;

@@ -4,6 +4,7 @@ import { ConnectionTestResult, SigningSecretValue } from '../../views/integratio
 import { IntegrationFormPage, type IntegrationFormValues } from '../../views/integrations/form.tsx';
 import {
   DeleteConfirmPage,
+  EmptyList,
   EventStreamPage,
   IntegrationRowView,
   Tabs,
@@ -16,7 +17,7 @@ import type { Database, IntegrationRow } from '../db/database.ts';
 import { testS3Connection } from '../delivery/s3-upload.ts';
 import { testWebhookConnection } from '../delivery/test-connection.ts';
 import { listEventTypes } from '../events/event-types.repo.ts';
-import { maskSecret, type SecretBox } from '../lib/crypto.ts';
+import { maskSecret, maskUrlCredentials, type SecretBox } from '../lib/crypto.ts';
 import { catalogNames } from '../events/event-types.repo.ts';
 import { createBodyFromForm, formErrors, formValues, updateBodyFromForm, valuesFromRow } from './integrations.form.ts';
 import { countIntegrationsByStatus, findIntegration, integrationStats, listIntegrations } from './integrations.repo.ts';
@@ -33,7 +34,7 @@ import {
   signingSecretOf,
   updateIntegration,
 } from './integrations.service.ts';
-import { type PageEnv, withIntegration } from './pages.tsx';
+import { integrationSummary, type PageEnv, withIntegration } from './pages.tsx';
 import { asSentence } from '../lib/messages.ts';
 import { BATCH_PLACEHOLDERS, DEFAULT_KEY_TEMPLATE, EVENT_PLACEHOLDERS, exampleObjectKey } from '../delivery/s3-keys.ts';
 import type { Logger } from '../lib/log.ts';
@@ -73,6 +74,11 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
     return rows.map((row) => ({
       row,
       target: targetLabel(row),
+      // The whole address, shown truncated with all of it on hover (credentials in a URL are masked).
+      targetFull:
+        row.target_kind === 'webhook'
+          ? maskUrlCredentials(row.callback_url ?? '')
+          : `${targetLabel(row)}${row.s3_endpoint ? ` at ${row.s3_endpoint}` : ''}`,
       layout: s3LayoutLabel(row),
       stats: stats.get(row.id)!,
     }));
@@ -103,6 +109,7 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         csrfToken={session(c).csrfToken}
         masks={masks}
         keyTemplate={keyTemplateHelp(values)}
+        summary={row ? await integrationSummary(db, row, session(c).csrfToken) : undefined}
       />,
       { title: mode === 'new' ? 'New Integration' : `Edit ${values.id}`, section: 'event-stream' },
     );
@@ -129,6 +136,27 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
 
   const integration = withIntegration(db);
 
+  /**
+   * What an in-place change sends besides the row: the tab counts, and the
+   * empty state when the tab has no row left (instead of a bare table header).
+   */
+  async function listPartials(tab: Tab) {
+    const counts = await countIntegrationsByStatus(db);
+    const left = tab === 'all' ? counts.all : tab === 'active' ? counts.running : counts.stopped;
+    return (
+      <>
+        <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
+          <Tabs tab={tab} counts={counts} />
+        </hx-partial>
+        {left === 0 ? (
+          <hx-partial hx-target="#integration-list" hx-swap="innerHTML">
+            <EmptyList tab={tab} />
+          </hx-partial>
+        ) : null}
+      </>
+    );
+  }
+
   return (
     new Hono<Env>()
       .use(requirePermission('view_tools'), requireCsrfToken())
@@ -146,6 +174,7 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
             integrations={await listed(rows)}
             csrfToken={session(c).csrfToken}
             notice={notice}
+            now={new Date()}
           />,
           {
             title: 'Event Stream',
@@ -196,21 +225,28 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         }
         return c.redirect(`/tools/event-stream?saved=${encodeURIComponent(row.id)}`, 303);
       })
-      .post('/:id/toggle', integration, async (c) => {
+      // The switch sets the state it shows the user will get (PUT-like: sending it twice changes nothing more).
+      .post('/:id/status', integration, async (c) => {
         const row = c.var.integration;
         const form = await c.req.parseBody();
         const tab = tabOf(form.tab);
-        const starting = row.status === 'stopped';
-        const updated = (await setIntegrationStatus(
-          db,
-          row.id,
-          starting ? 'running' : 'stopped',
-          starting ? 'Started in the UI' : 'Paused in the UI',
-          actor(c),
-        ))!;
-        if (!c.req.header('hx-request'))
+        const wanted = form.status === 'running' || form.status === 'stopped' ? form.status : undefined;
+        if (!wanted) return c.text('The form must say which state to set: status=running or status=stopped.', 400);
+        const updated =
+          (await setIntegrationStatus(
+            db,
+            row.id,
+            wanted,
+            wanted === 'running' ? 'Started in the UI' : 'Paused in the UI',
+            actor(c),
+          )) ?? row;
+        if (!c.req.header('hx-request')) {
+          // From an integration's own pages (its header's switch): back to that page.
+          const back = typeof form.return_to === 'string' ? form.return_to : '';
+          if (back.startsWith(`/tools/event-stream/${encodeURIComponent(row.id)}/`) && !/[\s\\]/.test(back))
+            return c.redirect(back, 303);
           return c.redirect(tab === 'all' ? '/tools/event-stream' : `/tools/event-stream?tab=${tab}`, 303);
-        const counts = await countIntegrationsByStatus(db);
+        }
         const stillListed = tab === 'all' || TAB_STATUS[tab] === updated.status;
         // A row that no longer belongs to this tab leaves it; the counts change in place either way.
         if (!stillListed) c.header('hx-reswap', 'delete');
@@ -218,11 +254,14 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         return c.html(
           <>
             {stillListed ? (
-              <IntegrationRowView integration={listedRow!} tab={tab} csrfToken={session(c).csrfToken} />
+              <IntegrationRowView
+                integration={listedRow!}
+                tab={tab}
+                csrfToken={session(c).csrfToken}
+                now={new Date()}
+              />
             ) : null}
-            <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
-              <Tabs tab={tab} counts={counts} />
-            </hx-partial>
+            {await listPartials(tab)}
           </>,
         );
       })
@@ -238,13 +277,8 @@ export function integrationPages(deps: { db: Kysely<Database>; secrets: SecretBo
         await deleteIntegration(db, id);
         if (!c.req.header('hx-request'))
           return c.redirect(`/tools/event-stream?deleted=${encodeURIComponent(id)}`, 303);
-        const counts = await countIntegrationsByStatus(db);
         const tab = tabOf(new URL(c.req.header('hx-current-url') ?? c.req.url).searchParams.get('tab'));
-        return c.html(
-          <hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">
-            <Tabs tab={tab} counts={counts} />
-          </hx-partial>,
-        );
+        return c.html(await listPartials(tab));
       })
       .post('/:id/test', integration, async (c) => {
         const row = c.var.integration;

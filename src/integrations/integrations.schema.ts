@@ -95,13 +95,16 @@ const callbackSchema = z.strictObject({
 const s3Schema = z.strictObject({
   aws_access_key_id: required('the AWS access key ID'),
   aws_secret_access_key: z.string({ error: 'is required' }).min(1, 'is required: the AWS secret access key').max(4096),
+  // An empty field is "is required", not a malformed value (abort: the format check has nothing to say then).
   aws_region: z
     .string({ error: 'is required' })
     .trim()
+    .min(1, { message: 'is required', abort: true })
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$|^[a-z0-9-]{2,32}$/, 'must be an AWS region, e.g. eu-central-1'),
   bucket: z
     .string({ error: 'is required' })
     .trim()
+    .min(1, { message: 'is required', abort: true })
     .regex(
       /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
       'must be an S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens',

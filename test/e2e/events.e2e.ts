@@ -106,3 +106,22 @@ test('export the rejected events as CSV', async () => {
   expect(csv).toContain(',order.created,ord-refused,');
   expect(csv).toContain('422,"{""error"":""unknown customer""}"');
 }, 30_000);
+
+test('Rejected Events filters apply as you type, and offer Retry for what they match', async () => {
+  await page.goto(`${stack.server.url}/tools/event-stream/erp/rejected-events`);
+  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+  expect(await page.locator('#rejected-results tbody tr').count()).toBe(1);
+  await page.getByLabel('Domain Entity ID').fill('ord-nothing-like-it');
+  await page.getByRole('heading', { name: 'No rejected events' }).waitFor({ timeout: 5_000 });
+  expect(new URL(page.url()).searchParams.get('domain_entity_id')).toBe('ord-nothing-like-it');
+  expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toContain(
+    'domain_entity_id=ord-nothing-like-it',
+  );
+  await page.getByLabel('Domain Entity ID').fill('ord-refused');
+  await page.locator('#rejected-results tbody tr').first().waitFor({ timeout: 5_000 });
+  expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  await page.getByRole('link', { name: 'Retry all matching…' }).click();
+  await page.waitForURL(/\/events\/retry\?/);
+  expect(new URL(page.url()).searchParams.get('status')).toBe('rejected');
+  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Retry 1 deliveries?');
+}, 30_000);

@@ -41,13 +41,27 @@ function cookieOf(response: Response): string {
 }
 
 describe('signing in', () => {
-  test('signed out, a page leads to the login with the way back; htmx requests get HX-Redirect', async () => {
+  test('signed out, a page leads to the login with the way back; htmx requests get the sign-in link of their page', async () => {
     const page = await app.request('/tools/event-stream?tab=paused');
     expect(page.status).toBe(302);
     expect(page.headers.get('location')).toBe('/login?next=%2Ftools%2Fevent-stream%3Ftab%3Dpaused');
-    const fragment = await app.request('/tools/event-stream', { headers: { 'hx-request': 'true' } });
+    // An in-page action comes back to the page it was on, never to its own POST-only address.
+    const fragment = await app.request('/tools/event-stream/erp/status', {
+      method: 'POST',
+      headers: { 'hx-request': 'true', 'hx-current-url': 'http://localhost/tools/event-stream?tab=active' },
+    });
     expect(fragment.status).toBe(401);
-    expect(fragment.headers.get('hx-redirect')).toStartWith('/login?next=');
+    expect(fragment.headers.get('hx-redirect')).toBeNull();
+    expect(fragment.headers.get('x-login-url')).toBe('/login?next=%2Ftools%2Fevent-stream%3Ftab%3Dactive');
+    // So does a plain form post, through its Referer; another site's Referer is not followed.
+    const form = (referer: string) =>
+      app.request('/tools/event-stream/erp/status', { method: 'POST', headers: { referer } });
+    expect((await form('http://localhost/tools/event-stream?tab=paused')).headers.get('location')).toBe(
+      '/login?next=%2Ftools%2Fevent-stream%3Ftab%3Dpaused',
+    );
+    expect((await form('https://evil.example/phish')).headers.get('location')).toBe(
+      '/login?next=%2Ftools%2Fevent-stream',
+    );
   });
 
   test('the right password opens a session in an HttpOnly, SameSite=Lax cookie and goes back to `next`', async () => {
@@ -148,7 +162,7 @@ describe('permissions and sessions', () => {
     const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
     const refused = await app.request('/logout', { method: 'POST', headers: form, body: '' });
     expect(refused.status).toBe(403);
-    expect(await refused.text()).toContain('This form has expired');
+    expect(await refused.text()).toContain('This page is out of date');
     const done = await app.request('/logout', { method: 'POST', headers: form, body: `_csrf=${csrfToken}` });
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toBe('/login');

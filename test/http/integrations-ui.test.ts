@@ -180,14 +180,17 @@ describe('New Integration', () => {
 });
 
 describe('the list', () => {
-  test('tabs with counts; a row with type, target host, events, backlog and actions', async () => {
+  test('tabs with counts; a row with type, target URL, events, health, backlog and actions', async () => {
     await only('erp-main');
     const { text } = await request('/tools/event-stream?created=erp-main');
     expect(text).toContain('Integration “erp-main” created and started.');
     expect(text).toMatch(/data-tab="all">All <span class="count">1<\/span>/);
     expect(text).toMatch(/data-tab="active">Active <span class="count">1<\/span>/);
     expect(text).toMatch(/data-tab="paused">Paused <span class="count">0<\/span>/);
-    expect(text).toContain('<span class="mono">erp.example.com</span>');
+    // The whole callback URL, cut short on the page with all of it in the tooltip.
+    expect(text).toContain(
+      '<span class="mono truncate" title="https://erp.example.com/hooks/tideway">https://erp.example.com/hooks/tideway</span>',
+    );
     expect(text).toContain('order (all), return (all) + fulfillment_request.assigned');
     for (const action of ['View Events', 'View Rejected Events', 'View Logs', 'Edit Integration Details'])
       expect(text).toContain(action);
@@ -212,16 +215,18 @@ describe('the list', () => {
     expect(retried.text).not.toContain('555 0100');
   });
 
-  test('the toggle pauses in place: the row fragment and the new counts, with a log entry', async () => {
+  test('the switch pauses in place: the row fragment and the new counts, with a log entry', async () => {
     await only('erp-main');
-    const { response, text } = await request('/tools/event-stream/erp-main/toggle', {
-      form: { tab: 'all' },
+    const { response, text } = await request('/tools/event-stream/erp-main/status', {
+      form: { tab: 'all', status: 'stopped' },
       htmx: true,
     });
     expect(response.status).toBe(200);
-    expect(text).toStartWith('<tr id="integration-erp-main" data-status="stopped">');
+    expect(text).toStartWith('<tr id="integration-erp-main" data-status="stopped" data-health="paused">');
     expect(text).not.toContain('<!DOCTYPE');
     expect(text).toContain('aria-checked="false"');
+    // Its next press asks to start it.
+    expect(text).toContain('<input type="hidden" name="status" value="running"/>');
     expect(text).toContain('<hx-partial hx-target="#integration-tabs" hx-swap="outerHTML">');
     expect(text).toMatch(/data-tab="paused">Paused <span class="count">1<\/span>/);
     const logs = await database()
@@ -233,20 +238,49 @@ describe('the list', () => {
     expect(logs.at(-1)).toEqual({ action: 'stopped', reason: 'Paused in the UI', actor: 'admin@example.com' });
   });
 
-  test('on the Paused tab, starting it removes the row from that tab', async () => {
+  test('the switch sets a state, it does not flip one: sent twice, the second changes nothing and logs nothing', async () => {
+    await only('erp-main');
+    const press = () =>
+      request('/tools/event-stream/erp-main/status', { form: { tab: 'all', status: 'stopped' }, htmx: true });
+    await press();
+    const again = await press();
+    expect(again.response.status).toBe(200);
+    expect(again.text).toContain('aria-checked="false"');
+    const row = await database()
+      .db.selectFrom('integrations')
+      .select('status')
+      .where('id', '=', 'erp-main')
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('stopped');
+    const stops = await database()
+      .db.selectFrom('integration_logs')
+      .select('id')
+      .where('integration_id', '=', 'erp-main')
+      .where('action', '=', 'stopped')
+      .execute();
+    expect(stops).toHaveLength(1);
+    const refused = await request('/tools/event-stream/erp-main/status', { form: { tab: 'all' }, htmx: true });
+    expect(refused.response.status).toBe(400);
+  });
+
+  test('on the Paused tab, starting it removes the row from that tab, and the tab shows its empty state', async () => {
     await only('erp-main-paused');
-    const { response, text } = await request('/tools/event-stream/erp-main/toggle', {
-      form: { tab: 'paused' },
+    const { response, text } = await request('/tools/event-stream/erp-main/status', {
+      form: { tab: 'paused', status: 'running' },
       htmx: true,
     });
     expect(response.headers.get('hx-reswap')).toBe('delete');
     expect(text).not.toContain('<tr');
     expect(text).toMatch(/data-tab="active">Active <span class="count">1<\/span>/);
+    expect(text).toContain('<hx-partial hx-target="#integration-list" hx-swap="innerHTML">');
+    expect(text).toContain('No paused integrations');
   });
 
-  test('without htmx the toggle is a form post that comes back to the list', async () => {
+  test('without htmx the switch is a form post that comes back to the list', async () => {
     await only('erp-main');
-    const { response } = await request('/tools/event-stream/erp-main/toggle', { form: { tab: 'active' } });
+    const { response } = await request('/tools/event-stream/erp-main/status', {
+      form: { tab: 'active', status: 'stopped' },
+    });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/tools/event-stream?tab=active');
     expect(
@@ -272,8 +306,8 @@ describe('the list', () => {
       .select('id')
       .where('integration_id', '=', 'erp-main')
       .execute();
-    const { response } = await request('/tools/event-stream/erp-main/toggle', {
-      form: { tab: 'all' },
+    const { response } = await request('/tools/event-stream/erp-main/status', {
+      form: { tab: 'all', status: 'stopped' },
       htmx: true,
       csrf: false,
     });
@@ -380,6 +414,8 @@ describe('delete', () => {
     const { response, text } = await request('/tools/event-stream/erp-main/delete', { form: {}, htmx: true });
     expect(response.status).toBe(200);
     expect(text).toMatch(/data-tab="all">All <span class="count">0<\/span>/);
+    // The last row gone, the list shows its empty state instead of a bare table header.
+    expect(text).toContain('No integrations yet');
     expect(await database().db.selectFrom('integrations').select('id').execute()).toEqual([]);
     expect(
       await database()

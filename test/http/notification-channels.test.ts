@@ -255,7 +255,7 @@ describe('the pages', () => {
     ).toBe(403);
   });
 
-  test('the integration list and the Overview show what the notifications tell: delayed, stopped by the system', async () => {
+  test('the integration list and the Overview tell delayed, stopped by the system (why) and paused by hand (by whom)', async () => {
     const user = await signedIn(database().db, ['view_tools']);
     await webhookIntegration(database(), { id: 'lagging' });
     await webhookIntegration(database(), { id: 'refused' });
@@ -275,17 +275,19 @@ describe('the pages', () => {
     await setIntegrationStatus(database().db, 'paused-by-hand', 'stopped', 'Stopped through the API', user.email);
     for (const path of ['/tools/event-stream', '/tools/event-stream/overview']) {
       const html = await (await app.request(path, { headers: { cookie: user.cookie } })).text();
-      const alerts = [...html.matchAll(/data-alert="(\w+)"[^>]*>([^<]+)</g)].map((match) => [
-        match[1],
-        match[2]!.trim(),
-      ]);
-      expect(alerts).toEqual(
+      // Each integration's health badge, and the line that explains it.
+      const states = [
+        ...html.matchAll(/data-health="(\w+)">([^<]+)<\/span>(?:<div class="health-detail">(?:<span[^>]*>)?([^<]*))?/g),
+      ].map((match) => [match[1], match[2]!.trim(), (match[3] ?? '').trim()]);
+      expect(states).toEqual(
         expect.arrayContaining([
-          ['delayed', 'Delayed'],
-          ['stopped', 'Stopped: Callback answered HTTP 401 Unauthorized'],
+          ['delayed', 'Delayed', 'Oldest pending event published'],
+          ['stopped', 'Stopped by the system', 'Callback answered HTTP 401 Unauthorized'],
+          ['paused', 'Paused', `by ${user.email},`],
         ]),
       );
-      expect(alerts).toHaveLength(2);
+      // And nothing else but Active (another test's integration).
+      expect(states.filter(([state]) => state !== 'active')).toHaveLength(3);
     }
   });
 });

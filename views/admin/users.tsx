@@ -168,7 +168,11 @@ export function UsersPage({
                     {token.revoked_at ? (
                       <span class="muted">Revoked {formatTime(token.revoked_at)}</span>
                     ) : (
-                      <form method="post" action={`/admin/tokens/${token.id}/revoke`}>
+                      <form
+                        method="post"
+                        action={`/admin/tokens/${token.id}/revoke`}
+                        data-confirm={`Revoke the API token “${token.name}”? Whatever uses it is refused from then on. This cannot be undone.`}
+                      >
                         <input type="hidden" name="_csrf" value={csrfToken} />
                         <button type="submit" class="button button-danger-quiet" aria-label={`Revoke ${token.name}`}>
                           Revoke

@@ -139,7 +139,9 @@ function Example({ value }: { value: unknown }) {
   return (
     <details class="api-example">
       <summary>Example</summary>
-      <pre class="code-block">{JSON.stringify(value, null, 2)}</pre>
+      <pre class="code-block" tabindex={0}>
+        {JSON.stringify(value, null, 2)}
+      </pre>
     </details>
   );
 }

@@ -79,7 +79,11 @@ export function ConnectionTestResult({
   return (
     <div class={`alert ${result.ok ? 'alert-success' : 'alert-error'}`} role="status">
       <p>{result.summary}</p>
-      {result.response_body ? <pre class="mono response-excerpt">{result.response_body.slice(0, 2000)}</pre> : null}
+      {result.response_body ? (
+        <pre class="mono response-excerpt" tabindex={0}>
+          {result.response_body.slice(0, 2000)}
+        </pre>
+      ) : null}
     </div>
   );
 }

@@ -2,6 +2,7 @@ import type { AheadInLine, DeliveryListItem } from '../../src/db/read-models.ts'
 import { FilterFields, Pager, STATUS_LABELS, type EventFilterValues } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
 import { Breadcrumbs, Notice, Table } from '../components/page.tsx';
+import { IntegrationHeader, type IntegrationSummary } from './home.tsx';
 
 /*
  * View Events: one integration's deliveries with filters that live in the
@@ -23,6 +24,38 @@ export interface EventsResultsProps {
   firstPage: boolean;
   /** An S3 integration's delivered events: the key of the object that holds each, by event id. */
   objectKeys?: Map<string, string>;
+  /** The first page: where to ask how many events arrived since it was read. */
+  newEventsHref?: string;
+}
+
+/**
+ * New events collect behind this bar instead of moving the rows being read:
+ * it asks every 5 s how many arrived since, and "show" reloads the results.
+ */
+export function NewEventsBar({ href, showHref, count }: { href: string; showHref: string; count: number | '100+' }) {
+  return (
+    <div
+      id="new-events"
+      class="new-events"
+      hx-get={href}
+      hx-trigger="every 5s"
+      hx-target="this"
+      hx-swap="outerHTML"
+      aria-live="polite"
+    >
+      {count === 0 ? null : (
+        <a
+          class="button new-events-show"
+          href={showHref}
+          hx-get={showHref}
+          hx-target="#events-results"
+          hx-swap="outerHTML"
+        >
+          {count === 1 ? '1 new event' : `${count} new events`} — show
+        </a>
+      )}
+    </div>
+  );
 }
 
 export function EventsResults({
@@ -33,16 +66,15 @@ export function EventsResults({
   olderHref,
   firstPage,
   objectKeys,
+  newEventsHref,
 }: EventsResultsProps) {
-  const refresh = firstPage
-    ? { 'hx-get': selfHref, 'hx-trigger': 'every 5s', 'hx-swap': 'outerHTML', 'hx-target': 'this' }
-    : {};
   return (
-    <section id="events-results" aria-live="polite" {...refresh}>
+    <section id="events-results">
+      {firstPage && newEventsHref ? <NewEventsBar href={newEventsHref} showHref={selfHref} count={0} /> : null}
       {items.length === 0 ? (
         <section class="empty-state">
           <h2>No events match</h2>
-          <p>Change the filters, or wait for events to arrive: this list refreshes itself.</p>
+          <p>Change the filters, or wait for events to arrive: new ones are announced above.</p>
         </section>
       ) : (
         <Table>
@@ -103,6 +135,8 @@ export function EventsPage(
     /** An ordered integration (by domain entity), with how much waits behind heads being retried. */
     ordered?: boolean;
     waiting?: { entities: number; deliveries: number };
+    /** The integration's shared header (its home). */
+    summary: IntegrationSummary;
   },
 ) {
   const path = `/tools/event-stream/${encodeURIComponent(props.integrationId)}/events`;
@@ -115,8 +149,7 @@ export function EventsPage(
   };
   return (
     <>
-      <Breadcrumbs last={{ label: props.integrationId }} />
-      <h1>Events: {props.integrationId}</h1>
+      <IntegrationHeader summary={props.summary} current="events" />
       <search>
         <form method="get" action={path} class="filters" {...live}>
           <FilterFields values={props.values} eventNames={props.eventNames} withStatus />
@@ -201,6 +234,8 @@ export function DeliveryDetailPage(props: {
   attempts: AttemptView[];
   csrfToken: string;
   notice?: string;
+  /** An S3 event in a sealed batch: its attempts are the batch's uploads. */
+  inBatch?: boolean;
 }) {
   return (
     <>
@@ -216,6 +251,7 @@ export function DeliveryDetailPage(props: {
         method="post"
         action={`/tools/event-stream/${encodeURIComponent(props.integrationId)}/events/${props.eventId}/resend`}
         class="actions-row"
+        data-busy
       >
         <input type="hidden" name="_csrf" value={props.csrfToken} />
         <button type="submit" class="button button-primary">
@@ -273,7 +309,9 @@ export function DeliveryDetailPage(props: {
                 .
               </p>
             ) : null}
-            <pre class="mono code-block">{props.envelope.text}</pre>
+            <pre class="mono code-block" tabindex={0}>
+              {props.envelope.text}
+            </pre>
             {props.envelope.excerptOf ? null : (
               <p class="hint">
                 <a href={props.envelope.downloadHref} download>
@@ -289,6 +327,12 @@ export function DeliveryDetailPage(props: {
       </section>
       <section class="card" aria-labelledby="attempts-title">
         <h2 id="attempts-title">Attempts</h2>
+        {props.inBatch ? (
+          <p class="hint">
+            It waits in an S3 batch that is not uploaded yet: these are the batch’s upload attempts
+            {props.nextAttemptAt ? <>; the next one is {formatTime(props.nextAttemptAt)}</> : null}.
+          </p>
+        ) : null}
         {props.attempts.length === 0 ? (
           <p class="hint">Not attempted yet.</p>
         ) : (
@@ -320,7 +364,9 @@ export function DeliveryDetailPage(props: {
                   <td class="numeric">{attempt.duration_ms} ms</td>
                   <td>
                     {attempt.response_body ? (
-                      <pre class="mono response-excerpt">{attempt.response_body.slice(0, 2000)}</pre>
+                      <pre class="mono response-excerpt" tabindex={0}>
+                        {attempt.response_body.slice(0, 2000)}
+                      </pre>
                     ) : (
                       '—'
                     )}
@@ -355,7 +401,7 @@ export function BulkRetryPage({
         Every failed or rejected delivery of <span class="mono">{integrationId}</span> that matches the filters goes
         back to pending with a fresh retry schedule, and is sent again shortly.
       </p>
-      <form method="post" action={`${path}/retry`} class="actions-row">
+      <form method="post" action={`${path}/retry`} class="actions-row" data-busy>
         <input type="hidden" name="_csrf" value={csrfToken} />
         {hidden.map(([name, value]) => (
           <input type="hidden" name={name} value={value} />

@@ -1,7 +1,8 @@
 import type { EventTypeRow } from '../../src/db/database.ts';
-import { Field, type FieldErrors } from '../components/field.tsx';
+import { ErrorSummary, Field, type FieldErrors } from '../components/field.tsx';
 import { Breadcrumbs } from '../components/page.tsx';
 import { ConnectionTestPanel, SigningSecretPanel } from './edit-panels.tsx';
+import { IntegrationHeader, type IntegrationSummary } from './home.tsx';
 
 /*
  * New Integration and Edit Integration Details: one form in two modes. It
@@ -41,6 +42,8 @@ export interface IntegrationFormProps {
   /** Edit mode: the stored secrets' masks, e.g. { api_key: '••••3f9a' }. */
   masks?: { api_key?: string | null; aws_secret_access_key?: string | null };
   keyTemplate: KeyTemplateHelp;
+  /** Edit mode: the integration's shared header (its home). */
+  summary?: IntegrationSummary;
 }
 
 /** What the key template field explains: the default, the placeholders, and an example key for what is typed. */
@@ -51,6 +54,28 @@ export interface KeyTemplateHelp {
   /** The key the next object would have, or why the template cannot be used. */
   example: string;
 }
+
+/** Each field's label and focusable element, for the error summary's links. */
+const FIELD_LINKS: Record<string, [string, string]> = {
+  id: ['Integration ID', '#id'],
+  integration_type: ['Integration Type', '#type-permanent'],
+  starts_at: ['Start', '#starts_at'],
+  ends_at: ['End', '#ends_at'],
+  events: ['Events', '#event-search'],
+  target: ['Integration Target', '#target-webhook'],
+  callback_url: ['Callback URL', '#callback_url'],
+  api_key: ['API Key', '#api_key'],
+  ordering: ['Delivery order', '#ordering-unordered'],
+  aws_access_key_id: ['AWS Access Key', '#aws_access_key_id'],
+  aws_secret_access_key: ['AWS Secret Key', '#aws_secret_access_key'],
+  aws_region: ['AWS Region', '#aws_region'],
+  bucket: ['S3 Bucket Name', '#bucket'],
+  key_prefix: ['Key Prefix', '#key_prefix'],
+  endpoint: ['Endpoint', '#endpoint'],
+  format: ['Format', '#format'],
+  compression: ['Compression', '#compression'],
+  key_template: ['Object key template', '#key_template'],
+};
 
 const placeholderList = (names: readonly string[]) =>
   names.map((name, i) => (
@@ -65,8 +90,14 @@ export function IntegrationFormPage(props: IntegrationFormProps) {
   const title = mode === 'new' ? 'New Integration' : `Edit ${values.id}`;
   return (
     <>
-      <Breadcrumbs last={{ label: mode === 'new' ? 'New Integration' : 'Edit Integration Details' }} />
-      <h1>{title}</h1>
+      {props.summary ? (
+        <IntegrationHeader summary={props.summary} current="settings" />
+      ) : (
+        <>
+          <Breadcrumbs last={{ label: mode === 'new' ? 'New Integration' : 'Edit Integration Details' }} />
+          <h1>{title}</h1>
+        </>
+      )}
       <IntegrationForm {...props} />
       {mode === 'edit' ? <ConnectionTestPanel id={values.id} /> : null}
       {mode === 'edit' ? <SigningSecretPanel id={values.id} /> : null}
@@ -77,16 +108,10 @@ export function IntegrationFormPage(props: IntegrationFormProps) {
 function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks, keyTemplate }: IntegrationFormProps) {
   const action =
     mode === 'new' ? '/tools/event-stream/new' : `/tools/event-stream/${encodeURIComponent(values.id)}/edit`;
-  const errorCount = Object.keys(errors).length;
   return (
     <form method="post" action={action} class="form integration-form" novalidate>
       <input type="hidden" name="_csrf" value={csrfToken} />
-      {errorCount > 0 ? (
-        <div class="alert alert-error" role="alert" id="form-errors">
-          {errorCount === 1 ? 'One field needs your attention.' : `${errorCount} fields need your attention.`} Nothing
-          was saved.
-        </div>
-      ) : null}
+      <ErrorSummary errors={errors} fields={FIELD_LINKS} />
 
       <fieldset class="card">
         <legend>Integration Details</legend>
@@ -203,6 +228,7 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks, keyT
             label="API Key (optional)"
             errors={errors}
             hint={secretHint(mode, masks?.api_key, 'Sent as "Authorization: Bearer <key>".')}
+            keepHint
           >
             {(attributes) => <input {...attributes} type="password" value="" autocomplete="new-password" />}
           </Field>
@@ -252,6 +278,7 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks, keyT
               label="AWS Secret Key"
               errors={errors}
               hint={secretHint(mode, masks?.aws_secret_access_key)}
+              keepHint
             >
               {(attributes) => <input {...attributes} type="password" value="" autocomplete="new-password" />}
             </Field>
@@ -316,6 +343,7 @@ function IntegrationForm({ mode, values, errors, catalog, csrfToken, masks, keyT
             name="key_template"
             label="Object key template (optional)"
             errors={errors}
+            keepHint
             hint={
               <>
                 Empty: NewStore’s key, <code>{keyTemplate.defaultTemplate}</code>. Per batch:{' '}

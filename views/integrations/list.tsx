@@ -1,11 +1,12 @@
 import type { IntegrationRow } from '../../src/db/database.ts';
-import type { IntegrationAlert, IntegrationStats } from '../../src/db/read-models.ts';
-import { formatTime } from '../components/format.tsx';
+import type { IntegrationStats } from '../../src/db/read-models.ts';
+import { BreakableId, formatTime, Time } from '../components/format.tsx';
 import { Breadcrumbs, Notice, Table } from '../components/page.tsx';
+import { healthOf, HealthView } from './health.tsx';
 
 /*
  * Tools › Event Stream: the integration list, and its fragments for htmx
- * (a row after a toggle, the tab counts).
+ * (a row after its switch was pressed, the tab counts, the empty state).
  */
 
 export type Tab = 'all' | 'active' | 'paused';
@@ -13,6 +14,8 @@ export type Tab = 'all' | 'active' | 'paused';
 export interface ListedIntegration {
   row: IntegrationRow;
   target: string;
+  /** The whole target address (a webhook's callback URL), shown truncated with all of it in a tooltip. */
+  targetFull: string;
   /** An S3 target's object layout when it is not NewStore's plain NDJSON, e.g. "Parquet · zstd · partitioned". */
   layout?: string;
   stats: IntegrationStats;
@@ -30,6 +33,8 @@ export interface EventStreamPageProps {
   integrations: ListedIntegration[];
   csrfToken: string;
   notice?: string;
+  /** What relative times are counted from. */
+  now: Date;
 }
 
 const TABS: { tab: Tab; label: string; count: (counts: Counts) => number }[] = [
@@ -38,7 +43,7 @@ const TABS: { tab: Tab; label: string; count: (counts: Counts) => number }[] = [
   { tab: 'paused', label: 'Paused', count: (counts) => counts.stopped },
 ];
 
-export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }: EventStreamPageProps) {
+export function EventStreamPage({ tab, counts, integrations, csrfToken, notice, now }: EventStreamPageProps) {
   return (
     <>
       <Breadcrumbs />
@@ -63,43 +68,50 @@ export function EventStreamPage({ tab, counts, integrations, csrfToken, notice }
       </div>
       <Notice message={notice} />
       <Tabs tab={tab} counts={counts} />
-      {integrations.length === 0 ? (
-        <section class="empty-state" aria-labelledby="empty-title">
-          <h2 id="empty-title">{tab === 'all' ? 'No integrations yet' : `No ${tab} integrations`}</h2>
-          <p>
-            {tab === 'all' ? (
-              <a href="/tools/event-stream/new">Create the first integration</a>
-            ) : (
-              <a href="/tools/event-stream">See all integrations</a>
-            )}
-          </p>
-        </section>
-      ) : (
-        <Table class="integrations">
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">Type</th>
-              <th scope="col">Target</th>
-              <th scope="col">Events</th>
-              <th scope="col" class="numeric">
-                Backlog
-              </th>
-              <th scope="col">Last delivery</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody id="integration-rows">
-            {integrations.map((integration) => (
-              <IntegrationRowView integration={integration} tab={tab} csrfToken={csrfToken} />
-            ))}
-          </tbody>
-        </Table>
-      )}
+      <div id="integration-list">
+        {integrations.length === 0 ? (
+          <EmptyList tab={tab} />
+        ) : (
+          <Table class="integrations">
+            <thead>
+              <tr>
+                <th scope="col">Integration</th>
+                <th scope="col">Target</th>
+                <th scope="col">Events</th>
+                <th scope="col">Health</th>
+                <th scope="col" class="numeric">
+                  Backlog
+                </th>
+                <th scope="col">Last delivery</th>
+                <th scope="col">Running</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody id="integration-rows">
+              {integrations.map((integration) => (
+                <IntegrationRowView integration={integration} tab={tab} csrfToken={csrfToken} now={now} />
+              ))}
+            </tbody>
+          </Table>
+        )}
+      </div>
     </>
+  );
+}
+
+/** What the list shows when its tab has no integration, also after the last row left it in place. */
+export function EmptyList({ tab }: { tab: Tab }) {
+  return (
+    <section class="empty-state" aria-labelledby="empty-title">
+      <h2 id="empty-title">{tab === 'all' ? 'No integrations yet' : `No ${tab} integrations`}</h2>
+      <p>
+        {tab === 'all' ? (
+          <a href="/tools/event-stream/new">Create the first integration</a>
+        ) : (
+          <a href="/tools/event-stream">See all integrations</a>
+        )}
+      </p>
+    </section>
   );
 }
 
@@ -135,29 +147,36 @@ export function IntegrationRowView({
   integration,
   tab,
   csrfToken,
+  now,
 }: {
   integration: ListedIntegration;
   tab: Tab;
   csrfToken: string;
+  now: Date;
 }) {
-  const { row, stats, target, layout } = integration;
+  const { row, stats, target, targetFull, layout } = integration;
   const base = `/tools/event-stream/${encodeURIComponent(row.id)}`;
   const active = row.status === 'running';
+  const health = healthOf(row, stats);
   return (
-    <tr id={`integration-${row.id}`} data-status={row.status}>
-      <th scope="row" class="mono">
-        {row.id}
+    <tr id={`integration-${row.id}`} data-status={row.status} data-health={health.state}>
+      <th scope="row" class="integration-id">
+        <a class="mono" href={`${base}/events`}>
+          <BreakableId id={row.id} />
+        </a>
+        <div class="hint">
+          {row.integration_type === 'temporary' ? (
+            <span title={`Ends ${formatTime(row.ends_at)}`}>Temporary</span>
+          ) : (
+            'Permanent'
+          )}
+        </div>
       </th>
-      <td>
-        {row.integration_type === 'temporary' ? (
-          <span title={`Ends ${formatTime(row.ends_at)}`}>Temporary</span>
-        ) : (
-          'Permanent'
-        )}
-      </td>
-      <td>
+      <td data-label="Target" class="target-cell">
         <span class="target-kind">{row.target_kind === 'webhook' ? 'Webhook' : 'S3'}</span>{' '}
-        <span class="mono">{target}</span>
+        <span class="mono truncate" title={targetFull}>
+          {row.target_kind === 'webhook' ? targetFull || target : target}
+        </span>
         {layout ? (
           <>
             {' '}
@@ -175,36 +194,34 @@ export function IntegrationRowView({
           </>
         ) : null}
       </td>
-      <td>{eventsSummary(row)}</td>
-      <td class="numeric">
+      <td data-label="Events">{eventsSummary(row)}</td>
+      <td data-label="Health" class="health-cell">
+        <HealthView health={health} now={now} />
+      </td>
+      <td data-label="Backlog" class="numeric">
         {stats.pending.toLocaleString('en')}
-        {stats.alert ? (
-          <>
-            {' '}
-            <AlertBadge alert={stats.alert} />
-          </>
-        ) : null}
       </td>
-      <td>
-        {stats.last_delivery_at ? (
-          <time datetime={stats.last_delivery_at.toISOString()}>{formatTime(stats.last_delivery_at)}</time>
-        ) : (
-          '—'
-        )}
+      <td data-label="Last delivery">
+        <Time value={stats.last_delivery_at} now={now} />
       </td>
-      <td>
+      <td data-label="Running">
         <form
           method="post"
-          action={`${base}/toggle`}
-          hx-post={`${base}/toggle`}
+          action={`${base}/status`}
+          hx-post={`${base}/status`}
           hx-target="closest tr"
           hx-swap="outerHTML"
+          hx-sync="this:drop"
           class="toggle-form"
+          data-busy
         >
           <input type="hidden" name="_csrf" value={csrfToken} />
           <input type="hidden" name="tab" value={tab} />
+          {/* The state this press asks for: sent twice, it changes nothing more. */}
+          <input type="hidden" name="status" value={active ? 'stopped' : 'running'} />
           <button
             type="submit"
+            id={`switch-${row.id}`}
             class={`toggle ${active ? 'toggle-on' : 'toggle-off'}`}
             role="switch"
             aria-checked={active ? 'true' : 'false'}
@@ -216,63 +233,39 @@ export function IntegrationRowView({
         </form>
       </td>
       <td class="row-actions">
-        <details class="menu">
-          <summary>Actions</summary>
-          <ul>
-            <li>
-              <a href={`${base}/events`}>View Events</a>
-            </li>
-            <li>
-              <a href={`${base}/rejected-events`}>View Rejected Events</a>
-            </li>
-            <li>
-              <a href={`${base}/logs`}>View Logs</a>
-            </li>
-            <li>
-              <a href={`${base}/edit`}>Edit Integration Details</a>
-            </li>
-          </ul>
-        </details>
-        <a
-          href={`${base}/delete`}
-          class="button button-danger-quiet"
-          hx-post={`${base}/delete`}
-          hx-confirm={`Delete the integration "${row.id}"? Its pending deliveries, history and logs are deleted with it.`}
-          hx-target="closest tr"
-          hx-swap="delete"
-        >
-          Delete
-        </a>
+        <div class="row-actions-inner">
+          <details class="menu">
+            <summary aria-label={`Actions for ${row.id}`}>Actions</summary>
+            <ul>
+              <li>
+                <a href={`${base}/events`}>View Events</a>
+              </li>
+              <li>
+                <a href={`${base}/rejected-events`}>View Rejected Events</a>
+              </li>
+              <li>
+                <a href={`${base}/logs`}>View Logs</a>
+              </li>
+              <li>
+                <a href={`${base}/edit`}>Edit Integration Details</a>
+              </li>
+            </ul>
+          </details>
+          <a
+            href={`${base}/delete`}
+            class="button button-danger-quiet"
+            aria-label={`Delete ${row.id}`}
+            hx-post={`${base}/delete`}
+            hx-confirm={`Delete the integration "${row.id}"? Its pending deliveries, history and logs are deleted with it.`}
+            hx-target="closest tr"
+            hx-swap="delete"
+            hx-sync="this:drop"
+          >
+            Delete
+          </a>
+        </div>
       </td>
     </tr>
-  );
-}
-
-/**
- * The state the notifications speak of: a backlog reported delayed, or a
- * stop by the system (with its reason on hover, and in the logs).
- */
-export function AlertBadge({ alert }: { alert: IntegrationAlert }) {
-  if (alert.kind === 'delayed')
-    return (
-      <span
-        class="badge badge-warning alert-badge"
-        data-alert="delayed"
-        title={`Delayed since ${formatTime(alert.since)}`}
-      >
-        Delayed
-      </span>
-    );
-  if (alert.reason === 'completed')
-    return (
-      <span class="badge badge-muted alert-badge" data-alert="completed" title="A temporary integration that finished">
-        Completed
-      </span>
-    );
-  return (
-    <span class="badge badge-warning alert-badge" data-alert="stopped" title={alert.reason}>
-      Stopped: {alert.reason}
-    </span>
   );
 }
 

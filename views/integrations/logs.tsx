@@ -1,22 +1,22 @@
 import type { LogEntry } from '../../src/db/read-models.ts';
 import { Pager } from '../components/filters.tsx';
 import { formatTime } from '../components/format.tsx';
-import { Breadcrumbs, Table } from '../components/page.tsx';
+import { Table } from '../components/page.tsx';
+import { IntegrationHeader, type IntegrationSummary } from './home.tsx';
 
 /** View Logs: every start and stop of one integration, newest first. */
 export function LogsPage({
-  integrationId,
   entries,
   nextHref,
+  summary,
 }: {
-  integrationId: string;
   entries: LogEntry[];
   nextHref?: string;
+  summary: IntegrationSummary;
 }) {
   return (
     <>
-      <Breadcrumbs last={{ label: integrationId }} />
-      <h1>Logs: {integrationId}</h1>
+      <IntegrationHeader summary={summary} current="logs" />
       {entries.length === 0 ? (
         <section class="empty-state">
           <h2>No log entries</h2>

@@ -1,7 +1,6 @@
-import { formatTime } from '../components/format.tsx';
-import type { IntegrationAlert } from '../../src/db/read-models.ts';
+import { BreakableId, formatTime } from '../components/format.tsx';
 import { Breadcrumbs } from '../components/page.tsx';
-import { AlertBadge } from './list.tsx';
+import { type Health, HealthView } from './health.tsx';
 
 /*
  * Overview: per integration, deliveries per minute over the last hour as a
@@ -16,8 +15,8 @@ export interface OverviewCard {
   minutes: { delivered: number; failed: number; rejected: number }[];
   backlog: number;
   oldestPendingAt: Date | null;
-  /** Delayed, or stopped by the system: what the notifications told. */
-  alert: IntegrationAlert | null;
+  /** Active, paused (by whom), stopped by the system (why), failing (last error, next try) or delayed. */
+  health: Health;
   now: Date;
 }
 
@@ -100,18 +99,12 @@ export function OverviewPage({ cards }: { cards: OverviewCard[] }) {
               <section class="card overview-card" aria-labelledby={`overview-${card.id}`}>
                 <h2 id={`overview-${card.id}`}>
                   <a class="mono" href={`/tools/event-stream/${encodeURIComponent(card.id)}/events`}>
-                    {card.id}
-                  </a>{' '}
-                  <span class={`badge ${card.status === 'running' ? 'badge-success' : 'badge-muted'}`}>
-                    {card.status === 'running' ? 'Active' : 'Paused'}
-                  </span>
-                  {card.alert ? (
-                    <>
-                      {' '}
-                      <AlertBadge alert={card.alert} />
-                    </>
-                  ) : null}
+                    <BreakableId id={card.id} />
+                  </a>
                 </h2>
+                <div class="overview-health">
+                  <HealthView health={card.health} now={card.now} />
+                </div>
                 <MinuteChart minutes={card.minutes} label={card.id} />
                 <dl class="facts">
                   <dt>Delivered (1 h)</dt>
